@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Allocation through caller-supplied hooks, so that the recorder can use the writer without
+ * recursing into the allocator it intercepts. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+static void *sys_alloc(void *opaque, size_t size)
+{
+    (void)opaque;
+    return malloc(size);
+}
+
+static void sys_free(void *opaque, void *ptr)
+{
+    (void)opaque;
+    free(ptr);
+}
+
+const hr_alloc hr_default_alloc = {sys_alloc, sys_free, NULL};
+
+void *hr_alloc_zeroed(const hr_alloc *a, size_t size)
+{
+    void *p = a->alloc(a->opaque, size);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}

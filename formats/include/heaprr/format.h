@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/* The heaprr trace format: constants, record types and error codes shared by the writer, the
+ * reader and every tool. formats/SPEC.md specifies the bytes; this header names them. */
+#ifndef HEAPRR_FORMAT_H
+#define HEAPRR_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HR_FORMAT_MAJOR 1
+#define HR_FORMAT_MINOR 0
+
+#define HR_MAGIC "\x89HRR\r\n\x1a\n"
+#define HR_MAGIC_LEN 8
+#define HR_HEADER_FIXED 48          /* fixed part of the header, before the strings */
+#define HR_HEADER_MAX (1u << 20)    /* largest header_size a reader accepts */
+#define HR_FRAME_HEADER 16
+#define HR_CHUNK_MAX (64u << 20)    /* largest raw_size a reader accepts */
+#define HR_MAX_DEPTH 1024           /* deepest backtrace the tools handle */
+
+/* Error codes: 0 is success, every error is negative and stable. */
+typedef enum hr_err {
+    HR_OK = 0,
+    HR_ERR_IO = -1,        /* a read or write failed (errno is kept) */
+    HR_ERR_NOMEM = -2,     /* out of memory */
+    HR_ERR_NOT_TRACE = -3, /* the file does not start with the heaprr magic */
+    HR_ERR_VERSION = -4,   /* the file's major version is newer than this code */
+    HR_ERR_CORRUPT = -5,   /* bytes that break the format */
+    HR_ERR_TRUNCATED = -6, /* the file ends before its trailer */
+    HR_ERR_CHECKSUM = -7,  /* a CRC or zstd checksum does not match */
+    HR_ERR_ARG = -8,       /* a caller passed an invalid argument */
+    HR_ERR_ZSTD = -9,      /* zstd refused to compress or decompress */
+    HR_ERR_LIMIT = -10,    /* a value exceeds a limit of the format or of this code */
+    HR_ERR_STATE = -11     /* a call made in the wrong state (e.g. after finish) */
+} hr_err;
+
+/* Returns a constant English description of an hr_err code ("unknown error" otherwise). */
+const char *hr_strerror(int err);
+
+/* Allocation event kinds: one per entry point (formats/SPEC.md 5.3). Values are fixed. */
+typedef enum hr_kind {
+    HR_KIND_NONE = 0,
+    HR_MALLOC = 1,
+    HR_CALLOC = 2,
+    HR_REALLOC = 3,
+    HR_REALLOCARRAY = 4,
+    HR_FREE = 5,
+    HR_MEMALIGN = 6,
+    HR_POSIX_MEMALIGN = 7,
+    HR_ALIGNED_ALLOC = 8,
+    HR_VALLOC = 9,
+    HR_PVALLOC = 10,
+    HR_NEW = 11,
+    HR_NEW_ARRAY = 12,
+    HR_DELETE = 13,
+    HR_DELETE_ARRAY = 14
+} hr_kind;
+#define HR_KIND_COUNT 15 /* one past the largest kind */
+
+/* Returns the name of a kind as the tools print it ("malloc", "new[]", ...), NULL if invalid. */
+const char *hr_kind_name(unsigned kind);
+/* Returns the kind named name, or HR_KIND_NONE. */
+hr_kind hr_kind_from_name(const char *name);
+/* Non-zero for free, delete and delete[]. */
+int hr_kind_is_free(unsigned kind);
+/* Non-zero for realloc and reallocarray (they free and allocate). */
+int hr_kind_is_realloc(unsigned kind);
+/* Non-zero for kinds that carry a count (calloc, reallocarray). */
+int hr_kind_has_count(unsigned kind);
+/* Non-zero for kinds that always carry an alignment (memalign family). */
+int hr_kind_has_align(unsigned kind);
+
+/* Event xflags (SPEC 5.3). */
+#define HR_XF_FAILED 0x01u
+#define HR_XF_FREE_SEQ 0x02u
+#define HR_XF_ALIGNED 0x04u
+#define HR_XF_SIZED 0x08u
+#define HR_XF_NOTHROW 0x10u
+#define HR_XF_INCOMPLETE 0x20u
+#define HR_XF_KNOWN 0x3Fu
+
+/* Header flags (SPEC 3.1). */
+#define HR_HF_FREE_STACKS 0x01u
+#define HR_HF_COARSE_TIME 0x02u
+
+/* Typed record types (SPEC 5.2). Types 0x40..0x7F are ordered: their body starts with the order
+ * prefix, so a reader keeps its delta state right even across types it does not know.
+ * HR_REC_EVENT is the reader's name for an allocation event, HR_REC_STACK_NODE for one node of a
+ * STACK_NODES record, HR_REC_TRAILER for a trailer frame. */
+typedef enum hr_rec_type {
+    HR_REC_EVENT = 0,
+    HR_REC_PROCESS_INFO = 0x01,
+    HR_REC_STACK_NODES = 0x02,
+    HR_REC_MODULE_LOAD = 0x41,
+    HR_REC_MODULE_UNLOAD = 0x42,
+    HR_REC_THREAD_START = 0x43,
+    HR_REC_THREAD_NAME = 0x44,
+    HR_REC_THREAD_END = 0x45,
+    HR_REC_MARK = 0x46,
+    HR_REC_FORK = 0x47,
+    HR_REC_EXEC = 0x48,
+    HR_REC_STOPPED = 0x49,
+    HR_REC_TRAILER = 0x100
+} hr_rec_type;
+#define HR_REC_STACK_NODE HR_REC_STACK_NODES
+#define HR_REC_ORDERED_MIN 0x40u
+#define HR_REC_TYPE_LIMIT 0x80u /* typed records are 0x01..0x7F */
+
+/* Returns the name of a typed record type ("module-load", ...), NULL if unknown. */
+const char *hr_rec_type_name(unsigned type);
+/* Non-zero if the typed record carries an order prefix (SPEC 5.1). */
+static inline int hr_rec_type_is_ordered(unsigned type)
+{
+    return type >= HR_REC_ORDERED_MIN && type < HR_REC_TYPE_LIMIT;
+}
+
+/* Process origins (PROCESS_INFO). */
+typedef enum hr_origin { HR_ORIGIN_ROOT = 0, HR_ORIGIN_FORK = 1, HR_ORIGIN_EXEC = 2, HR_ORIGIN_SPAWN = 3 } hr_origin;
+const char *hr_origin_name(unsigned origin);
+
+/* A string inside a record or header: not NUL-terminated. */
+typedef struct hr_str {
+    const char *ptr;
+    size_t len;
+} hr_str;
+
+/* The file header (SPEC 3). */
+typedef struct hr_header {
+    uint16_t major, minor;
+    uint8_t pointer_size, byte_order;
+    uint16_t flags;
+    uint32_t page_size;
+    uint32_t pid, ppid;
+    uint64_t start_realtime_ns;
+    uint32_t time_unit_ns;
+    uint32_t max_depth;
+    hr_str exe;
+    hr_str cmdline; /* arguments, each followed by a NUL byte */
+} hr_header;
+
+/* One allocation event. seq, thread and time live in the enclosing hr_record. */
+typedef struct hr_event {
+    uint32_t kind;   /* hr_kind */
+    uint32_t xflags; /* HR_XF_* */
+    uint64_t ptr;    /* result (allocations) or argument (frees) */
+    uint64_t old_ptr;
+    uint64_t size;
+    uint64_t count;
+    uint64_t align;
+    uint64_t err;      /* errno, when HR_XF_FAILED */
+    uint64_t free_seq; /* when HR_XF_FREE_SEQ */
+    uint64_t stack;    /* stack id: a node id, 0 for none */
+} hr_event;
+
+typedef struct hr_process_info {
+    hr_str recorder;
+    uint32_t origin; /* hr_origin */
+    uint32_t parent_pid;
+    hr_str parent_trace;
+    uint64_t fork_seq;
+    hr_str cwd;
+    uint64_t guard_bytes;
+} hr_process_info;
+
+typedef struct hr_module_info {
+    uint64_t id, bias, start, end;
+    hr_str build_id; /* raw bytes */
+    hr_str path;
+} hr_module_info;
+
+/* One record as the reader delivers it. Strings point into the reader's buffers and stay valid
+ * until the next call to hr_reader_next(). */
+typedef struct hr_record {
+    uint32_t type;   /* hr_rec_type, or a type this code does not know (then no payload) */
+    uint32_t thread; /* ordered records: thread index */
+    uint64_t seq;    /* ordered records */
+    uint64_t time_ns;
+    uint64_t offset; /* file offset of the frame holding the record */
+    union {
+        hr_event event;
+        hr_process_info process;
+        hr_module_info module; /* load: all fields; unload: id */
+        struct {
+            uint32_t index, tid;
+            hr_str name;
+        } thread; /* start: all; name: index, name; end: index */
+        struct {
+            uint64_t id, parent, ip;
+        } node;
+        hr_str text; /* mark, stopped */
+        struct {
+            uint32_t child_pid;
+        } fork;
+        struct {
+            hr_str path;
+            int64_t result;
+        } exec;
+        struct {
+            uint64_t last_seq, records;
+        } trailer;
+    } u;
+} hr_record;
+
+/* Caller-supplied allocator (zstd's signature, so it can be handed to zstd as is). */
+typedef struct hr_alloc {
+    void *(*alloc)(void *opaque, size_t size);
+    void (*free)(void *opaque, void *ptr);
+    void *opaque;
+} hr_alloc;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

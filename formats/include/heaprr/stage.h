@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* The staging file (TRACE.stage, formats/SPEC.md section 8): per-thread rings of fixed-layout
+ * records that the recorder fills on the hot path, and the chunk the writer is building, all in
+ * a file mapped shared so that a crash or SIGKILL leaves them on disk. The recorder produces into
+ * it; its writer thread and `heaprr recover` drain it into an hr_writer in sequence order.
+ * The layout is private to one heaprr version. */
+#ifndef HEAPRR_STAGE_H
+#define HEAPRR_STAGE_H
+
+#include <heaprr/format.h>
+#include <heaprr/writer.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HR_STAGE_MAGIC "HRSTAGE1"
+#define HR_STAGE_VERSION 1
+#define HR_STAGE_HEADER_SIZE 4096u
+#define HR_STAGE_RING_HEADER 4096u
+#define HR_STAGE_MAX_RINGS 4096u
+#define HR_STAGE_PATH_MAX 3072u
+
+/* Header page. Fields marked (w) are written by the writer to make recovery exact. */
+typedef struct hr_stage_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t pid;
+    uint64_t ring_data_size; /* bytes of records per ring, a power of two */
+    uint64_t chunk_offset, chunk_size;
+    uint64_t rings_offset, ring_stride;
+    uint32_t ring_count; /* rings created (the file holds this many) */
+    uint32_t flags;
+    uint64_t time_unit_ns;
+    uint64_t frames_written; /* (w) frames in the trace */
+    uint64_t trace_size;     /* (w) trace bytes after the last frame */
+    uint64_t chunk_len;      /* (w) bytes of the chunk that recovery may use */
+    uint64_t clean;          /* (w) 1: everything reached the trace, nothing to recover */
+    char trace_path[HR_STAGE_PATH_MAX];
+} hr_stage_header;
+
+enum { HR_RING_FREE = 0, HR_RING_ACTIVE = 1, HR_RING_RETIRED = 2 };
+
+/* Ring header page: producer fields and consumer fields on separate cache lines. */
+typedef struct hr_ring_header {
+    uint64_t head;     /* bytes published by the producer (monotonic) */
+    uint64_t last_seq; /* seq of the last record published */
+    uint32_t announce; /* 1 while the producer holds a sequence number not yet published */
+    uint32_t pending;  /* 1 while a record is written at head for a call in progress */
+    uint32_t tid, thread_index;
+    uint32_t state; /* HR_RING_* */
+    uint32_t wake_sent;
+    uint8_t pad1[64 - 40];
+    uint64_t tail; /* bytes consumed by the writer */
+    uint8_t pad2[64 - 8];
+} hr_ring_header;
+
+/* Staged record types beyond the event kinds (1..14): the typed record types (0x41..0x49) and: */
+#define HR_STAGE_PAD 0xFFu
+
+/* One staged record: 80 bytes, then frames (events) or string bytes (typed), padded to 8. */
+typedef struct hr_stage_rec {
+    uint32_t len; /* total bytes, a multiple of 8 */
+    uint8_t type; /* event kind, typed record type, or HR_STAGE_PAD */
+    uint8_t xflags;
+    uint16_t depth; /* frames after the fixed part */
+    uint64_t seq;   /* 0 in a pending allocation: taken after the call */
+    uint64_t time;  /* ns since the start of recording */
+    /* events: ptr, old_ptr, size, count-or-align, errno, free_seq;
+     * module-load: id, bias, start, end; thread-start: tid; fork: child pid; exec: result;
+     * module-unload: id */
+    uint64_t a[6];
+    uint32_t s1, s2; /* typed: lengths of the strings that follow (s1 then s2) */
+} hr_stage_rec;
+#define HR_STAGE_REC_FIXED ((uint32_t)sizeof(hr_stage_rec))
+
+/* A mapped staging file. */
+typedef struct hr_ring {
+    hr_ring_header *h;
+    uint8_t *data;
+} hr_ring;
+
+typedef struct hr_stage_consumer {
+    uint32_t prev_depth;
+    uint64_t prev[HR_MAX_DEPTH];
+    uint64_t path[HR_MAX_DEPTH];
+    uint64_t cursor; /* next byte to read (>= tail) */
+} hr_stage_consumer;
+
+typedef struct hr_stage_cursor {
+    uint32_t ring;
+    uint64_t head; /* snapshot of the ring's head for one drain */
+} hr_stage_cursor;
+
+typedef struct hr_stage {
+    int fd;
+    hr_stage_header *hdr;
+    uint8_t *chunk;
+    hr_ring rings[HR_STAGE_MAX_RINGS];
+    hr_stage_consumer *cons[HR_STAGE_MAX_RINGS];
+    uint32_t mapped; /* rings mapped in this process */
+    const hr_alloc *alloc;
+    uint64_t last_time; /* time units of the last record drained */
+    uint64_t max_seq;   /* largest seq already in the trace (records at or below are skipped) */
+    uint64_t emitted;   /* records drained so far */
+    hr_stage_cursor cur[HR_STAGE_MAX_RINGS]; /* drain scratch: kept off the caller's stack */
+} hr_stage;
+
+/* Creates path (truncating it) with room for the chunk, and maps it. Returns 0 or hr_err. */
+int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
+                    uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc);
+/* Maps an existing staging file left by a process (for recovery). *why explains a failure. */
+int hr_stage_open(hr_stage *st, const char *path, const hr_alloc *alloc, const char **why);
+/* Unmaps everything and closes the file (it is not deleted). */
+void hr_stage_close(hr_stage *st);
+
+/* Grows the file by one ring, maps it and marks it active. Not thread-safe: callers serialise.
+ * Returns the ring number or a negative hr_err (HR_ERR_IO when the disk is full). */
+int hr_stage_add_ring(hr_stage *st);
+/* Maps the rings that another process (or thread) added since the last call. */
+int hr_stage_map_rings(hr_stage *st);
+
+/* Drains every published record with seq < horizon into w, in sequence order, then records in
+ * the header how far the chunk goes and releases the ring space. Returns the number of records
+ * drained or a negative hr_err. */
+int64_t hr_stage_drain(hr_stage *st, hr_writer *w, uint64_t horizon);
+/* After a crash: also drains records left pending at ring heads (calls that never returned),
+ * marked HR_XF_INCOMPLETE and placed after everything else. */
+int64_t hr_stage_drain_pending(hr_stage *st, hr_writer *w);
+
+/* The writer's on_frame callback for a writer whose chunk_buf is st->chunk. */
+void hr_stage_on_frame(void *stage, uint64_t frames, uint64_t file_size);
+
+/* Bytes a staged event with depth frames or a typed record with strings of n1 + n2 bytes takes. */
+static inline uint32_t hr_stage_rec_size(uint32_t depth, uint32_t n1, uint32_t n2)
+{
+    return (HR_STAGE_REC_FIXED + depth * 8u + n1 + n2 + 7u) & ~7u;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* hr_writer: builds a .hrr trace. Records are encoded into a chunk buffer, compressed with zstd
+ * into frames and appended to a file descriptor. Usable inside the recorder: it allocates only
+ * through the hr_alloc it is given and calls no stdio. Not thread-safe: one caller at a time. */
+#ifndef HEAPRR_WRITER_H
+#define HEAPRR_WRITER_H
+
+#include <heaprr/format.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct hr_writer hr_writer;
+
+typedef struct hr_writer_config {
+    int fd;                     /* written with write(2); the writer does not close it */
+    const hr_alloc *alloc;      /* NULL: malloc/free */
+    int zstd_level;             /* 0: default (3) */
+    size_t chunk_size;          /* raw bytes after which a chunk is compressed; 0: 1 MiB */
+    uint8_t *chunk_buf;         /* optional caller memory for the chunk (e.g. the staging file) */
+    size_t chunk_buf_size;      /* its size; must exceed chunk_size by at least 128 KiB */
+    /* Called after every frame is written, with the number of frames and the file size so far. */
+    void (*on_frame)(void *opaque, uint64_t frames, uint64_t file_size);
+    void *opaque;
+} hr_writer_config;
+
+/* Creates a writer. Returns 0 or a negative hr_err; *out is NULL on error. */
+int hr_writer_create(hr_writer **out, const hr_writer_config *cfg);
+/* Writes the file header. Call once, first, unless hr_writer_resume() is used. */
+int hr_writer_begin(hr_writer *w, const hr_header *h);
+/* Continues an existing trace whose first file_size bytes (CRC32C file_crc, records counted in
+ * counts) are already on disk, e.g. to append recovered records. */
+int hr_writer_resume(hr_writer *w, uint64_t file_size, uint32_t file_crc, uint64_t frames,
+                     const uint64_t event_counts[HR_KIND_COUNT], const uint64_t typed_counts[128],
+                     uint64_t records, uint64_t last_seq);
+/* Declares a node already present in the trace being resumed; call in id order from 1. */
+int hr_writer_known_node(hr_writer *w, uint64_t parent, uint64_t ip);
+
+/* Appends records. time is in the header's time units. Sequence numbers must increase strictly
+ * and times must not decrease across all ordered records. Each returns 0 or a negative hr_err;
+ * after an I/O error every later call fails with HR_ERR_IO. */
+int hr_writer_process(hr_writer *w, const hr_process_info *pi);
+int hr_writer_event(hr_writer *w, uint32_t thread, uint64_t seq, uint64_t time, const hr_event *ev);
+/* An ordered typed record (module, thread, mark, fork, exec, stopped); rec->seq, rec->thread and
+ * rec->time_ns (in time units) give its place. */
+int hr_writer_ordered(hr_writer *w, unsigned type, const hr_record *rec);
+
+/* Interns a backtrace. frames[0] is the innermost frame, frames[depth-1] the outermost. path[j]
+ * receives the node id of the stack made of the j+1 outermost frames; on entry path[0..keep-1]
+ * must already hold the ids for the keep outermost frames (a caller that saw the same outer
+ * frames before passes them to skip the lookups). Node records for new nodes are written at
+ * once. *stack gets path[depth-1] (0 for depth 0). */
+int hr_writer_intern(hr_writer *w, const uint64_t *frames, uint32_t depth, uint32_t keep,
+                     uint64_t *path, uint64_t *stack);
+
+/* Compresses and writes the current chunk, if it holds records. */
+int hr_writer_flush(hr_writer *w);
+/* Flushes and writes a trailer. The writer may still be used afterwards (a later trailer then
+ * covers everything). */
+int hr_writer_finish(hr_writer *w);
+void hr_writer_destroy(hr_writer *w);
+
+/* Raw bytes in the current chunk (they are in chunk_buf when the caller supplied it). */
+size_t hr_writer_chunk_len(const hr_writer *w);
+uint64_t hr_writer_file_size(const hr_writer *w);
+uint64_t hr_writer_node_count(const hr_writer *w);
+/* errno of the last failed write, 0 if none. */
+int hr_writer_errno(const hr_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

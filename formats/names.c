@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* Names of error codes, event kinds, record types and origins: the one table the tools print
+ * from and parse with, so a kind is spelled the same everywhere. */
+#include <heaprr/format.h>
+
+#include <string.h>
+
+const char *hr_strerror(int err)
+{
+    switch (err) {
+    case HR_OK: return "success";
+    case HR_ERR_IO: return "input/output error";
+    case HR_ERR_NOMEM: return "out of memory";
+    case HR_ERR_NOT_TRACE: return "not a heaprr trace";
+    case HR_ERR_VERSION: return "trace format version not supported";
+    case HR_ERR_CORRUPT: return "corrupt trace";
+    case HR_ERR_TRUNCATED: return "trace truncated";
+    case HR_ERR_CHECKSUM: return "checksum mismatch";
+    case HR_ERR_ARG: return "invalid argument";
+    case HR_ERR_ZSTD: return "zstd error";
+    case HR_ERR_LIMIT: return "limit exceeded";
+    case HR_ERR_STATE: return "call in the wrong state";
+    default: return "unknown error";
+    }
+}
+
+static const char *const kind_names[HR_KIND_COUNT] = {
+    [HR_MALLOC] = "malloc",
+    [HR_CALLOC] = "calloc",
+    [HR_REALLOC] = "realloc",
+    [HR_REALLOCARRAY] = "reallocarray",
+    [HR_FREE] = "free",
+    [HR_MEMALIGN] = "memalign",
+    [HR_POSIX_MEMALIGN] = "posix_memalign",
+    [HR_ALIGNED_ALLOC] = "aligned_alloc",
+    [HR_VALLOC] = "valloc",
+    [HR_PVALLOC] = "pvalloc",
+    [HR_NEW] = "new",
+    [HR_NEW_ARRAY] = "new[]",
+    [HR_DELETE] = "delete",
+    [HR_DELETE_ARRAY] = "delete[]",
+};
+
+const char *hr_kind_name(unsigned kind)
+{
+    return kind < HR_KIND_COUNT ? kind_names[kind] : NULL;
+}
+
+hr_kind hr_kind_from_name(const char *name)
+{
+    for (unsigned k = 1; k < HR_KIND_COUNT; k++)
+        if (strcmp(name, kind_names[k]) == 0)
+            return (hr_kind)k;
+    return HR_KIND_NONE;
+}
+
+int hr_kind_is_free(unsigned kind)
+{
+    return kind == HR_FREE || kind == HR_DELETE || kind == HR_DELETE_ARRAY;
+}
+
+int hr_kind_is_realloc(unsigned kind)
+{
+    return kind == HR_REALLOC || kind == HR_REALLOCARRAY;
+}
+
+int hr_kind_has_count(unsigned kind)
+{
+    return kind == HR_CALLOC || kind == HR_REALLOCARRAY;
+}
+
+int hr_kind_has_align(unsigned kind)
+{
+    return kind == HR_MEMALIGN || kind == HR_POSIX_MEMALIGN || kind == HR_ALIGNED_ALLOC;
+}
+
+const char *hr_rec_type_name(unsigned type)
+{
+    switch (type) {
+    case HR_REC_EVENT: return "event";
+    case HR_REC_PROCESS_INFO: return "process";
+    case HR_REC_STACK_NODES: return "stack-node";
+    case HR_REC_MODULE_LOAD: return "module-load";
+    case HR_REC_MODULE_UNLOAD: return "module-unload";
+    case HR_REC_THREAD_START: return "thread-start";
+    case HR_REC_THREAD_NAME: return "thread-name";
+    case HR_REC_THREAD_END: return "thread-end";
+    case HR_REC_MARK: return "mark";
+    case HR_REC_FORK: return "fork";
+    case HR_REC_EXEC: return "exec";
+    case HR_REC_STOPPED: return "stopped";
+    case HR_REC_TRAILER: return "trailer";
+    default: return NULL;
+    }
+}
+
+const char *hr_origin_name(unsigned origin)
+{
+    switch (origin) {
+    case HR_ORIGIN_ROOT: return "root";
+    case HR_ORIGIN_FORK: return "fork";
+    case HR_ORIGIN_EXEC: return "exec";
+    case HR_ORIGIN_SPAWN: return "spawn";
+    default: return "unknown";
+    }
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/* The staging file (include/heaprr/stage.h): creation and mapping, and the drain that merges the
+ * per-thread rings into the writer in sequence order. The same drain serves the recorder's writer
+ * thread and `heaprr recover`, so a recovered trace holds exactly what a clean exit would have. */
+#include <heaprr/stage.h>
+
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CHUNK_SLACK (128u << 10)
+
+static uint64_t round_up(uint64_t v, uint64_t to)
+{
+    return (v + to - 1) / to * to;
+}
+
+static uint64_t page_align(void)
+{
+    long p = sysconf(_SC_PAGESIZE);
+    return p > 4096 ? (uint64_t)p : 4096;
+}
+
+static int reserve(int fd, uint64_t off, uint64_t len)
+{
+    int e = posix_fallocate(fd, (off_t)off, (off_t)len);
+    if (e) {
+        errno = e;
+        return HR_ERR_IO;
+    }
+    return 0;
+}
+
+static void *map_at(int fd, uint64_t off, uint64_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static int map_header(hr_stage *st)
+{
+    uint64_t len = st->hdr->rings_offset;
+    void *p = map_at(st->fd, 0, len);
+    if (!p)
+        return HR_ERR_IO;
+    st->hdr = p;
+    st->chunk = (uint8_t *)p + st->hdr->chunk_offset;
+    return 0;
+}
+
+int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
+                    uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc)
+{
+    hr_stage_header h;
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+    st->alloc = alloc ? alloc : &hr_default_alloc;
+    HR_RETURN_IF(strlen(trace_path) >= HR_STAGE_PATH_MAX, HR_ERR_LIMIT);
+    HR_RETURN_IF(ring_data_size < 65536 || (ring_data_size & (ring_data_size - 1)), HR_ERR_ARG);
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, HR_STAGE_MAGIC, 8);
+    h.version = HR_STAGE_VERSION;
+    h.pid = (uint32_t)getpid();
+    h.ring_data_size = ring_data_size;
+    h.chunk_offset = HR_STAGE_HEADER_SIZE;
+    h.chunk_size = chunk_size + CHUNK_SLACK;
+    h.rings_offset = round_up(h.chunk_offset + h.chunk_size, page_align());
+    h.ring_stride = round_up(HR_STAGE_RING_HEADER + ring_data_size, page_align());
+    h.time_unit_ns = time_unit_ns;
+    strcpy(h.trace_path, trace_path);
+    st->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    HR_RETURN_IF(st->fd < 0, HR_ERR_IO);
+    st->hdr = &h;
+    if (reserve(st->fd, 0, h.rings_offset) < 0 || map_header(st) < 0) {
+        int e = errno;
+        close(st->fd);
+        st->fd = -1;
+        st->hdr = NULL;
+        errno = e;
+        return HR_ERR_IO;
+    }
+    memcpy(st->hdr, &h, sizeof h);
+    return 0;
+}
+
+static int check_header(const hr_stage_header *h, uint64_t file_size, const char **why)
+{
+    if (memcmp(h->magic, HR_STAGE_MAGIC, 8) != 0 || h->version != HR_STAGE_VERSION) {
+        *why = "not a heaprr staging file of this version";
+        return HR_ERR_CORRUPT;
+    }
+    uint64_t page = page_align();
+    if (h->ring_data_size < 65536 || (h->ring_data_size & (h->ring_data_size - 1)) ||
+        h->ring_data_size > (1ull << 32) || h->chunk_offset != HR_STAGE_HEADER_SIZE ||
+        h->chunk_size > HR_CHUNK_MAX || h->chunk_size <= CHUNK_SLACK ||
+        h->rings_offset != round_up(h->chunk_offset + h->chunk_size, page) ||
+        h->ring_stride != round_up(HR_STAGE_RING_HEADER + h->ring_data_size, page) ||
+        h->ring_count > HR_STAGE_MAX_RINGS || h->chunk_len > h->chunk_size || h->time_unit_ns == 0) {
+        *why = "staging file header is damaged";
+        return HR_ERR_CORRUPT;
+    }
+    if (file_size < h->rings_offset) {
+        *why = "staging file is shorter than its header says";
+        return HR_ERR_CORRUPT;
+    }
+    return 0;
+}
+
+int hr_stage_open(hr_stage *st, const char *path, const hr_alloc *alloc, const char **why)
+{
+    hr_stage_header h;
+    struct stat sb;
+    memset(st, 0, sizeof *st);
+    st->alloc = alloc ? alloc : &hr_default_alloc;
+    *why = "cannot open the staging file";
+    st->fd = open(path, O_RDWR | O_CLOEXEC);
+    HR_RETURN_IF(st->fd < 0, HR_ERR_IO);
+    *why = "cannot read the staging file";
+    if (fstat(st->fd, &sb) < 0 || pread(st->fd, &h, sizeof h, 0) != (ssize_t)sizeof h) {
+        hr_stage_close(st);
+        return HR_ERR_IO;
+    }
+    int rc = check_header(&h, (uint64_t)sb.st_size, why);
+    if (rc == 0) {
+        st->hdr = &h;
+        rc = map_header(st);
+        if (rc < 0) {
+            st->hdr = NULL;
+            *why = "cannot map the staging file";
+        }
+    }
+    if (rc == 0) {
+        /* Rings the file does not fully hold were being added when the process died. */
+        uint64_t fit = ((uint64_t)sb.st_size - h.rings_offset) / h.ring_stride;
+        if (st->hdr->ring_count > fit)
+            st->hdr->ring_count = (uint32_t)fit;
+        rc = hr_stage_map_rings(st);
+        if (rc < 0)
+            *why = "cannot map the staging file's rings";
+    }
+    if (rc < 0)
+        hr_stage_close(st);
+    return rc;
+}
+
+void hr_stage_close(hr_stage *st)
+{
+    for (uint32_t i = 0; i < st->mapped; i++) {
+        if (st->rings[i].h)
+            munmap(st->rings[i].h, st->hdr->ring_stride);
+        if (st->cons[i])
+            st->alloc->free(st->alloc->opaque, st->cons[i]);
+    }
+    if (st->hdr)
+        munmap(st->hdr, st->hdr->rings_offset);
+    if (st->fd >= 0)
+        close(st->fd);
+    memset(st, 0, sizeof *st);
+    st->fd = -1;
+}
+
+static int map_ring(hr_stage *st, uint32_t i)
+{
+    hr_stage_header *h = st->hdr;
+    void *p = map_at(st->fd, h->rings_offset + i * h->ring_stride, h->ring_stride);
+    HR_RETURN_IF(!p, HR_ERR_IO);
+    st->cons[i] = hr_alloc_zeroed(st->alloc, sizeof(hr_stage_consumer));
+    if (!st->cons[i]) {
+        munmap(p, h->ring_stride);
+        return HR_ERR_NOMEM;
+    }
+    st->rings[i].h = p;
+    st->rings[i].data = (uint8_t *)p + HR_STAGE_RING_HEADER;
+    st->cons[i]->cursor = __atomic_load_n(&st->rings[i].h->tail, __ATOMIC_ACQUIRE);
+    return 0;
+}
+
+int hr_stage_add_ring(hr_stage *st)
+{
+    hr_stage_header *h = st->hdr;
+    uint32_t i = h->ring_count;
+    HR_RETURN_IF(i >= HR_STAGE_MAX_RINGS, HR_ERR_LIMIT);
+    HR_FORWARD(reserve(st->fd, h->rings_offset + i * h->ring_stride, h->ring_stride));
+    HR_FORWARD(map_ring(st, i));
+    st->rings[i].h->state = HR_RING_ACTIVE;
+    __atomic_store_n(&st->mapped, i + 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&h->ring_count, i + 1, __ATOMIC_RELEASE);
+    return (int)i;
+}
+
+int hr_stage_map_rings(hr_stage *st)
+{
+    uint32_t n = __atomic_load_n(&st->hdr->ring_count, __ATOMIC_ACQUIRE);
+    while (st->mapped < n) {
+        HR_FORWARD(map_ring(st, st->mapped));
+        st->mapped++;
+    }
+    return 0;
+}
+
+void hr_stage_on_frame(void *stage, uint64_t frames, uint64_t file_size)
+{
+    hr_stage *st = stage;
+    /* The chunk just written restarts at 0: recovery must not reuse its old bytes. */
+    __atomic_store_n(&st->hdr->chunk_len, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&st->hdr->trace_size, file_size, __ATOMIC_RELEASE);
+    __atomic_store_n(&st->hdr->frames_written, frames, __ATOMIC_RELEASE);
+}

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/* hr_writer: chunk building, zstd framing, trailer and the stack interner wiring. */
+#include <heaprr/writer.h>
+
+#include "crc32c.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem: exported by libzstd.so since 1.3 */
+#include <zstd.h>
+
+#define DEFAULT_CHUNK (1u << 20)
+#define CHUNK_SLACK (128u << 10) /* room for one large typed record past chunk_size */
+#define NODE_BATCH HR_MAX_DEPTH
+
+struct hr_writer {
+    hr_alloc alloc;
+    int fd;
+    int level;
+    size_t chunk_size;
+    hr_enc enc;
+    int own_chunk;
+    uint8_t *zbuf;
+    size_t zcap;
+    ZSTD_CCtx *cctx;
+    hr_counts counts;
+    uint32_t crc;
+    uint64_t file_size, frames;
+    hr_interner in;
+    int error, err_no;
+    void (*on_frame)(void *, uint64_t, uint64_t);
+    void *opaque;
+    uint64_t batch_parent[NODE_BATCH], batch_ip[NODE_BATCH];
+    size_t batch_n;
+    uint64_t batch_first;
+};
+
+static void *zalloc(void *opaque, size_t size)
+{
+    hr_writer *w = opaque;
+    return w->alloc.alloc(w->alloc.opaque, size);
+}
+
+static void zfree(void *opaque, void *ptr)
+{
+    hr_writer *w = opaque;
+    if (ptr)
+        w->alloc.free(w->alloc.opaque, ptr);
+}
+
+static int setup_buffers(hr_writer *w, const hr_writer_config *cfg)
+{
+    size_t cap = w->chunk_size + CHUNK_SLACK;
+    if (cfg->chunk_buf) {
+        HR_RETURN_IF(cfg->chunk_buf_size < cap, HR_ERR_ARG);
+        w->enc.buf = cfg->chunk_buf;
+        w->enc.cap = cfg->chunk_buf_size;
+    } else {
+        w->enc.buf = w->alloc.alloc(w->alloc.opaque, cap);
+        w->enc.cap = cap;
+        w->own_chunk = 1;
+        HR_RETURN_IF(!w->enc.buf, HR_ERR_NOMEM);
+    }
+    w->zcap = ZSTD_compressBound(w->enc.cap);
+    w->zbuf = w->alloc.alloc(w->alloc.opaque, w->zcap);
+    HR_RETURN_IF(!w->zbuf, HR_ERR_NOMEM);
+    ZSTD_customMem mem = {zalloc, zfree, w};
+    w->cctx = ZSTD_createCCtx_advanced(mem);
+    HR_RETURN_IF(!w->cctx, HR_ERR_NOMEM);
+    HR_RETURN_IF(ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level)), HR_ERR_ZSTD);
+    HR_RETURN_IF(ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)), HR_ERR_ZSTD);
+    HR_RETURN_IF(ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1)), HR_ERR_ZSTD);
+    return hr_interner_init(&w->in, &w->alloc);
+}
+
+int hr_writer_create(hr_writer **out, const hr_writer_config *cfg)
+{
+    const hr_alloc *a = cfg->alloc ? cfg->alloc : &hr_default_alloc;
+    *out = NULL;
+    HR_RETURN_IF(cfg->fd < 0, HR_ERR_ARG);
+    hr_writer *w = hr_alloc_zeroed(a, sizeof *w);
+    HR_RETURN_IF(!w, HR_ERR_NOMEM);
+    w->alloc = *a;
+    w->fd = cfg->fd;
+    w->level = cfg->zstd_level ? cfg->zstd_level : 3;
+    w->chunk_size = cfg->chunk_size ? cfg->chunk_size : DEFAULT_CHUNK;
+    w->on_frame = cfg->on_frame;
+    w->opaque = cfg->opaque;
+    w->enc.counts = &w->counts;
+    int rc = w->chunk_size <= HR_CHUNK_MAX - CHUNK_SLACK ? setup_buffers(w, cfg) : HR_ERR_ARG;
+    if (rc < 0) {
+        hr_writer_destroy(w);
+        return rc;
+    }
+    hr_enc_reset(&w->enc);
+    *out = w;
+    return 0;
+}
+
+void hr_writer_destroy(hr_writer *w)
+{
+    if (!w)
+        return;
+    hr_interner_free(&w->in);
+    if (w->cctx)
+        ZSTD_freeCCtx(w->cctx);
+    if (w->zbuf)
+        w->alloc.free(w->alloc.opaque, w->zbuf);
+    if (w->own_chunk && w->enc.buf)
+        w->alloc.free(w->alloc.opaque, w->enc.buf);
+    hr_alloc a = w->alloc;
+    a.free(a.opaque, w);
+}
+
+static int write_all(hr_writer *w, const void *buf, size_t n)
+{
+    const uint8_t *p = buf;
+    while (n) {
+        ssize_t k = write(w->fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            w->err_no = k < 0 ? errno : ENOSPC;
+            w->error = HR_ERR_IO;
+            return HR_ERR_IO;
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+    w->crc = hr_crc32c(w->crc, buf, (size_t)(p - (const uint8_t *)buf));
+    w->file_size += (uint64_t)(p - (const uint8_t *)buf);
+    return 0;
+}
+
+static int write_frame(hr_writer *w, uint8_t type, const void *payload, size_t size, size_t raw)
+{
+    uint8_t fh[HR_FRAME_HEADER];
+    hr_frame_header_encode(fh, type, payload, (uint32_t)size, (uint32_t)raw);
+    HR_FORWARD(write_all(w, fh, sizeof fh));
+    HR_FORWARD(write_all(w, payload, size));
+    w->frames++;
+    if (w->on_frame)
+        w->on_frame(w->opaque, w->frames, w->file_size);
+    return 0;
+}
+
+int hr_writer_begin(hr_writer *w, const hr_header *h)
+{
+    uint8_t *buf = w->zbuf; /* large enough and unused yet */
+    HR_RETURN_IF(w->file_size, HR_ERR_STATE);
+    HR_RETURN_IF(hr_header_size(h) > w->zcap, HR_ERR_LIMIT);
+    int n = hr_header_encode(h, buf, w->zcap);
+    HR_FORWARD(n);
+    return write_all(w, buf, (size_t)n);
+}
+
+int hr_writer_resume(hr_writer *w, uint64_t file_size, uint32_t file_crc, uint64_t frames,
+                     const uint64_t event_counts[HR_KIND_COUNT], const uint64_t typed_counts[128],
+                     uint64_t records, uint64_t last_seq)
+{
+    HR_RETURN_IF(w->file_size, HR_ERR_STATE);
+    w->file_size = file_size;
+    w->crc = file_crc;
+    w->frames = frames;
+    memcpy(w->counts.events, event_counts, sizeof w->counts.events);
+    memcpy(w->counts.typed, typed_counts, sizeof w->counts.typed);
+    w->counts.records = records;
+    w->counts.last_seq = last_seq;
+    return 0;
+}
+
+int hr_writer_known_node(hr_writer *w, uint64_t parent, uint64_t ip)
+{
+    HR_RETURN_IF(parent > w->in.count, HR_ERR_ARG);
+    int64_t id = hr_interner_add(&w->in, parent, ip);
+    return id < 0 ? (int)id : 0;
+}
+
+int hr_writer_flush(hr_writer *w)
+{
+    HR_RETURN_IF(w->error, w->error);
+    if (w->enc.len == 0)
+        return 0;
+    size_t z = ZSTD_compress2(w->cctx, w->zbuf, w->zcap, w->enc.buf, w->enc.len);
+    HR_RETURN_IF(ZSTD_isError(z), HR_ERR_ZSTD);
+    HR_FORWARD(write_frame(w, HR_FRAME_CHUNK, w->zbuf, z, w->enc.len));
+    hr_enc_reset(&w->enc);
+    return 0;
+}
+
+int hr_writer_finish(hr_writer *w)
+{
+    uint8_t buf[HR_TRAILER_MAX];
+    HR_FORWARD(hr_writer_flush(w));
+    size_t n = hr_trailer_encode(buf, &w->counts, w->crc);
+    return write_frame(w, HR_FRAME_TRAILER, buf, n, n);
+}
+
+/* Runs an encoder call; when the chunk is full, flushes and retries once in a fresh chunk. */
+#define ENCODE(w, call)                                      \
+    do {                                                     \
+        HR_RETURN_IF((w)->error, (w)->error);                \
+        int enc_rc_ = (call);                                \
+        if (enc_rc_ == HR_ERR_LIMIT && (w)->enc.len) {       \
+            HR_FORWARD(hr_writer_flush(w));                  \
+            enc_rc_ = (call);                                \
+        }                                                    \
+        HR_FORWARD(enc_rc_);                                 \
+        if ((w)->enc.len >= (w)->chunk_size)                 \
+            HR_FORWARD(hr_writer_flush(w));                  \
+    } while (0)
+
+int hr_writer_process(hr_writer *w, const hr_process_info *pi)
+{
+    ENCODE(w, hr_enc_process(&w->enc, pi));
+    return 0;
+}
+
+int hr_writer_event(hr_writer *w, uint32_t thread, uint64_t seq, uint64_t time, const hr_event *ev)
+{
+    HR_RETURN_IF(ev->stack > w->in.count, HR_ERR_ARG);
+    ENCODE(w, hr_enc_event(&w->enc, thread, seq, time, ev));
+    return 0;
+}
+
+int hr_writer_ordered(hr_writer *w, unsigned type, const hr_record *rec)
+{
+    ENCODE(w, hr_enc_ordered(&w->enc, type, rec));
+    return 0;
+}
+
+static int flush_batch(hr_writer *w)
+{
+    if (!w->batch_n)
+        return 0;
+    ENCODE(w, hr_enc_nodes(&w->enc, w->batch_first, w->batch_parent, w->batch_ip, w->batch_n));
+    w->batch_n = 0;
+    return 0;
+}
+
+static int64_t intern_one(hr_writer *w, uint64_t parent, uint64_t ip)
+{
+    uint64_t id = hr_interner_find(&w->in, parent, ip);
+    if (id)
+        return (int64_t)id;
+    int64_t nid = hr_interner_add(&w->in, parent, ip);
+    if (nid < 0)
+        return nid;
+    if (!w->batch_n)
+        w->batch_first = (uint64_t)nid;
+    w->batch_parent[w->batch_n] = parent;
+    w->batch_ip[w->batch_n] = ip;
+    w->batch_n++;
+    return nid;
+}
+
+int hr_writer_intern(hr_writer *w, const uint64_t *frames, uint32_t depth, uint32_t keep,
+                     uint64_t *path, uint64_t *stack)
+{
+    HR_RETURN_IF(w->error, w->error);
+    HR_RETURN_IF(depth > HR_MAX_DEPTH || keep > depth, HR_ERR_ARG);
+    uint64_t parent = keep ? path[keep - 1] : 0;
+    HR_RETURN_IF(parent > w->in.count, HR_ERR_ARG);
+    for (uint32_t j = keep; j < depth; j++) {
+        int64_t id = intern_one(w, parent, frames[depth - 1 - j]);
+        if (id < 0) {
+            w->error = (int)id; /* nodes interned but not written: the trace cannot go on */
+            return (int)id;
+        }
+        path[j] = parent = (uint64_t)id;
+    }
+    *stack = depth ? path[depth - 1] : 0;
+    return flush_batch(w);
+}
+
+size_t hr_writer_chunk_len(const hr_writer *w)
+{
+    return w->enc.len;
+}
+
+uint64_t hr_writer_file_size(const hr_writer *w)
+{
+    return w->file_size;
+}
+
+uint64_t hr_writer_node_count(const hr_writer *w)
+{
+    return w->in.count;
+}
+
+int hr_writer_errno(const hr_writer *w)
+{
+    return w->err_no;
+}
