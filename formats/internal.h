@@ -150,6 +150,12 @@ uint64_t hr_interner_find(const hr_interner *in, uint64_t parent, uint64_t ip);
 /* Adds the node (parent, ip), which must be absent; returns its id or a negative hr_err. */
 int64_t hr_interner_add(hr_interner *in, uint64_t parent, uint64_t ip);
 
+/* ---- writer.c (for recover.c) ---- */
+
+struct hr_writer;
+/* Writes raw, already encoded records as one chunk frame and adds their counts. */
+int hr_writer_raw_chunk(struct hr_writer *w, const uint8_t *raw, size_t len, const hr_counts *added);
+
 /* ---- alloc.c ---- */
 
 /* The allocator used when a caller passes none: malloc and free. */

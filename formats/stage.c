@@ -41,14 +41,15 @@ static void *map_at(int fd, uint64_t off, uint64_t len)
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* Maps the header page and the chunk; st->hdr holds the (unmapped) header describing them. */
 static int map_header(hr_stage *st)
 {
-    uint64_t len = st->hdr->rings_offset;
+    uint64_t len = st->hdr->rings_offset, chunk_offset = st->hdr->chunk_offset;
     void *p = map_at(st->fd, 0, len);
     if (!p)
         return HR_ERR_IO;
     st->hdr = p;
-    st->chunk = (uint8_t *)p + st->hdr->chunk_offset;
+    st->chunk = (uint8_t *)p + chunk_offset;
     return 0;
 }
 

@@ -189,6 +189,25 @@ int hr_writer_flush(hr_writer *w)
     return 0;
 }
 
+int hr_writer_raw_chunk(hr_writer *w, const uint8_t *raw, size_t len, const hr_counts *added)
+{
+    HR_FORWARD(hr_writer_flush(w));
+    if (!len)
+        return 0;
+    HR_RETURN_IF(len > w->enc.cap, HR_ERR_LIMIT);
+    size_t z = ZSTD_compress2(w->cctx, w->zbuf, w->zcap, raw, len);
+    HR_RETURN_IF(ZSTD_isError(z), HR_ERR_ZSTD);
+    HR_FORWARD(write_frame(w, HR_FRAME_CHUNK, w->zbuf, z, len));
+    for (unsigned k = 0; k < HR_KIND_COUNT; k++)
+        w->counts.events[k] += added->events[k];
+    for (unsigned t = 0; t < HR_REC_TYPE_LIMIT; t++)
+        w->counts.typed[t] += added->typed[t];
+    w->counts.records += added->records;
+    if (added->last_seq > w->counts.last_seq)
+        w->counts.last_seq = added->last_seq;
+    return 0;
+}
+
 int hr_writer_finish(hr_writer *w)
 {
     uint8_t buf[HR_TRAILER_MAX];

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/* The heap the events describe: a map from address to live block, updated by each event with the
+ * rules of formats/SPEC.md section 7 (a realloc releases its old block only if that block was
+ * allocated before the realloc's first sequence number; an allocation that returns a live address
+ * releases the stale block). Open addressing with backward-shift deletion, no tombstones. */
+#include <heaprr/analyze.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+struct hr_heap {
+    hr_block *slots;
+    size_t mask, count;
+    uint64_t live_bytes;
+};
+
+static size_t slot_of(uint64_t ptr, size_t mask)
+{
+    uint64_t h = ptr * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h ^ (h >> 29)) & mask;
+}
+
+hr_heap *hr_heap_new(void)
+{
+    hr_heap *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->mask = 1023;
+    h->slots = calloc(h->mask + 1, sizeof *h->slots);
+    if (!h->slots) {
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void hr_heap_free(hr_heap *h)
+{
+    if (h)
+        free(h->slots);
+    free(h);
+}
+
+static hr_block *find(const hr_heap *h, uint64_t ptr)
+{
+    for (size_t s = slot_of(ptr, h->mask);; s = (s + 1) & h->mask) {
+        if (h->slots[s].ptr == ptr)
+            return &h->slots[s];
+        if (h->slots[s].ptr == 0)
+            return NULL;
+    }
+}
+
+static int grow(hr_heap *h)
+{
+    size_t n = (h->mask + 1) * 2;
+    hr_block *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return HR_ERR_NOMEM;
+    for (size_t i = 0; i <= h->mask; i++) {
+        if (!h->slots[i].ptr)
+            continue;
+        size_t s = slot_of(h->slots[i].ptr, n - 1);
+        while (slots[s].ptr)
+            s = (s + 1) & (n - 1);
+        slots[s] = h->slots[i];
+    }
+    free(h->slots);
+    h->slots = slots;
+    h->mask = n - 1;
+    return 0;
+}
+
+static int insert(hr_heap *h, const hr_block *b)
+{
+    if ((h->count + 1) * 4 > (h->mask + 1) * 3 && grow(h) < 0)
+        return HR_ERR_NOMEM;
+    size_t s = slot_of(b->ptr, h->mask);
+    while (h->slots[s].ptr)
+        s = (s + 1) & h->mask;
+    h->slots[s] = *b;
+    h->count++;
+    h->live_bytes += b->size;
+    return 0;
+}
+
+/* Removes the block at slot b, shifting later entries of its probe run back. */
+static void erase(hr_heap *h, hr_block *b)
+{
+    size_t i = (size_t)(b - h->slots), j = i;
+    h->live_bytes -= b->size;
+    h->count--;
+    for (;;) {
+        j = (j + 1) & h->mask;
+        if (!h->slots[j].ptr)
+            break;
+        size_t home = slot_of(h->slots[j].ptr, h->mask);
+        /* Move j back to i when i lies cyclically in [home, j). */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            h->slots[i] = h->slots[j];
+            i = j;
+        }
+    }
+    memset(&h->slots[i], 0, sizeof h->slots[i]);
+}
+
+uint64_t hr_event_bytes(const hr_event *ev)
+{
+    uint64_t n = hr_kind_has_count(ev->kind) ? ev->count : 1, total;
+    return __builtin_mul_overflow(n, ev->size, &total) ? UINT64_MAX : total;
+}
+
+static void release(hr_heap *h, hr_block *b, hr_heap_change *c)
+{
+    c->released = 1;
+    c->freed = *b;
+    erase(h, b);
+}
+
+static int allocate(hr_heap *h, const hr_record *rec, hr_heap_change *c)
+{
+    const hr_event *ev = &rec->u.event;
+    hr_block *old = find(h, ev->ptr);
+    if (old) {
+        c->conflict = 1;
+        release(h, old, c);
+    }
+    hr_block b = {ev->ptr, hr_event_bytes(ev), rec->seq, ev->stack, ev->kind, rec->thread};
+    c->allocated = 1;
+    c->alloc = b;
+    return insert(h, &b);
+}
+
+static int apply_free(hr_heap *h, const hr_record *rec, hr_heap_change *c)
+{
+    uint64_t p = rec->u.event.ptr;
+    if (!p)
+        return 0;
+    hr_block *b = find(h, p);
+    if (b)
+        release(h, b, c);
+    else
+        c->unknown_free = 1;
+    return 0;
+}
+
+static int apply_realloc(hr_heap *h, const hr_record *rec, hr_heap_change *c)
+{
+    const hr_event *ev = &rec->u.event;
+    if (!ev->old_ptr)
+        return ev->ptr ? allocate(h, rec, c) : 0;
+    hr_block *b = find(h, ev->old_ptr);
+    int ours = b && (!(ev->xflags & HR_XF_FREE_SEQ) || b->seq < ev->free_seq);
+    c->unknown_free = !b;
+    if (ev->ptr == ev->old_ptr && ours) { /* resized in place: same block, new size */
+        hr_block nb = *b;
+        erase(h, b);
+        nb.size = hr_event_bytes(ev);
+        nb.seq = rec->seq;
+        nb.stack = ev->stack;
+        c->allocated = 1;
+        c->alloc = nb;
+        return insert(h, &nb);
+    }
+    if (ours)
+        release(h, b, c);
+    return ev->ptr ? allocate(h, rec, c) : 0;
+}
+
+int hr_heap_apply(hr_heap *h, const hr_record *rec, hr_heap_change *c)
+{
+    memset(c, 0, sizeof *c);
+    if (rec->type != HR_REC_EVENT)
+        return 0;
+    const hr_event *ev = &rec->u.event;
+    if (ev->xflags & (HR_XF_FAILED | HR_XF_INCOMPLETE))
+        return 0;
+    if (hr_kind_is_free(ev->kind))
+        return apply_free(h, rec, c);
+    if (hr_kind_is_realloc(ev->kind))
+        return apply_realloc(h, rec, c);
+    return ev->ptr ? allocate(h, rec, c) : 0;
+}
+
+uint64_t hr_heap_live_bytes(const hr_heap *h)
+{
+    return h->live_bytes;
+}
+
+uint64_t hr_heap_live_blocks(const hr_heap *h)
+{
+    return h->count;
+}
+
+void hr_heap_each(const hr_heap *h, void (*fn)(void *ctx, const hr_block *b), void *ctx)
+{
+    for (size_t i = 0; i <= h->mask; i++)
+        if (h->slots[i].ptr)
+            fn(ctx, &h->slots[i]);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* libheaprr_analyze: passes over the event stream of a trace. Memory grows with the live set and
+ * the number of distinct stacks, never with the length of the trace. */
+#ifndef HEAPRR_ANALYZE_H
+#define HEAPRR_ANALYZE_H
+
+#include <heaprr/format.h>
+#include <heaprr/reader.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the heap as the events describe it ---- */
+
+typedef struct hr_block {
+    uint64_t ptr;   /* 0 marks an empty slot inside the map */
+    uint64_t size;  /* bytes requested (calloc: count * size) */
+    uint64_t seq;   /* sequence number of the allocating event */
+    uint64_t stack; /* allocation stack id */
+    uint32_t kind;  /* allocating kind */
+    uint32_t thread;
+} hr_block;
+
+typedef struct hr_heap hr_heap;
+
+/* What hr_heap_apply() saw an event do, for callers that care. */
+typedef struct hr_heap_change {
+    int allocated;     /* a block was created: *alloc */
+    int released;      /* a block was released: *freed (copied before removal) */
+    int unknown_free;  /* a free or realloc named a pointer not live in this trace */
+    int conflict;      /* an allocation returned a live address (treated as released) */
+    hr_block alloc, freed;
+} hr_heap_change;
+
+hr_heap *hr_heap_new(void);
+void hr_heap_free(hr_heap *h);
+/* Applies one record (only events change the heap). Returns 0 or HR_ERR_NOMEM. */
+int hr_heap_apply(hr_heap *h, const hr_record *rec, hr_heap_change *change);
+uint64_t hr_heap_live_bytes(const hr_heap *h);
+uint64_t hr_heap_live_blocks(const hr_heap *h);
+/* Calls fn for every live block (in no particular order). */
+void hr_heap_each(const hr_heap *h, void (*fn)(void *ctx, const hr_block *b), void *ctx);
+/* Bytes a successful allocation event asked for (count * size, saturating). */
+uint64_t hr_event_bytes(const hr_event *ev);
+
+/* ---- stats: counts and a summary (heaprr stats) ---- */
+
+typedef struct hr_stats {
+    uint64_t events[HR_KIND_COUNT];
+    uint64_t calls;            /* all events */
+    uint64_t threads;          /* thread-start records */
+    uint64_t failed_calls;     /* events with HR_XF_FAILED */
+    uint64_t incomplete_calls; /* calls that never returned (crash) */
+    uint64_t null_frees;       /* free(NULL) and delete of NULL */
+    uint64_t unknown_frees;    /* frees of pointers this trace never allocated (e.g. inherited) */
+    uint64_t peak_live_bytes, peak_live_blocks, peak_seq, peak_time_ns;
+    uint64_t leaked_bytes, leaked_blocks; /* live at the end */
+    uint64_t total_bytes;                 /* bytes requested by all successful allocations */
+    uint64_t duration_ns;
+    uint64_t first_seq, last_seq, records, stack_nodes, modules, marks, forks, execs;
+    int truncated, complete;
+} hr_stats;
+
+/* Reads r to its end. Returns 0, or the reader's negative hr_err (hr_reader_message explains). */
+int hr_stats_compute(hr_reader *r, hr_stats *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

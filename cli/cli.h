@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared pieces of the heaprr command line: the command table, error exits, option parsing
+ * helpers and the JSON writer. Commands parse arguments and wire libraries together; analysis
+ * lives in the libraries. */
+#ifndef HEAPRR_CLI_H
+#define HEAPRR_CLI_H
+
+#include <heaprr/reader.h>
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define EXIT_USAGE 2
+#define EXIT_BAD_TRACE 1
+
+/* ---- main.c ---- */
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} cli_command;
+
+/* ---- util.c ---- */
+
+/* Prints "heaprr CMD: message (try 'heaprr CMD --help')" and exits 2. */
+void cli_usage(const char *cmd, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+/* Prints "heaprr: message" and exits with status. */
+void cli_die(int status, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+/* Opens a trace or exits 1 with the reader's one-line explanation. */
+hr_reader *cli_open_trace(const char *path, unsigned flags);
+/* After a reader error: prints its message and exits 1. */
+void cli_trace_error(hr_reader *r) __attribute__((noreturn));
+/* Parses a non-negative integer option value or exits 2. */
+uint64_t cli_number(const char *cmd, const char *opt, const char *value, uint64_t min, uint64_t max);
+/* getopt_long wrapper that reports unknown options and missing values in one line. Returns the
+ * option character, -1 at the end of options. */
+struct option;
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* Prints a --help text and exits 0. */
+void cli_help(const char *text) __attribute__((noreturn));
+
+/* ---- json.c: a streaming JSON writer with two-space indentation ---- */
+
+typedef struct json {
+    FILE *f;
+    int depth;
+    int first[64];
+} json;
+
+void json_init(json *j, FILE *f);
+void json_object_begin(json *j, const char *key);
+void json_object_end(json *j);
+void json_array_begin(json *j, const char *key);
+void json_array_end(json *j);
+void json_u64(json *j, const char *key, uint64_t v);
+void json_i64(json *j, const char *key, int64_t v);
+void json_double(json *j, const char *key, double v);
+void json_bool(json *j, const char *key, int v);
+void json_str(json *j, const char *key, const char *s, size_t len);
+void json_cstr(json *j, const char *key, const char *s);
+void json_null(json *j, const char *key);
+/* Ends the document with a newline. */
+void json_finish(json *j);
+
+/* ---- commands ---- */
+
+int cmd_dump(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+
+#endif

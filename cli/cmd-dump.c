@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr dump FILE: every record of a trace, one line each, in file (= sequence) order. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+static const char help[] =
+    "usage: heaprr dump [--stacks] FILE\n"
+    "\n"
+    "Prints the header, then one line per record: sequence number, time in seconds since the\n"
+    "start, thread index and the record (allocation calls with arguments and result, stack nodes,\n"
+    "modules, threads, marks, fork and exec, trailer).\n"
+    "\n"
+    "  --stacks   after each event, its backtrace as raw return addresses\n";
+
+static void print_cmdline(hr_str c)
+{
+    for (size_t i = 0; i < c.len; i++)
+        putchar(c.ptr[i] ? c.ptr[i] : (i + 1 < c.len ? ' ' : '\n'));
+    if (!c.len)
+        putchar('\n');
+}
+
+static void print_header(const hr_header *h, const char *path)
+{
+    time_t secs = (time_t)(h->start_realtime_ns / 1000000000ull);
+    struct tm tm;
+    char when[32];
+    gmtime_r(&secs, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    printf("# %s: heaprr trace %u.%u, pid %u, parent %u, started %s\n", path, h->major, h->minor, h->pid,
+           h->ppid, when);
+    printf("# exe %.*s, pointer size %u, page size %u, time unit %u ns%s, depth %u%s\n", (int)h->exe.len,
+           h->exe.ptr, h->pointer_size, h->page_size, h->time_unit_ns,
+           (h->flags & HR_HF_COARSE_TIME) ? " (coarse clock)" : "", h->max_depth,
+           (h->flags & HR_HF_FREE_STACKS) ? ", full free stacks" : "");
+    printf("# cmdline ");
+    print_cmdline(h->cmdline);
+}
+
+static void print_event(const hr_event *e)
+{
+    const char *name = hr_kind_name(e->kind);
+    if (hr_kind_is_free(e->kind)) {
+        printf("%s(0x%" PRIx64, name, e->ptr);
+        if (e->xflags & HR_XF_SIZED)
+            printf(", size=%" PRIu64, e->size);
+        if (e->xflags & HR_XF_ALIGNED)
+            printf(", align=%" PRIu64, e->align);
+        printf(")");
+    } else {
+        printf("%s(", name);
+        if (hr_kind_is_realloc(e->kind))
+            printf("0x%" PRIx64 ", ", e->old_ptr);
+        if (hr_kind_has_count(e->kind))
+            printf("%" PRIu64 ", ", e->count);
+        printf("%" PRIu64, e->size);
+        if (hr_kind_has_align(e->kind) || (e->xflags & HR_XF_ALIGNED))
+            printf(", align=%" PRIu64, e->align);
+        if (e->xflags & HR_XF_NOTHROW)
+            printf(", nothrow");
+        printf(") = 0x%" PRIx64, e->ptr);
+    }
+    if (e->xflags & HR_XF_FAILED)
+        printf(" failed: %s", strerror((int)e->err));
+    if (e->xflags & HR_XF_INCOMPLETE)
+        printf(" (never returned)");
+    if (e->xflags & HR_XF_FREE_SEQ)
+        printf(" old released after #%" PRIu64, e->free_seq);
+    printf(" stack=%" PRIu64, e->stack);
+}
+
+static void print_module(const hr_module_info *m)
+{
+    printf("module-load id=%" PRIu64 " [0x%" PRIx64 "-0x%" PRIx64 ") bias=0x%" PRIx64 " build-id=", m->id, m->start,
+           m->end, m->bias);
+    for (size_t i = 0; i < m->build_id.len; i++)
+        printf("%02x", (unsigned char)m->build_id.ptr[i]);
+    printf("%s %.*s", m->build_id.len ? "" : "-", (int)m->path.len, m->path.ptr);
+}
+
+static void print_typed(const hr_record *r)
+{
+    const char *name = hr_rec_type_name(r->type);
+    switch (r->type) {
+    case HR_REC_PROCESS_INFO: {
+        const hr_process_info *p = &r->u.process;
+        printf("process recorder=\"%.*s\" origin=%s parent-pid=%u parent-trace=\"%.*s\" fork-seq=%" PRIu64
+               " cwd=\"%.*s\"",
+               (int)p->recorder.len, p->recorder.ptr, hr_origin_name(p->origin), p->parent_pid,
+               (int)p->parent_trace.len, p->parent_trace.ptr, p->fork_seq, (int)p->cwd.len, p->cwd.ptr);
+        break;
+    }
+    case HR_REC_STACK_NODE:
+        printf("stack-node %" PRIu64 " parent=%" PRIu64 " ip=0x%" PRIx64, r->u.node.id, r->u.node.parent, r->u.node.ip);
+        break;
+    case HR_REC_MODULE_LOAD: print_module(&r->u.module); break;
+    case HR_REC_MODULE_UNLOAD: printf("module-unload id=%" PRIu64, r->u.module.id); break;
+    case HR_REC_THREAD_START:
+        printf("thread-start index=%u tid=%u name=\"%.*s\"", r->u.thread.index, r->u.thread.tid,
+               (int)r->u.thread.name.len, r->u.thread.name.ptr);
+        break;
+    case HR_REC_THREAD_NAME:
+        printf("thread-name index=%u name=\"%.*s\"", r->u.thread.index, (int)r->u.thread.name.len,
+               r->u.thread.name.ptr);
+        break;
+    case HR_REC_THREAD_END: printf("thread-end index=%u", r->u.thread.index); break;
+    case HR_REC_MARK: printf("mark \"%.*s\"", (int)r->u.text.len, r->u.text.ptr); break;
+    case HR_REC_STOPPED: printf("stopped \"%.*s\"", (int)r->u.text.len, r->u.text.ptr); break;
+    case HR_REC_FORK: printf("fork child=%u", r->u.fork.child_pid); break;
+    case HR_REC_EXEC:
+        printf("exec \"%.*s\"%s%s", (int)r->u.exec.path.len, r->u.exec.path.ptr, r->u.exec.result ? " failed: " : "",
+               r->u.exec.result ? strerror((int)r->u.exec.result) : "");
+        break;
+    case HR_REC_TRAILER:
+        printf("trailer last-seq=%" PRIu64 " records=%" PRIu64, r->u.trailer.last_seq, r->u.trailer.records);
+        break;
+    default: printf("unknown record type 0x%x%s", r->type, name ? name : ""); break;
+    }
+}
+
+static void print_stack(hr_reader *rd, uint64_t id)
+{
+    uint64_t ips[HR_MAX_DEPTH];
+    size_t n = hr_reader_stack(rd, id, ips, HR_MAX_DEPTH);
+    for (size_t i = 0; i < n; i++)
+        printf("        #%zu 0x%" PRIx64 "\n", i, ips[i]);
+}
+
+int cmd_dump(int argc, char **argv)
+{
+    static const struct option opts[] = {{"stacks", no_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'}, {0}};
+    int stacks = 0, c;
+    while ((c = cli_getopt("dump", argc, argv, "h", opts)) != -1)
+        if (c == 'h')
+            cli_help(help);
+        else if (c == 's')
+            stacks = 1;
+    if (optind != argc - 1)
+        cli_usage("dump", optind >= argc ? "missing trace file" : "expects one trace file");
+    hr_reader *r = cli_open_trace(argv[optind], HR_READ_NODES | HR_READ_TRAILER);
+    print_header(hr_reader_header(r), argv[optind]);
+    hr_record rec;
+    int rc;
+    while ((rc = hr_reader_next(r, &rec)) == 1) {
+        int ordered = rec.type == HR_REC_EVENT || hr_rec_type_is_ordered(rec.type);
+        if (ordered)
+            printf("%8" PRIu64 " %11.6f %3u  ", rec.seq, (double)rec.time_ns / 1e9, rec.thread);
+        else
+            printf("%8s %11s %3s  ", "-", "-", "-");
+        if (rec.type == HR_REC_EVENT)
+            print_event(&rec.u.event);
+        else
+            print_typed(&rec);
+        putchar('\n');
+        if (stacks && rec.type == HR_REC_EVENT)
+            print_stack(r, rec.u.event.stack);
+    }
+    if (rc < 0)
+        cli_trace_error(r);
+    hr_reader_status st;
+    hr_reader_status_get(r, &st);
+    if (st.truncated)
+        printf("# %s\n", hr_reader_message(r));
+    hr_reader_close(r);
+    return 0;
+}

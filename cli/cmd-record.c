@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr record: runs a program under libheaprr.so, passes its exit status through, completes
+ * the traces of processes that did not exit normally, and lists every trace the run wrote. */
+#define _GNU_SOURCE
+#include "cli.h"
+
+#include <heaprr/reader.h>
+#include <heaprr/recover.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char help[] =
+    "usage: heaprr record [-o FILE] [--depth N] [--free-stacks] -- PROGRAM [ARGS...]\n"
+    "\n"
+    "Runs PROGRAM with libheaprr.so preloaded and MALLOC_TRACE set, so every allocation call\n"
+    "of it and of its children is recorded with a backtrace. Exits with PROGRAM's status\n"
+    "(128 + N when a signal N killed it), then lists the traces written: FILE for PROGRAM,\n"
+    "FILE with '.PID' before the extension for each forked child or exec'd program.\n"
+    "\n"
+    "  -o, --output FILE  trace file (default: heaprr.PROGRAM.%p.hrr; %p is the pid)\n"
+    "  --depth N          frames per backtrace, 1 to 256 (default 64)\n"
+    "  --free-stacks      full backtraces for frees too (default: the caller only)\n"
+    "  -q, --quiet        do not list the traces\n"
+    "\n"
+    "The library is found next to heaprr (build tree or installation), or at $HEAPRR_LIB.\n";
+
+typedef struct rec_opts {
+    const char *output;
+    uint64_t depth;
+    int free_stacks, quiet;
+} rec_opts;
+
+static int exists(const char *p)
+{
+    return access(p, R_OK) == 0;
+}
+
+static char *find_library(void)
+{
+    static char path[PATH_MAX + 64];
+    const char *env = getenv("HEAPRR_LIB");
+    if (env && *env) {
+        if (!exists(env))
+            cli_die(EXIT_USAGE, "HEAPRR_LIB=%s: no such file", env);
+        return realpath(env, path) ? path : (char *)env;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        cli_die(EXIT_USAGE, "cannot find libheaprr.so: set HEAPRR_LIB");
+    self[n] = 0;
+    const char *dir = dirname(self);
+    static const char *const rel[] = {"../recorder/libheaprr.so", "../lib/heaprr/libheaprr.so",
+                                      "../lib/libheaprr.so", "libheaprr.so"};
+    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, rel[i]);
+        if (exists(path))
+            return path;
+    }
+    cli_die(EXIT_USAGE, "cannot find libheaprr.so next to %s: set HEAPRR_LIB", dir);
+}
+
+static void parse(int argc, char **argv, rec_opts *o)
+{
+    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                         {"depth", required_argument, NULL, 'd'},
+                                         {"free-stacks", no_argument, NULL, 'f'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    int c;
+    while ((c = cli_getopt("record", argc, argv, "+o:qh", opts)) != -1) {
+        if (c == 'h')
+            cli_help(help);
+        else if (c == 'o')
+            o->output = optarg;
+        else if (c == 'd')
+            o->depth = cli_number("record", "--depth", optarg, 1, 256);
+        else if (c == 'f')
+            o->free_stacks = 1;
+        else if (c == 'q')
+            o->quiet = 1;
+    }
+    if (optind >= argc)
+        cli_usage("record", "missing program to run (heaprr record -- PROGRAM ARGS)");
+}
+
+/* The trace template, absolute (children may change directory). */
+static void trace_template(const rec_opts *o, const char *prog, char *out, size_t cap)
+{
+    char name[PATH_MAX], cwd[PATH_MAX];
+    if (o->output) {
+        if (!*o->output)
+            cli_usage("record", "-o needs a file name");
+        snprintf(name, sizeof name, "%s", o->output);
+    } else {
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof tmp, "%s", prog);
+        snprintf(name, sizeof name, "heaprr.%s.%%p.hrr", basename(tmp));
+    }
+    if (name[0] == '/' || !getcwd(cwd, sizeof cwd))
+        snprintf(out, cap, "%s", name);
+    else
+        snprintf(out, cap, "%s/%s", cwd, name);
+}
+
+static void child_env(const rec_opts *o, const char *lib, const char *tmpl)
+{
+    char buf[PATH_MAX * 2];
+    const char *pre = getenv("LD_PRELOAD");
+    snprintf(buf, sizeof buf, "%s%s%s", lib, pre && *pre ? " " : "", pre ? pre : "");
+    setenv("LD_PRELOAD", buf, 1);
+    setenv("MALLOC_TRACE", tmpl, 1);
+    if (o->depth) {
+        snprintf(buf, sizeof buf, "%" PRIu64, o->depth);
+        setenv("MALLOC_TRACEBTDEPTH", buf, 1);
+    }
+    if (o->free_stacks)
+        setenv("MALLOC_TRACE_FREE_STACKS", "1", 1);
+    unsetenv("HEAPRR_TRACE_RAW");
+    unsetenv("HEAPRR_TRACE_TEMPLATE");
+    unsetenv("HEAPRR_PARENT");
+}
+
+static int run_child(char **argv)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        cli_die(EXIT_USAGE, "cannot fork: %s", strerror(errno));
+    if (pid == 0) {
+        execvp(argv[0], argv);
+        fprintf(stderr, "heaprr: cannot run '%s': %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
+    sigaction(SIGINT, &ign, &old_int);
+    sigaction(SIGQUIT, &ign, &old_quit);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGQUIT, &old_quit, NULL);
+    return status;
+}
+
+/* Whether mid (len bytes) is what the recorder puts between a template's prefix and suffix:
+ * nothing (the root, without %p), ".PID" (without %p) or "PID" (with %p), then maybe "-N". */
+static int middle_ok(const char *mid, size_t len, int had_pid)
+{
+    const char *end = mid + len;
+    if (!had_pid) {
+        if (len == 0)
+            return 1;
+        if (*mid++ != '.')
+            return 0;
+    }
+    const char *digits = mid;
+    while (mid < end && *mid >= '0' && *mid <= '9')
+        mid++;
+    if (mid == digits)
+        return 0;
+    if (mid < end && *mid == '-') {
+        digits = ++mid;
+        while (mid < end && *mid >= '0' && *mid <= '9')
+            mid++;
+        if (mid == digits)
+            return 0;
+    }
+    return mid == end;
+}
+
+static void report_trace(const char *path, const rec_opts *o)
+{
+    char stage[PATH_MAX * 4 + 8], msg[512];
+    struct stat sb;
+    snprintf(stage, sizeof stage, "%s.stage", path);
+    const char *note = "";
+    if (exists(stage)) {
+        hr_recover_report rep;
+        if (hr_recover(path, &rep, msg, sizeof msg) < 0) {
+            fprintf(stderr, "heaprr: %s\n", msg);
+            note = " (incomplete: recovery failed)";
+        } else {
+            note = " (recovered: the process did not exit normally)";
+        }
+    }
+    if (!o->quiet && stat(path, &sb) == 0)
+        fprintf(stderr, "heaprr: trace %s (%.1f KiB)%s\n", path, (double)sb.st_size / 1024, note);
+}
+
+/* Lists (and completes if needed) the traces this run wrote: the file names the recorder derives
+ * from the template (see recorder/session.c), modified since the run started. */
+static void list_traces(const char *tmpl, time_t start, const rec_opts *o)
+{
+    char dir[PATH_MAX * 2], base[PATH_MAX * 2], path[PATH_MAX * 4];
+    snprintf(dir, sizeof dir, "%s", tmpl);
+    char *slash = strrchr(dir, '/');
+    snprintf(base, sizeof base, "%s", slash ? slash + 1 : dir);
+    if (slash)
+        *slash = 0;
+    char *pct = strstr(base, "%p"), *dot = strrchr(base, '.');
+    const char *suffix;
+    if (pct) {
+        *pct = 0;
+        suffix = pct + 2;
+    } else if (dot && dot != base) {
+        suffix = tmpl + strlen(tmpl) - strlen(dot);
+        *dot = 0;
+    } else {
+        suffix = "";
+    }
+    size_t pl = strlen(base), sl = strlen(suffix);
+    DIR *d = opendir(slash ? (dir[0] ? dir : "/") : ".");
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t nl = strlen(e->d_name);
+        if (nl < pl + sl || strncmp(e->d_name, base, pl) != 0 || strcmp(e->d_name + nl - sl, suffix) != 0 ||
+            !middle_ok(e->d_name + pl, nl - pl - sl, pct != NULL))
+            continue;
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", slash ? dir : ".", e->d_name);
+        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_mtime >= start)
+            report_trace(path, o);
+    }
+    closedir(d);
+}
+
+int cmd_record(int argc, char **argv)
+{
+    rec_opts o = {0};
+    char tmpl[PATH_MAX * 2];
+    parse(argc, argv, &o);
+    char **prog = argv + optind;
+    const char *lib = find_library();
+    trace_template(&o, prog[0], tmpl, sizeof tmpl);
+    time_t start = time(NULL);
+    child_env(&o, lib, tmpl);
+    int status = run_child(prog);
+    list_traces(tmpl, start, &o);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr stats FILE [--json]: counts per call kind and a summary. The JSON keys are a contract
+ * for scripts and CI (README.md). */
+#include "cli.h"
+
+#include <heaprr/analyze.h>
+
+#include <getopt.h>
+#include <inttypes.h>
+
+static const char help[] =
+    "usage: heaprr stats [--json] FILE\n"
+    "\n"
+    "Counts the calls of each kind and summarizes the trace: threads, failed calls, peak live\n"
+    "bytes, bytes and blocks still live at the end (leaked), duration, and whether the trace is\n"
+    "truncated (the process died without finishing it: see 'heaprr recover').\n"
+    "\n"
+    "  --json   machine-readable output\n";
+
+static void print_json(const hr_stats *s, const char *path, const hr_header *h)
+{
+    json j;
+    json_init(&j, stdout);
+    json_object_begin(&j, NULL);
+    json_cstr(&j, "file", path);
+    json_u64(&j, "pid", h->pid);
+    json_object_begin(&j, "events");
+    for (unsigned k = 1; k < HR_KIND_COUNT; k++)
+        json_u64(&j, hr_kind_name(k), s->events[k]);
+    json_object_end(&j);
+    json_u64(&j, "calls", s->calls);
+    json_u64(&j, "threads", s->threads);
+    json_u64(&j, "failed_calls", s->failed_calls);
+    json_u64(&j, "incomplete_calls", s->incomplete_calls);
+    json_u64(&j, "null_frees", s->null_frees);
+    json_u64(&j, "unknown_frees", s->unknown_frees);
+    json_u64(&j, "peak_live_bytes", s->peak_live_bytes);
+    json_u64(&j, "peak_live_blocks", s->peak_live_blocks);
+    json_u64(&j, "peak_seq", s->peak_seq);
+    json_u64(&j, "total_bytes", s->total_bytes);
+    json_u64(&j, "leaked_bytes", s->leaked_bytes);
+    json_u64(&j, "leaked_blocks", s->leaked_blocks);
+    json_bool(&j, "truncated", s->truncated);
+    json_u64(&j, "duration_ns", s->duration_ns);
+    json_u64(&j, "records", s->records);
+    json_u64(&j, "stack_nodes", s->stack_nodes);
+    json_u64(&j, "modules", s->modules);
+    json_u64(&j, "marks", s->marks);
+    json_object_end(&j);
+    json_finish(&j);
+}
+
+static void print_text(const hr_stats *s, const char *path, const hr_header *h)
+{
+    printf("%s: pid %u, %.*s\n", path, h->pid, (int)h->exe.len, h->exe.ptr);
+    printf("  %-15s %12" PRIu64 "\n", "calls", s->calls);
+    for (unsigned k = 1; k < HR_KIND_COUNT; k++)
+        if (s->events[k])
+            printf("    %-13s %12" PRIu64 "\n", hr_kind_name(k), s->events[k]);
+    printf("  %-15s %12" PRIu64 "\n", "threads", s->threads);
+    printf("  %-15s %12" PRIu64 "\n", "failed calls", s->failed_calls);
+    if (s->incomplete_calls)
+        printf("  %-15s %12" PRIu64 " (the process died inside them)\n", "never returned", s->incomplete_calls);
+    if (s->unknown_frees)
+        printf("  %-15s %12" PRIu64 " (pointers this trace never allocated)\n", "unknown frees", s->unknown_frees);
+    printf("  %-15s %12" PRIu64 " bytes in %" PRIu64 " blocks, at %.6f s (#%" PRIu64 ")\n", "peak live",
+           s->peak_live_bytes, s->peak_live_blocks, (double)s->peak_time_ns / 1e9, s->peak_seq);
+    printf("  %-15s %12" PRIu64 " bytes in %" PRIu64 " blocks\n", "leaked", s->leaked_bytes, s->leaked_blocks);
+    printf("  %-15s %12" PRIu64 " bytes\n", "allocated", s->total_bytes);
+    printf("  %-15s %12.6f s\n", "duration", (double)s->duration_ns / 1e9);
+    printf("  %-15s %12s\n", "trace", s->complete ? "complete" : "truncated (see 'heaprr recover')");
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
+    int as_json = 0, c;
+    while ((c = cli_getopt("stats", argc, argv, "h", opts)) != -1)
+        if (c == 'h')
+            cli_help(help);
+        else if (c == 'j')
+            as_json = 1;
+    if (optind != argc - 1)
+        cli_usage("stats", optind >= argc ? "missing trace file" : "expects one trace file");
+    const char *path = argv[optind];
+    hr_reader *r = cli_open_trace(path, 0);
+    hr_stats s;
+    if (hr_stats_compute(r, &s) < 0)
+        cli_trace_error(r);
+    if (as_json)
+        print_json(&s, path, hr_reader_header(r));
+    else
+        print_text(&s, path, hr_reader_header(r));
+    if (s.truncated && !as_json)
+        fprintf(stderr, "heaprr: %s\n", hr_reader_message(r));
+    hr_reader_close(r);
+    return 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr: one binary, one subcommand per file. */
+#include "cli.h"
+
+#include <string.h>
+
+static const cli_command commands[] = {
+    {"record", cmd_record, "run a program and record its heap activity"},
+    {"dump", cmd_dump, "print every record of a trace, one per line"},
+    {"stats", cmd_stats, "counts per call kind, threads, peak and leaked bytes"},
+    {"recover", cmd_recover, "complete the trace of a process that crashed or was killed"},
+};
+#define NCOMMANDS (sizeof commands / sizeof *commands)
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: heaprr COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'heaprr COMMAND --help' describes a command.\n"
+               "Recording without heaprr: LD_PRELOAD=libheaprr.so MALLOC_TRACE=out.hrr PROGRAM\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        cli_usage(NULL, "missing command");
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("heaprr %s (trace format %d.%d)\n", HEAPRR_VERSION, HR_FORMAT_MAJOR, HR_FORMAT_MINOR);
+        return 0;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    cli_usage(NULL, "unknown command '%s'", name);
+}

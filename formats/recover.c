@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr recover (include/heaprr/recover.h). The trace is read once to learn what it holds
+ * (records, stack nodes, CRC, where its last complete frame ends); the staging file then tells
+ * whether the chunk the writer was building is already in the trace (frames_written), and the
+ * rings give every record after it. Records already in the trace are skipped by sequence number,
+ * so a crash at any point of the writer's work neither loses nor duplicates a record. */
+#include <heaprr/reader.h>
+#include <heaprr/recover.h>
+#include <heaprr/stage.h>
+#include <heaprr/writer.h>
+
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct rstate {
+    const char *path;
+    char *msg;
+    size_t msg_size;
+    hr_reader *r;
+    hr_reader_status st;
+    uint64_t last_time; /* time units */
+    hr_stage stage;
+    int have_stage;
+    hr_writer *w;
+    int fd;
+} rstate;
+
+static int say(rstate *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int say(rstate *s, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->msg, s->msg_size, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* Reads the whole trace: counts, nodes, CRC, the end of the last complete frame. */
+static int read_trace(rstate *s)
+{
+    hr_record rec;
+    int rc = hr_reader_open(&s->r, s->path, 0);
+    while (rc == 0 && (rc = hr_reader_next(s->r, &rec)) == 1)
+        if (rec.type == HR_REC_EVENT || hr_rec_type_is_ordered(rec.type))
+            s->last_time = rec.time_ns;
+    if (rc < 0)
+        return say(s, rc, "%s", s->r ? hr_reader_message(s->r) : "out of memory");
+    hr_reader_status_get(s->r, &s->st);
+    s->last_time /= hr_reader_header(s->r)->time_unit_ns;
+    return 0;
+}
+
+/* The process that owns the staging file still has it mapped while it runs. */
+static int owner_running(const hr_stage *st, const char *stage_path)
+{
+    char maps[64], line[4352];
+    struct stat sb;
+    snprintf(maps, sizeof maps, "/proc/%u/maps", st->hdr->pid);
+    FILE *f = fopen(maps, "r");
+    if (!f || stat(stage_path, &sb) < 0) {
+        if (f)
+            fclose(f);
+        return 0;
+    }
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long long inode = 0;
+        if (sscanf(line, "%*s %*s %*s %*s %llu", &inode) == 1 && inode == (unsigned long long)sb.st_ino)
+            found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+static int open_stage(rstate *s, const char *stage_path)
+{
+    const char *why;
+    if (access(stage_path, F_OK) < 0)
+        return 0;
+    int rc = hr_stage_open(&s->stage, stage_path, NULL, &why);
+    if (rc < 0)
+        return say(s, rc, "%s: %s", stage_path, why);
+    if (owner_running(&s->stage, stage_path)) {
+        hr_stage_close(&s->stage);
+        return say(s, HR_ERR_STATE, "%s: process %u is still writing this trace; recover it after it exits",
+                   s->path, s->stage.hdr ? s->stage.hdr->pid : 0);
+    }
+    s->have_stage = 1;
+    return 0;
+}
+
+static int open_writer(rstate *s)
+{
+    uint64_t ev[HR_KIND_COUNT], typed[128];
+    s->fd = open(s->path, O_WRONLY | O_CLOEXEC);
+    if (s->fd < 0 || ftruncate(s->fd, (off_t)s->st.end_offset) < 0 ||
+        lseek(s->fd, (off_t)s->st.end_offset, SEEK_SET) < 0)
+        return say(s, HR_ERR_IO, "%s: cannot write: %s", s->path, strerror(errno));
+    hr_writer_config cfg = {.fd = s->fd};
+    HR_FORWARD(hr_writer_create(&s->w, &cfg));
+    hr_reader_counts(s->r, ev, typed);
+    HR_FORWARD(hr_writer_resume(s->w, s->st.end_offset, s->st.crc, s->st.frames, ev, typed, s->st.records,
+                                s->st.last_seq));
+    uint64_t n = hr_reader_node_count(s->r), parent, ip;
+    for (uint64_t id = 1; id <= n; id++) {
+        hr_reader_node(s->r, id, &parent, &ip);
+        HR_FORWARD(hr_writer_known_node(s->w, parent, ip));
+    }
+    return 0;
+}
+
+/* The chunk the writer was building, if it is not in the trace yet: decoded to learn its nodes and
+ * counts (only its valid prefix is kept), then written as it is. */
+static int append_chunk(rstate *s, hr_recover_report *rep)
+{
+    hr_stage_header *h = s->stage.hdr;
+    if (h->frames_written < s->st.frames || !h->chunk_len)
+        return 0;
+    hr_dec d;
+    hr_record rec;
+    hr_counts add;
+    memset(&add, 0, sizeof add);
+    hr_dec_init(&d, s->stage.chunk, h->chunk_len, hr_writer_node_count(s->w) + 1);
+    size_t good = 0;
+    int rc;
+    while ((rc = hr_dec_next(&d, &rec)) == 1) {
+        if (rec.type == HR_REC_STACK_NODE)
+            HR_FORWARD(hr_writer_known_node(s->w, rec.u.node.parent, rec.u.node.ip));
+        if (rec.type == HR_REC_STACK_NODE && d.nodes_left)
+            continue;
+        if (rec.type == HR_REC_EVENT)
+            add.events[rec.u.event.kind]++;
+        else if (rec.type < HR_REC_TYPE_LIMIT)
+            add.typed[rec.type]++;
+        add.records++;
+        if (rec.type == HR_REC_EVENT || hr_rec_type_is_ordered(rec.type)) {
+            add.last_seq = rec.seq;
+            s->last_time = rec.time_ns;
+        }
+        good = (size_t)(d.p - d.start);
+    }
+    rep->recovered_records += add.records;
+    s->stage.max_seq = add.last_seq > s->st.last_seq ? add.last_seq : s->st.last_seq;
+    return hr_writer_raw_chunk(s->w, s->stage.chunk, good, &add);
+}
+
+static int recover_stage(rstate *s, hr_recover_report *rep)
+{
+    s->stage.max_seq = s->st.last_seq;
+    HR_FORWARD(append_chunk(s, rep));
+    s->stage.last_time = s->last_time;
+    int64_t n = hr_stage_drain(&s->stage, s->w, UINT64_MAX);
+    if (n == HR_ERR_CORRUPT)
+        n = 0; /* a damaged ring ends early: what came before it is kept */
+    if (n < 0)
+        return (int)n;
+    rep->recovered_records += (uint64_t)n;
+    int64_t p = hr_stage_drain_pending(&s->stage, s->w);
+    if (p < 0)
+        return (int)p;
+    rep->recovered_records += (uint64_t)p;
+    rep->incomplete_calls = (uint64_t)p;
+    return 0;
+}
+
+static void cleanup(rstate *s)
+{
+    if (s->w)
+        hr_writer_destroy(s->w);
+    if (s->fd >= 0)
+        close(s->fd);
+    if (s->have_stage)
+        hr_stage_close(&s->stage);
+    hr_reader_close(s->r);
+}
+
+static int run(rstate *s, hr_recover_report *rep, const char *stage_path)
+{
+    HR_FORWARD(read_trace(s));
+    HR_FORWARD(open_stage(s, stage_path));
+    rep->had_stage = s->have_stage;
+    rep->kept_records = s->st.records;
+    if (s->st.complete && (!s->have_stage || s->stage.hdr->clean)) {
+        rep->was_complete = 1;
+        return 0;
+    }
+    struct stat sb;
+    if (stat(s->path, &sb) == 0 && (uint64_t)sb.st_size > s->st.end_offset)
+        rep->cut_bytes = (uint64_t)sb.st_size - s->st.end_offset;
+    int rc = open_writer(s);
+    if (rc == 0 && s->have_stage)
+        rc = recover_stage(s, rep);
+    if (rc == 0)
+        rc = hr_writer_finish(s->w);
+    if (rc < 0 && !s->msg[0])
+        say(s, rc, "%s: cannot complete the trace: %s", s->path,
+            rc == HR_ERR_IO ? strerror(hr_writer_errno(s->w)) : hr_strerror(rc));
+    return rc;
+}
+
+int hr_recover(const char *trace_path, hr_recover_report *rep, char *msg, size_t msg_size)
+{
+    rstate s;
+    char stage_path[4200];
+    memset(&s, 0, sizeof s);
+    memset(rep, 0, sizeof *rep);
+    s.path = trace_path;
+    s.msg = msg;
+    s.msg_size = msg_size;
+    s.fd = -1;
+    msg[0] = 0;
+    snprintf(stage_path, sizeof stage_path, "%s.stage", trace_path);
+    int rc = run(&s, rep, stage_path);
+    cleanup(&s);
+    if (rc == 0 && rep->had_stage)
+        unlink(stage_path);
+    return rc;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* Settings from the environment, read once into hr_cfg from a single table. secure_getenv keeps
+ * a setuid program from being made to write files by its caller. */
+#define _GNU_SOURCE
+#include "recorder.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+hr_config hr_cfg;
+extern char **environ;
+
+static unsigned long parse_num(const char *s, unsigned long def, unsigned long lo, unsigned long hi)
+{
+    if (!s || !*s)
+        return def;
+    unsigned long v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return def;
+        v = v * 10 + (unsigned long)(*s - '0');
+        if (v > hi)
+            return hi;
+    }
+    return v < lo ? lo : v;
+}
+
+static int is_on(const char *s)
+{
+    return s && (strcmp(s, "1") == 0 || strcmp(s, "yes") == 0 || strcmp(s, "on") == 0);
+}
+
+int hr_env_read(void)
+{
+    if (!environ)
+        return -1;
+    const char *trace = secure_getenv("MALLOC_TRACE");
+    hr_cfg.trace = trace && *trace ? trace : NULL;
+    hr_cfg.depth = (unsigned)parse_num(secure_getenv("MALLOC_TRACEBTDEPTH"), 64, 1, 256);
+    hr_cfg.free_stacks = is_on(secure_getenv("MALLOC_TRACE_FREE_STACKS"));
+    const char *clk = secure_getenv("HEAPRR_CLOCK");
+    hr_cfg.precise_clock = clk && strcmp(clk, "precise") == 0;
+    hr_cfg.ring_size = parse_num(secure_getenv("HEAPRR_RING_KB"), 1024, 64, 1u << 20) << 10;
+    hr_cfg.chunk_size = parse_num(secure_getenv("HEAPRR_CHUNK_KB"), 1024, 16, 32768) << 10;
+    hr_cfg.zstd_level = (int)parse_num(secure_getenv("HEAPRR_ZSTD_LEVEL"), 3, 1, 19);
+    hr_cfg.session_raw = secure_getenv("HEAPRR_TRACE_RAW");
+    hr_cfg.session_tmpl = secure_getenv("HEAPRR_TRACE_TEMPLATE");
+    hr_cfg.parent = secure_getenv("HEAPRR_PARENT");
+    hr_cfg.quiet = is_on(secure_getenv("HEAPRR_QUIET"));
+    const char *wt = secure_getenv("HEAPRR_WRITER_THREAD");
+    hr_cfg.no_thread = wt && strcmp(wt, "0") == 0;
+    /* Rings hold whole pages of records: round to a power of two. */
+    size_t r = 65536;
+    while (r < hr_cfg.ring_size)
+        r <<= 1;
+    hr_cfg.ring_size = r;
+    return 0;
+}

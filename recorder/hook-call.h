@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* The shape of every intercepted call, shared by the C and C++ entry points: prepare the record
+ * (kind, sizes, backtrace) at the ring head before calling the real function, so that a crash
+ * inside the allocator still leaves it behind as pending; fill in the result and publish after. */
+#ifndef HEAPRR_HOOK_CALL_H
+#define HEAPRR_HOOK_CALL_H
+
+#include "recorder.h"
+
+#include <errno.h>
+#include <string.h>
+
+typedef struct hr_call {
+    hr_tls *t;
+    hr_stage_rec *r;
+} hr_call;
+
+static inline uint64_t *hr_call_frames(hr_stage_rec *r)
+{
+    return (uint64_t *)(r + 1);
+}
+
+/* Starts recording an allocation call. On return c->r is NULL if this call is not recorded. */
+static inline void hr_alloc_begin(hr_call *c, unsigned kind, uint64_t size, uint64_t aux, uint32_t xflags)
+{
+    c->t = hr_thread_get();
+    c->r = c->t ? hr_ring_reserve(c->t, hr_ring_max_event()) : NULL;
+    if (!c->r)
+        return;
+    hr_stage_rec *r = c->r;
+    memset(r, 0, HR_STAGE_REC_FIXED);
+    r->type = (uint8_t)kind;
+    r->xflags = (uint8_t)xflags;
+    r->a[2] = size;
+    r->a[3] = aux;
+    r->depth = (uint16_t)hr_unwind(hr_call_frames(r), hr_cfg.depth);
+    r->len = hr_stage_rec_size(r->depth, 0, 0);
+    hr_ring_pending(c->t, 1);
+}
+
+/* Finishes an allocation call: result ptr, and err when it failed. */
+static inline void hr_alloc_end(hr_call *c, uint64_t ptr, int failed, int err)
+{
+    hr_stage_rec *r = c->r;
+    if (!r)
+        return;
+    r->a[0] = ptr;
+    if (failed) {
+        r->xflags |= HR_XF_FAILED;
+        r->a[4] = (uint64_t)err;
+    }
+    r->seq = hr_seq_take(c->t);
+    r->time = hr_clock_now();
+    hr_ring_publish(c->t, r);
+    c->r = NULL;
+}
+
+/* Records a free-kind call before the real free runs. caller is the hook's return address. */
+static inline void hr_free_record(unsigned kind, uint64_t ptr, uint64_t size, uint64_t align,
+                                  uint32_t xflags, void *caller)
+{
+    hr_tls *t = hr_thread_get();
+    if (!t)
+        return;
+    uint32_t max = hr_cfg.free_stacks ? hr_ring_max_event() : HR_STAGE_REC_FIXED + 8;
+    hr_stage_rec *r = hr_ring_reserve(t, max);
+    if (!r)
+        return;
+    memset(r, 0, HR_STAGE_REC_FIXED);
+    r->type = (uint8_t)kind;
+    r->xflags = (uint8_t)xflags;
+    r->a[0] = ptr;
+    r->a[2] = size;
+    r->a[3] = align;
+    if (hr_cfg.free_stacks) {
+        r->depth = (uint16_t)hr_unwind(hr_call_frames(r), hr_cfg.depth);
+    } else {
+        r->depth = 1;
+        hr_call_frames(r)[0] = (uint64_t)(uintptr_t)caller;
+    }
+    r->len = hr_stage_rec_size(r->depth, 0, 0);
+    r->seq = hr_seq_take(t);
+    r->time = hr_clock_now();
+    hr_ring_publish(t, r);
+}
+
+/* Entry test for a hook: 1 to record (busy is then set), 0 to pass through. */
+static inline int hr_hook_enter(void)
+{
+    if (HR_LIKELY(hr_should_record())) {
+        hr_self.busy = 1;
+        return 1;
+    }
+    if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) == HR_UNINIT && !hr_self.busy && hr_init_check()) {
+        hr_self.busy = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static inline void hr_hook_leave(int saved_errno)
+{
+    hr_self.busy = 0;
+    errno = saved_errno;
+}
+
+#endif

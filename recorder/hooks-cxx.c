@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* C++ operator new and delete, every variant, under their mangled names: each operator is one
+ * event kind whatever its variant (nothrow, sized, align_val_t), so malloc/delete mismatches stay
+ * visible. The real operators (libstdc++'s, or another allocator's) are looked up on first use and
+ * called as they are, so new_handler and bad_alloc behave exactly as without us; the malloc they
+ * call passes through. Built with -fexceptions: when a real operator new throws, a cleanup records
+ * the failed call and leaves the recorder's state clean. */
+#define _GNU_SOURCE
+#include "hook-call.h"
+
+#include <stdlib.h>
+
+/* The operators are declared by <new>, which C cannot include. */
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+
+typedef void *(*new_fn)(size_t);
+typedef void *(*new_nt_fn)(size_t, const void *);
+typedef void *(*new_al_fn)(size_t, size_t);
+typedef void *(*new_al_nt_fn)(size_t, size_t, const void *);
+typedef void (*del_fn)(void *);
+typedef void (*del_sz_fn)(void *, size_t);
+typedef void (*del_al_fn)(void *, size_t);
+typedef void (*del_sz_al_fn)(void *, size_t, size_t);
+typedef void (*del_nt_fn)(void *, const void *);
+typedef void (*del_al_nt_fn)(void *, size_t, const void *);
+
+/* Looks a real operator up once; NULL if no library after ours defines it. */
+#define REAL(type, name)                                                    \
+    static type real_##name;                                               \
+    if (HR_UNLIKELY(!real_##name))                                         \
+        real_##name = (type)hr_real_sym(#name);
+
+typedef struct new_call {
+    hr_call c;
+    int active;
+} new_call;
+
+/* Runs when the hook's scope ends: normally, or while an exception from the real operator
+ * unwinds through it. In the second case the call failed. */
+static void new_cleanup(new_call *n)
+{
+    if (!n->active)
+        return;
+    if (n->c.r)
+        hr_alloc_end(&n->c, 0, 1, ENOMEM);
+    hr_self.busy = 0;
+}
+
+/* Last resort when no real operator exists (cannot happen once libstdc++ is loaded). */
+static void *fallback_new(size_t size, size_t align)
+{
+    void *p = NULL;
+    if (align > 16)
+        return posix_memalign(&p, align, size) == 0 ? p : NULL;
+    return malloc(size);
+}
+
+#define NEW_BODY(kind, xflags, size, align, call)                            \
+    if (!hr_hook_enter())                                                   \
+        return call;                                                        \
+    new_call n __attribute__((cleanup(new_cleanup))) = {{0, 0}, 1};         \
+    hr_alloc_begin(&n.c, kind, size, align, xflags);                        \
+    void *p = call;                                                         \
+    int err = errno;                                                        \
+    hr_alloc_end(&n.c, (uintptr_t)p, p == NULL, ENOMEM);                    \
+    n.active = 0;                                                           \
+    hr_hook_leave(err);                                                     \
+    return p;
+
+#define NEW_HOOK(sym, kind)                                                 \
+    HR_EXPORT void *sym(size_t size)                                        \
+    {                                                                       \
+        REAL(new_fn, sym)                                                   \
+        NEW_BODY(kind, 0, size, 0, real_##sym ? real_##sym(size) : fallback_new(size, 0)) \
+    }
+
+#define NEW_NT_HOOK(sym, kind)                                              \
+    HR_EXPORT void *sym(size_t size, const void *nt)                        \
+    {                                                                       \
+        REAL(new_nt_fn, sym)                                                \
+        NEW_BODY(kind, HR_XF_NOTHROW, size, 0, real_##sym ? real_##sym(size, nt) : fallback_new(size, 0)) \
+    }
+
+#define NEW_AL_HOOK(sym, kind)                                              \
+    HR_EXPORT void *sym(size_t size, size_t al)                             \
+    {                                                                       \
+        REAL(new_al_fn, sym)                                                \
+        NEW_BODY(kind, HR_XF_ALIGNED, size, al, real_##sym ? real_##sym(size, al) : fallback_new(size, al)) \
+    }
+
+#define NEW_AL_NT_HOOK(sym, kind)                                           \
+    HR_EXPORT void *sym(size_t size, size_t al, const void *nt)             \
+    {                                                                       \
+        REAL(new_al_nt_fn, sym)                                             \
+        NEW_BODY(kind, HR_XF_ALIGNED | HR_XF_NOTHROW, size, al,             \
+                 real_##sym ? real_##sym(size, al, nt) : fallback_new(size, al)) \
+    }
+
+NEW_HOOK(_Znwm, HR_NEW)
+NEW_HOOK(_Znam, HR_NEW_ARRAY)
+NEW_NT_HOOK(_ZnwmRKSt9nothrow_t, HR_NEW)
+NEW_NT_HOOK(_ZnamRKSt9nothrow_t, HR_NEW_ARRAY)
+NEW_AL_HOOK(_ZnwmSt11align_val_t, HR_NEW)
+NEW_AL_HOOK(_ZnamSt11align_val_t, HR_NEW_ARRAY)
+NEW_AL_NT_HOOK(_ZnwmSt11align_val_tRKSt9nothrow_t, HR_NEW)
+NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
+
+/* Every delete records first, then calls the real operator (or free as a last resort). */
+#define DEL_BODY(kind, xflags, size, align, call)                            \
+    if (!hr_hook_enter()) {                                                 \
+        call;                                                               \
+        return;                                                             \
+    }                                                                       \
+    int saved = errno;                                                      \
+    hr_free_record(kind, (uintptr_t)p, size, align, xflags, __builtin_return_address(0)); \
+    call;                                                                   \
+    hr_hook_leave(saved);
+
+#define DEL_HOOK(sym, kind)                                                 \
+    HR_EXPORT void sym(void *p)                                             \
+    {                                                                       \
+        REAL(del_fn, sym)                                                   \
+        DEL_BODY(kind, 0, 0, 0, real_##sym ? real_##sym(p) : free(p))       \
+    }
+
+#define DEL_SZ_HOOK(sym, kind, plain)                                       \
+    HR_EXPORT void sym(void *p, size_t size)                                \
+    {                                                                       \
+        REAL(del_sz_fn, sym)                                                \
+        REAL(del_fn, plain)                                                 \
+        DEL_BODY(kind, HR_XF_SIZED, size, 0,                                \
+                 real_##sym ? real_##sym(p, size) : real_##plain ? real_##plain(p) : free(p)) \
+    }
+
+#define DEL_AL_HOOK(sym, kind)                                              \
+    HR_EXPORT void sym(void *p, size_t al)                                  \
+    {                                                                       \
+        REAL(del_al_fn, sym)                                                \
+        DEL_BODY(kind, HR_XF_ALIGNED, 0, al, real_##sym ? real_##sym(p, al) : free(p)) \
+    }
+
+#define DEL_SZ_AL_HOOK(sym, kind, unsized)                                  \
+    HR_EXPORT void sym(void *p, size_t size, size_t al)                     \
+    {                                                                       \
+        REAL(del_sz_al_fn, sym)                                             \
+        REAL(del_al_fn, unsized)                                            \
+        DEL_BODY(kind, HR_XF_SIZED | HR_XF_ALIGNED, size, al,               \
+                 real_##sym ? real_##sym(p, size, al) : real_##unsized ? real_##unsized(p, al) : free(p)) \
+    }
+
+#define DEL_NT_HOOK(sym, kind)                                              \
+    HR_EXPORT void sym(void *p, const void *nt)                             \
+    {                                                                       \
+        REAL(del_nt_fn, sym)                                                \
+        DEL_BODY(kind, 0, 0, 0, real_##sym ? real_##sym(p, nt) : free(p))   \
+    }
+
+#define DEL_AL_NT_HOOK(sym, kind)                                           \
+    HR_EXPORT void sym(void *p, size_t al, const void *nt)                  \
+    {                                                                       \
+        REAL(del_al_nt_fn, sym)                                             \
+        DEL_BODY(kind, HR_XF_ALIGNED, 0, al, real_##sym ? real_##sym(p, al, nt) : free(p)) \
+    }
+
+DEL_HOOK(_ZdlPv, HR_DELETE)
+DEL_HOOK(_ZdaPv, HR_DELETE_ARRAY)
+DEL_SZ_HOOK(_ZdlPvm, HR_DELETE, _ZdlPv)
+DEL_SZ_HOOK(_ZdaPvm, HR_DELETE_ARRAY, _ZdaPv)
+DEL_AL_HOOK(_ZdlPvSt11align_val_t, HR_DELETE)
+DEL_AL_HOOK(_ZdaPvSt11align_val_t, HR_DELETE_ARRAY)
+DEL_SZ_AL_HOOK(_ZdlPvmSt11align_val_t, HR_DELETE, _ZdlPvSt11align_val_t)
+DEL_SZ_AL_HOOK(_ZdaPvmSt11align_val_t, HR_DELETE_ARRAY, _ZdaPvSt11align_val_t)
+DEL_NT_HOOK(_ZdlPvRKSt9nothrow_t, HR_DELETE)
+DEL_NT_HOOK(_ZdaPvRKSt9nothrow_t, HR_DELETE_ARRAY)
+DEL_AL_NT_HOOK(_ZdlPvSt11align_val_tRKSt9nothrow_t, HR_DELETE)
+DEL_AL_NT_HOOK(_ZdaPvSt11align_val_tRKSt9nothrow_t, HR_DELETE_ARRAY)

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/* Life cycle: initialization on the first intercepted call or in our constructor, whichever comes
+ * first (some libraries allocate before our constructor runs); the final drain and trailer from an
+ * atexit handler registered during initialization, which therefore runs after every destructor of
+ * the program and its libraries; re-initialization in forked children; and stopping cleanly when
+ * something fails. */
+#define _GNU_SOURCE
+#include "recorder.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+int hr_state;
+uint32_t hr_gen = 1;
+hr_stage *hr_stg;
+hr_writer *hr_wr;
+
+static int stop_said;
+
+void hr_stop(const char *why, int err)
+{
+    if (err < 0)
+        err = errno;
+    __atomic_store_n(&hr_state, HR_STOPPED, __ATOMIC_RELEASE);
+    if (__atomic_exchange_n(&stop_said, 1, __ATOMIC_ACQ_REL))
+        return;
+    if (err > 0)
+        hr_log("%s: %s; recording stopped, the program goes on (the trace so far stays readable)", why,
+               strerrordesc_np(err));
+    else
+        hr_log("%s; recording stopped, the program goes on (the trace so far stays readable)", why);
+}
+
+/* Registered with a null DSO handle: run by exit() after _dl_fini (registered later, by
+ * __libc_start_main), hence after every destructor of the program and its libraries. */
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
+
+static void finalize(void *unused)
+{
+    (void)unused;
+    if (hr_sess.pid != getpid() || __atomic_load_n(&hr_state, __ATOMIC_ACQUIRE) != HR_RECORDING)
+        return;
+    hr_self.busy++;
+    hr_modules_scan(hr_thread_get());
+    __atomic_store_n(&hr_state, HR_FINISHED, __ATOMIC_RELEASE);
+    hr_writer_finish_all();
+    if (__atomic_load_n(&hr_stg->hdr->clean, __ATOMIC_ACQUIRE))
+        unlink(hr_sess.stage_path);
+    hr_self.busy--;
+}
+
+static void fork_child(void)
+{
+    hr_after_fork_child();
+}
+
+static int start(void)
+{
+    if (hr_env_read() < 0)
+        return HR_UNINIT; /* too early: environ not set up yet */
+    if (!hr_cfg.trace || getauxval(AT_SECURE))
+        return HR_INERT;
+    hr_clock_start();
+    hr_unwind_init();
+    hr_modules_init();
+    if (hr_session_open(HR_ORIGIN_ROOT, "", 0) < 0)
+        return HR_INERT;
+    hr_session_export_env();
+    hr_thread_init();
+    pthread_atfork(NULL, NULL, fork_child);
+    __cxa_atexit(finalize, NULL, NULL);
+    return HR_RECORDING;
+}
+
+int hr_init_check(void)
+{
+    int expect = HR_UNINIT;
+    if (__atomic_compare_exchange_n(&hr_state, &expect, HR_INITIALIZING, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        int saved = errno;
+        hr_self.busy++;
+        hr_real_init();
+        int s = hr_real_ready ? start() : HR_UNINIT;
+        __atomic_store_n(&hr_state, s, __ATOMIC_RELEASE);
+        if (s == HR_RECORDING)
+            hr_modules_scan(hr_thread_get());
+        hr_self.busy--;
+        errno = saved;
+    }
+    return hr_should_record();
+}
+
+__attribute__((constructor(101))) static void heaprr_constructor(void)
+{
+    hr_init_check();
+}
+
+void hr_after_fork_child(void)
+{
+    if (__atomic_load_n(&hr_state, __ATOMIC_ACQUIRE) != HR_RECORDING)
+        return;
+    char parent_trace[sizeof hr_sess.trace_path];
+    int saved = errno;
+    hr_self.busy++;
+    memcpy(parent_trace, hr_sess.trace_path, sizeof parent_trace);
+    uint64_t fork_seq = __atomic_load_n(&hr_seq_counter, __ATOMIC_RELAXED);
+    hr_gen++;
+    hr_writer_reset();
+    hr_thread_reset();
+    /* The parent's staging rings are shared with it: let go of them, they are not ours. */
+    hr_stage_close(hr_stg);
+    hr_writer_destroy(hr_wr);
+    hr_wr = NULL;
+    close(hr_sess.trace_fd);
+    if (hr_session_open(HR_ORIGIN_FORK, parent_trace, fork_seq) < 0) {
+        __atomic_store_n(&hr_state, HR_STOPPED, __ATOMIC_RELEASE);
+    } else {
+        hr_session_export_env();
+        hr_modules_restage(hr_thread_get());
+    }
+    hr_self.busy--;
+    errno = saved;
+}

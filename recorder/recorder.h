@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/* Declarations shared inside libheaprr.so, grouped by the file that defines them. Everything here
+ * runs inside other people's programs: no stdio, no allocation except through arena.c, no lock
+ * held across a call into the real allocator. */
+#ifndef HEAPRR_RECORDER_H
+#define HEAPRR_RECORDER_H
+
+#include <heaprr/format.h>
+#include <heaprr/stage.h>
+#include <heaprr/writer.h>
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HR_HIDDEN __attribute__((visibility("hidden")))
+#define HR_EXPORT __attribute__((visibility("default")))
+#define HR_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HR_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HR_TLS __attribute__((tls_model("initial-exec"))) __thread
+
+#define HR_RECORDER_NAME "libheaprr " HEAPRR_VERSION
+
+/* ---- log.c: async-signal-safe messages on stderr, errno preserved ---- */
+
+/* Formats with %s %d %u %lu %llu %x %lx %zu %p and writes "heaprr: ...\n" to fd 2. */
+void hr_log(const char *fmt, ...) HR_HIDDEN __attribute__((format(printf, 1, 2)));
+/* Formats into buf (always NUL-terminated); returns the length. */
+size_t hr_fmt(char *buf, size_t cap, const char *fmt, ...) HR_HIDDEN __attribute__((format(printf, 3, 4)));
+
+/* ---- arena.c: the recorder's own memory, from mmap, never from the program's allocator ---- */
+
+void *hr_mem_alloc(size_t size) HR_HIDDEN;
+void hr_mem_free(void *p) HR_HIDDEN;
+char *hr_mem_strdup(const char *s) HR_HIDDEN;
+extern const hr_alloc hr_mem_hooks HR_HIDDEN;
+
+/* ---- real.c: the next allocator in the lookup chain, and a bootstrap buffer for dlsym ---- */
+
+typedef struct hr_real {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void *(*reallocarray)(void *, size_t, size_t);
+    void *(*memalign)(size_t, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+    size_t (*malloc_usable_size)(void *);
+} hr_real;
+
+extern hr_real hr_next HR_HIDDEN;
+extern int hr_real_ready HR_HIDDEN;
+/* Resolves hr_next (once; concurrent callers are served from the bootstrap buffer meanwhile). */
+void hr_real_init(void) HR_HIDDEN;
+/* Looks up a symbol in the libraries after ours (for lazily resolved C++ operators). */
+void *hr_real_sym(const char *name) HR_HIDDEN;
+/* Bootstrap allocations, made while dlsym runs. */
+void *hr_boot_alloc(size_t size, size_t align) HR_HIDDEN;
+int hr_boot_owns(const void *p) HR_HIDDEN;
+size_t hr_boot_size(const void *p) HR_HIDDEN;
+
+/* ---- env.c: settings, read once from the environment ---- */
+
+typedef struct hr_config {
+    const char *trace;         /* MALLOC_TRACE, NULL: inert */
+    unsigned depth;            /* MALLOC_TRACEBTDEPTH */
+    int free_stacks;           /* MALLOC_TRACE_FREE_STACKS */
+    int precise_clock;         /* HEAPRR_CLOCK=precise */
+    size_t ring_size;          /* HEAPRR_RING_KB */
+    size_t chunk_size;         /* HEAPRR_CHUNK_KB */
+    int zstd_level;            /* HEAPRR_ZSTD_LEVEL */
+    const char *session_raw;   /* HEAPRR_TRACE_RAW: MALLOC_TRACE of the root process */
+    const char *session_tmpl;  /* HEAPRR_TRACE_TEMPLATE: its absolute form */
+    const char *parent;        /* HEAPRR_PARENT: "pid:trace" of the image that started us */
+    int quiet;                 /* HEAPRR_QUIET=1: no informational messages */
+    int no_thread;             /* HEAPRR_WRITER_THREAD=0: drain on program threads only */
+} hr_config;
+
+extern hr_config hr_cfg HR_HIDDEN;
+/* Reads the settings; returns 0, or -1 when the environment is not readable yet. */
+int hr_env_read(void) HR_HIDDEN;
+
+/* ---- clock.c ---- */
+
+void hr_clock_start(void) HR_HIDDEN;
+/* Nanoseconds since recording started. */
+uint64_t hr_clock_now(void) HR_HIDDEN;
+uint64_t hr_clock_realtime_ns(void) HR_HIDDEN;
+
+/* ---- unwind.c ---- */
+
+void hr_unwind_init(void) HR_HIDDEN;
+/* Writes the caller's backtrace (innermost first, the recorder's own frames skipped) into frames,
+ * at most max entries; returns the depth. */
+uint32_t hr_unwind(uint64_t *frames, uint32_t max) HR_HIDDEN;
+
+/* ---- thread.c: per-thread state and rings ---- */
+
+typedef struct hr_tls {
+    int busy;        /* inside a hook or the recorder: nested calls pass through */
+    uint32_t gen;    /* hr_gen when ring was taken; differs after fork */
+    hr_ring *ring;   /* this thread's staging ring, NULL before the first event */
+    uint32_t ring_no, thread_index;
+    uint64_t head;        /* copy of ring->h->head (we are its only writer) */
+    uint64_t cached_tail; /* last tail seen, refreshed when space looks short */
+    int retired;          /* the thread's key destructor ran */
+} hr_tls;
+
+extern HR_TLS hr_tls hr_self HR_HIDDEN;
+/* Returns this thread's state with a ring attached, or NULL if the thread cannot record. */
+hr_tls *hr_thread_get(void) HR_HIDDEN;
+void hr_thread_init(void) HR_HIDDEN;
+/* Forgets every ring (after fork: the rings belong to the parent). */
+void hr_thread_reset(void) HR_HIDDEN;
+/* Stages a THREAD_NAME for the thread whose pthread_t is th. */
+void hr_thread_named(pthread_t th, const char *name) HR_HIDDEN;
+/* The writer calls this on rings it drained: retired, empty rings become free for reuse. */
+void hr_thread_recycle(void) HR_HIDDEN;
+
+/* ---- ring.c: the hot path's record staging ---- */
+
+/* Largest record the hot path writes (event with the deepest stack, or typed with strings). */
+uint32_t hr_ring_max_event(void) HR_HIDDEN;
+/* Returns room for a record of at most max bytes at the head of t's ring, or NULL when recording
+ * stopped. May wait for the writer to make room. */
+hr_stage_rec *hr_ring_reserve(hr_tls *t, uint32_t max) HR_HIDDEN;
+/* Takes the next global sequence number, announcing it first (see writer.c for why). */
+uint64_t hr_seq_take(hr_tls *t) HR_HIDDEN;
+/* Ends an announcement without publishing (realloc's first number). */
+void hr_seq_release(hr_tls *t) HR_HIDDEN;
+/* Publishes the record at the head (len = rec->len) with its sequence number. */
+void hr_ring_publish(hr_tls *t, hr_stage_rec *rec) HR_HIDDEN;
+/* Marks the record at the head as pending (a call in progress) or not. */
+void hr_ring_pending(hr_tls *t, int on) HR_HIDDEN;
+/* Stages a complete typed record (module, thread, mark, fork, exec) right away. */
+void hr_ring_typed(hr_tls *t, unsigned type, const uint64_t a[4], const void *s1, uint32_t n1,
+                   const void *s2, uint32_t n2) HR_HIDDEN;
+
+extern uint64_t hr_seq_counter HR_HIDDEN;
+
+/* ---- writer.c: the writer thread and drains ---- */
+
+int hr_writer_start(void) HR_HIDDEN;
+/* Asks the writer to drain soon (starts its thread on first use). */
+void hr_writer_wake(void) HR_HIDDEN;
+/* Drains what is published, from the calling thread, if no one else is draining. Returns 1 if it
+ * drained, 0 if another thread holds the writer. */
+int hr_writer_drain_now(int full) HR_HIDDEN;
+/* Final drain and trailer, at exit or before exec. */
+void hr_writer_finish_all(void) HR_HIDDEN;
+void hr_writer_reset(void) HR_HIDDEN;
+extern pthread_mutex_t hr_writer_lock HR_HIDDEN;
+
+/* ---- modules.c ---- */
+
+void hr_modules_init(void) HR_HIDDEN;
+/* Compares the loaded modules with the last scan and stages loads and unloads. */
+void hr_modules_scan(hr_tls *t) HR_HIDDEN;
+/* After fork: stages MODULE_LOAD for every module known, in the child's new trace. */
+void hr_modules_restage(hr_tls *t) HR_HIDDEN;
+/* Whether addr lies in libheaprr.so's own code. */
+int hr_modules_is_self(uint64_t addr) HR_HIDDEN;
+
+/* ---- session.c: trace names, files, header, environment markers ---- */
+
+typedef struct hr_session {
+    char trace_path[4096];
+    char stage_path[4100];
+    int trace_fd;
+    int origin;
+    uint32_t parent_pid;
+    char parent_trace[4096];
+    uint64_t fork_seq;
+    pid_t pid;
+} hr_session;
+
+extern hr_session hr_sess HR_HIDDEN;
+/* Chooses the trace name for this process image, creates the trace and staging files, writes the
+ * header. Returns 0 or -1 (with a warning printed). */
+int hr_session_open(int origin, const char *parent_trace, uint64_t fork_seq) HR_HIDDEN;
+/* Sets HEAPRR_* in environ so that children started from it know their parent. */
+void hr_session_export_env(void) HR_HIDDEN;
+/* Returns a copy of envp (in arena memory) with HEAPRR_* markers for a child of this image, or
+ * envp itself when it does not ask for tracing. */
+char **hr_session_child_env(char *const envp[]) HR_HIDDEN;
+
+/* ---- init.c: life cycle ---- */
+
+enum { HR_UNINIT = 0, HR_INITIALIZING, HR_RECORDING, HR_INERT, HR_STOPPED, HR_FINISHED };
+extern int hr_state HR_HIDDEN;
+extern uint32_t hr_gen HR_HIDDEN;
+extern hr_stage *hr_stg HR_HIDDEN;
+extern hr_writer *hr_wr HR_HIDDEN;
+/* Initializes if needed; returns non-zero when calls should be recorded. */
+int hr_init_check(void) HR_HIDDEN;
+/* Stops recording after an internal failure: one message, then every call passes through. */
+void hr_stop(const char *why, int err) HR_HIDDEN;
+/* Re-initializes in a forked child. */
+void hr_after_fork_child(void) HR_HIDDEN;
+/* The fast test of the hooks: recording and not nested. */
+static inline int hr_should_record(void)
+{
+    return HR_LIKELY(__atomic_load_n(&hr_state, __ATOMIC_RELAXED) == HR_RECORDING) && !hr_self.busy;
+}
+
+#endif

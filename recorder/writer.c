@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/* The writer: drains the staging rings into the trace, on its own thread (started on first need,
+ * with every signal blocked so the program's signals never land on it), or inline on a program
+ * thread that finds its ring full when the thread is not available. One mutex serialises drains;
+ * it is never taken on the hot path except to make room. */
+#define _GNU_SOURCE
+#include "recorder.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+pthread_mutex_t hr_writer_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t wake_word;
+static int thread_state; /* 0 not started, 1 running, 2 cannot start */
+
+#define QUIESCE_WAIT_NS (100ull * 1000000ull)
+
+/* Every record with a sequence number below the returned horizon is published (see ring.c). */
+static uint64_t horizon(void)
+{
+    uint64_t h = __atomic_load_n(&hr_seq_counter, __ATOMIC_SEQ_CST) + 1;
+    uint32_t n = __atomic_load_n(&hr_stg->mapped, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++) {
+        hr_ring_header *rh = hr_stg->rings[i].h;
+        if (__atomic_load_n(&rh->announce, __ATOMIC_SEQ_CST)) {
+            uint64_t last = __atomic_load_n(&rh->last_seq, __ATOMIC_ACQUIRE) + 1;
+            if (last < h)
+                h = last;
+        }
+    }
+    return h;
+}
+
+static void drain_locked(uint64_t limit)
+{
+    if (!hr_wr || __atomic_load_n(&hr_state, __ATOMIC_RELAXED) == HR_STOPPED)
+        return;
+    int64_t n = hr_stage_drain(hr_stg, hr_wr, limit ? limit : horizon());
+    if (n < 0)
+        hr_stop("cannot write the trace", hr_writer_errno(hr_wr));
+    hr_thread_recycle();
+}
+
+int hr_writer_drain_now(int full)
+{
+    if (pthread_mutex_trylock(&hr_writer_lock) != 0)
+        return 0;
+    drain_locked(full ? UINT64_MAX : 0);
+    pthread_mutex_unlock(&hr_writer_lock);
+    return 1;
+}
+
+static void futex_wait(uint32_t *word, long timeout_ms)
+{
+    struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000};
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    hr_self.busy = 1; /* this thread's own allocations are never recorded */
+    prctl(PR_SET_NAME, "heaprr-writer", 0, 0, 0);
+    for (;;) {
+        futex_wait(&wake_word, 200);
+        __atomic_store_n(&wake_word, 0, __ATOMIC_RELAXED);
+        int s = __atomic_load_n(&hr_state, __ATOMIC_RELAXED);
+        if (s != HR_RECORDING)
+            break;
+        pthread_mutex_lock(&hr_writer_lock);
+        drain_locked(0);
+        pthread_mutex_unlock(&hr_writer_lock);
+    }
+    __atomic_store_n(&thread_state, 0, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+int hr_writer_start(void)
+{
+    int expect = 0;
+    if (!__atomic_compare_exchange_n(&thread_state, &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return expect == 1 ? 0 : -1;
+    sigset_t all, old;
+    pthread_attr_t attr;
+    pthread_t th;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 1u << 20);
+    int rc = pthread_create(&th, &attr, writer_main, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        __atomic_store_n(&thread_state, 2, __ATOMIC_RELEASE); /* drain inline from now on */
+        return -1;
+    }
+    return 0;
+}
+
+void hr_writer_wake(void)
+{
+    if (__atomic_load_n(&thread_state, __ATOMIC_ACQUIRE) == 0 && !hr_cfg.no_thread)
+        hr_writer_start();
+    if (__atomic_load_n(&wake_word, __ATOMIC_RELAXED))
+        return;
+    if (__atomic_exchange_n(&wake_word, 1, __ATOMIC_RELEASE) == 0)
+        syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Waits (briefly) until no thread is between taking a sequence number and publishing. */
+static void quiesce(void)
+{
+    uint64_t until = hr_clock_now() + QUIESCE_WAIT_NS;
+    for (;;) {
+        int busy = 0;
+        for (uint32_t i = 0; i < hr_stg->mapped && !busy; i++)
+            busy = __atomic_load_n(&hr_stg->rings[i].h->announce, __ATOMIC_ACQUIRE) != 0 &&
+                   &hr_stg->rings[i] != hr_self.ring;
+        if (!busy || hr_clock_now() > until)
+            return;
+        sched_yield();
+    }
+}
+
+void hr_writer_finish_all(void)
+{
+    quiesce();
+    pthread_mutex_lock(&hr_writer_lock);
+    if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) != HR_STOPPED)
+        drain_locked(UINT64_MAX);
+    if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) != HR_STOPPED) {
+        if (hr_writer_finish(hr_wr) < 0)
+            hr_stop("cannot write the trace", hr_writer_errno(hr_wr));
+        else
+            __atomic_store_n(&hr_stg->hdr->clean, 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&hr_writer_lock);
+}
+
+void hr_writer_reset(void)
+{
+    pthread_mutex_init(&hr_writer_lock, NULL);
+    wake_word = 0;
+    thread_state = 0;
+}
