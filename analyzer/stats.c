@@ -35,6 +35,8 @@ static void track(hr_stats *s, hr_heap *h, const hr_record *rec, const hr_heap_c
         s->total_bytes += c->alloc.size;
     if (c->unknown_free)
         s->unknown_frees++;
+    if (c->conflict)
+        s->conflicts++;
     uint64_t live = hr_heap_live_bytes(h);
     if (live > s->peak_live_bytes) {
         s->peak_live_bytes = live;

@@ -48,9 +48,10 @@ static int read_trace(rstate *s)
 {
     hr_record rec;
     int rc = hr_reader_open(&s->r, s->path, 0);
-    while (rc == 0 && (rc = hr_reader_next(s->r, &rec)) == 1)
-        if (rec.type == HR_REC_EVENT || hr_rec_type_is_ordered(rec.type))
-            s->last_time = rec.time_ns;
+    if (rc == 0)
+        while ((rc = hr_reader_next(s->r, &rec)) == 1)
+            if (rec.type == HR_REC_EVENT || hr_rec_type_is_ordered(rec.type))
+                s->last_time = rec.time_ns;
     if (rc < 0)
         return say(s, rc, "%s", s->r ? hr_reader_message(s->r) : "out of memory");
     hr_reader_status_get(s->r, &s->st);

@@ -84,12 +84,19 @@ static inline void hr_free_record(unsigned kind, uint64_t ptr, uint64_t size, ui
     hr_ring_publish(t, r);
 }
 
-/* Entry test for a hook: 1 to record (busy is then set), 0 to pass through. */
+/* Entry test for a hook: 1 to record (busy is then set), 0 to pass through.
+ * hr_self.busy is 0 outside the recorder, 1 inside it (nested calls pass through), and 2 while a
+ * real operator new runs: its first allocation call is its own and passes through (busy drops to
+ * 0), later ones (an exception object, a new_handler's work) are the program's and are recorded. */
 static inline int hr_hook_enter(void)
 {
     if (HR_LIKELY(hr_should_record())) {
         hr_self.busy = 1;
         return 1;
+    }
+    if (hr_self.busy == 2) {
+        hr_self.busy = 0;
+        return 0;
     }
     if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) == HR_UNINIT && !hr_self.busy && hr_init_check()) {
         hr_self.busy = 1;

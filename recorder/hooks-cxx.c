@@ -31,9 +31,19 @@ typedef void (*del_al_nt_fn)(void *, size_t, const void *);
         real_##name = (type)hr_real_sym(#name);
 
 typedef struct new_call {
-    hr_call c;
+    unsigned kind, xflags;
+    size_t size, align;
     int active;
 } new_call;
+
+/* The event of a new: recorded after the call (the real operator may allocate an exception object
+ * on the way, which must not overwrite a record in progress). */
+static void record_new(const new_call *n, void *p)
+{
+    hr_call c;
+    hr_alloc_begin(&c, n->kind, n->size, n->align, n->xflags);
+    hr_alloc_end(&c, (uintptr_t)p, p == NULL, ENOMEM);
+}
 
 /* Runs when the hook's scope ends: normally, or while an exception from the real operator
  * unwinds through it. In the second case the call failed. */
@@ -41,8 +51,8 @@ static void new_cleanup(new_call *n)
 {
     if (!n->active)
         return;
-    if (n->c.r)
-        hr_alloc_end(&n->c, 0, 1, ENOMEM);
+    hr_self.busy = 1;
+    record_new(n, NULL);
     hr_self.busy = 0;
 }
 
@@ -55,15 +65,18 @@ static void *fallback_new(size_t size, size_t align)
     return malloc(size);
 }
 
+/* A real nothrow new calls the throwing one: the inner call is part of the outer one, so while
+ * busy is 2 it passes through and leaves busy alone for the allocation underneath. */
 #define NEW_BODY(kind, xflags, size, align, call)                            \
-    if (!hr_hook_enter())                                                   \
+    if (hr_self.busy == 2 || !hr_hook_enter())                              \
         return call;                                                        \
-    new_call n __attribute__((cleanup(new_cleanup))) = {{0, 0}, 1};         \
-    hr_alloc_begin(&n.c, kind, size, align, xflags);                        \
+    new_call n __attribute__((cleanup(new_cleanup))) = {kind, xflags, size, align, 1}; \
+    hr_self.busy = 2;                                                       \
     void *p = call;                                                         \
     int err = errno;                                                        \
-    hr_alloc_end(&n.c, (uintptr_t)p, p == NULL, ENOMEM);                    \
     n.active = 0;                                                           \
+    hr_self.busy = 1;                                                       \
+    record_new(&n, p);                                                      \
     hr_hook_leave(err);                                                     \
     return p;
 

@@ -5,8 +5,10 @@
 #define _GNU_SOURCE
 #include "recorder.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 HR_TLS hr_tls hr_self;
@@ -21,13 +23,14 @@ static void thread_exit(void *unused)
 {
     (void)unused;
     hr_tls *t = &hr_self;
-    if (!t->ring || t->gen != hr_gen || __atomic_load_n(&hr_state, __ATOMIC_RELAXED) != HR_RECORDING)
+    if (!t->ring || t->retired || t->gen != hr_gen || __atomic_load_n(&hr_state, __ATOMIC_RELAXED) != HR_RECORDING)
         return;
     t->busy++;
     uint64_t a[4] = {t->thread_index, 0, 0, 0};
     hr_ring_typed(t, HR_REC_THREAD_END, a, NULL, 0, NULL, 0);
+    /* The thread may still call free() while glibc tears it down: it keeps its ring and index,
+     * and the writer recycles the ring once the thread is gone. */
     __atomic_store_n(&t->ring->h->state, HR_RING_RETIRED, __ATOMIC_RELEASE);
-    t->ring = NULL;
     t->retired = 1;
     t->busy--;
 }
@@ -77,6 +80,7 @@ static int register_thread(hr_tls *t)
     t->ring_no = (uint32_t)i;
     t->thread_index = index;
     t->gen = hr_gen;
+    t->retired = 0;
     t->head = t->ring->h->head;
     t->cached_tail = __atomic_load_n(&t->ring->h->tail, __ATOMIC_ACQUIRE);
     if (exit_key_ok)
@@ -115,6 +119,11 @@ void hr_thread_named(pthread_t th, const char *name)
     hr_ring_typed(t, HR_REC_THREAD_NAME, a, name, (uint32_t)strnlen(name, 64), NULL, 0);
 }
 
+static int thread_gone(uint32_t tid)
+{
+    return syscall(SYS_tgkill, getpid(), (pid_t)tid, 0) < 0 && errno == ESRCH;
+}
+
 void hr_thread_recycle(void)
 {
     for (uint32_t i = 0; i < hr_stg->mapped; i++) {
@@ -122,7 +131,7 @@ void hr_thread_recycle(void)
         if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != HR_RING_RETIRED)
             continue;
         if (__atomic_load_n(&h->tail, __ATOMIC_ACQUIRE) == __atomic_load_n(&h->head, __ATOMIC_ACQUIRE) &&
-            !h->pending)
+            !h->pending && thread_gone(h->tid))
             __atomic_store_n(&h->state, HR_RING_FREE, __ATOMIC_RELEASE);
     }
 }

@@ -54,6 +54,7 @@ typedef struct hr_stats {
     uint64_t incomplete_calls; /* calls that never returned (crash) */
     uint64_t null_frees;       /* free(NULL) and delete of NULL */
     uint64_t unknown_frees;    /* frees of pointers this trace never allocated (e.g. inherited) */
+    uint64_t conflicts;        /* allocations that returned a live address (see SPEC 7) */
     uint64_t peak_live_bytes, peak_live_blocks, peak_seq, peak_time_ns;
     uint64_t leaked_bytes, leaked_blocks; /* live at the end */
     uint64_t total_bytes;                 /* bytes requested by all successful allocations */
