@@ -93,43 +93,153 @@ size_t hr_trailer_encode(uint8_t *buf, const hr_counts *c, uint32_t file_crc);
 /* Decodes a trailer payload into *c and *file_crc; returns 0 or HR_ERR_CORRUPT. */
 int hr_trailer_decode(const uint8_t *buf, size_t len, hr_counts *c, uint32_t *file_crc, const char **why);
 
-/* ---- record-codec.c ---- */
+/* ---- model.c: the pointer model of a chunk (SPEC 5.5) ---- */
 
-/* Encoder of one chunk's records. */
+#define HR_MODEL_BIN_DEPTH 16
+#define HR_MODEL_CLASSES 256
+
+typedef struct hr_live_slot {
+    uint64_t ptr;
+    uint32_t ord;
+    uint8_t cls;
+    uint32_t gen; /* the slot is used when gen equals the model's */
+} hr_live_slot;
+
+typedef struct hr_model {
+    const hr_alloc *alloc;
+    hr_live_slot *slots;
+    size_t mask, count;
+    uint32_t gen;
+    uint64_t ord, last;
+    uint64_t *live_bits;   /* live blocks by ordinal, for ranks (SPEC 5.5) */
+    uint32_t *sb_count;    /* Fenwick tree of live counts per 512-ordinal superblock */
+    uint64_t live;
+    uint64_t *ord_ptr; /* reader only: pointer of each allocation ordinal of the chunk */
+    size_t ord_cap;
+    uint64_t bin[HR_MODEL_CLASSES][HR_MODEL_BIN_DEPTH];
+    uint8_t nbin[HR_MODEL_CLASSES];
+} hr_model;
+
+int hr_model_init(hr_model *m, const hr_alloc *a);
+void hr_model_free(hr_model *m);
+/* Starts a new chunk. */
+void hr_model_reset(hr_model *m);
+unsigned hr_model_class(uint64_t bytes);
+/* Writer side: the code of a pointer being released / returned by an allocation. */
+uint64_t hr_model_free_code(hr_model *m, uint64_t p, int do_release);
+int hr_model_alloc_code(hr_model *m, uint64_t p, uint64_t bytes, uint64_t *code);
+/* Reader side: the pointer of a code; HR_ERR_CORRUPT for a code no writer produces. */
+int hr_model_free_decode(hr_model *m, uint64_t code, int do_release, uint64_t *p);
+int hr_model_alloc_decode(hr_model *m, uint64_t code, uint64_t bytes, uint64_t *p);
+
+/* ---- sites.c: per-kind stack dictionaries of a chunk (SPEC 5.4) ---- */
+
+typedef struct hr_site_slot {
+    uint64_t stack;
+    uint64_t index;
+    uint8_t kind;
+    uint32_t gen;
+} hr_site_slot;
+
+typedef struct hr_sites {
+    const hr_alloc *alloc;
+    hr_site_slot *slots; /* writer: (kind, stack) -> index */
+    size_t mask;
+    uint32_t gen;
+    uint64_t total;
+    uint64_t n[HR_KIND_COUNT];      /* dictionary sizes */
+    uint64_t *list[HR_KIND_COUNT]; /* reader: the dictionaries */
+    size_t cap[HR_KIND_COUNT];
+} hr_sites;
+
+int hr_sites_init(hr_sites *s, const hr_alloc *a);
+void hr_sites_free(hr_sites *s);
+void hr_sites_reset(hr_sites *s);
+/* Writer: the site code of (kind, stack); *is_new when it was added. */
+int hr_sites_code(hr_sites *s, unsigned kind, uint64_t stack, uint64_t *code, int *is_new);
+/* Reader: the stack of a code below the dictionary size, or HR_ERR_CORRUPT. */
+int hr_sites_lookup(const hr_sites *s, unsigned kind, uint64_t code, uint64_t *stack);
+int hr_sites_append(hr_sites *s, unsigned kind, uint64_t stack);
+
+/* ---- chunk-enc.c / chunk-dec.c: columnar chunks (SPEC 5) ---- */
+
+/* Physical columns. A split-varint field has two: the first byte of each varint goes to the low
+ * column (HR_COL_x), the bytes after it to the high column (HR_COL_x + 1). */
+enum {
+    HR_COL_TAG = 0,
+    HR_COL_ORDER = 1,
+    HR_COL_TIME = 3,
+    HR_COL_XFLAGS = 5,
+    HR_COL_SITE = 7,
+    HR_COL_FSITE = 9,
+    HR_COL_NEWSTACK = 11,
+    HR_COL_APTR = 13,
+    HR_COL_FPTR = 15,
+    HR_COL_SIZE = 17,
+    HR_COL_AUX = 19,
+    HR_COL_TYPED = 21,
+    HR_NCOL = 22
+};
+#define HR_CHUNK_RECORDS_MAX 262144u
+#define HR_CHUNK_HEADER_MAX ((2 + HR_NCOL) * 10)
+
+/* Encoder of one chunk, writing into HR_NCOL column buffers. */
 typedef struct hr_enc {
-    uint8_t *buf;
-    size_t cap, len;
-    uint64_t seq, time, ptr, ip;
+    uint8_t *col[HR_NCOL];
+    size_t len[HR_NCOL], cap[HR_NCOL];
+    uint64_t nrec;
+    uint64_t seq, time, ip, newstack;
     uint32_t thread;
+    hr_model model;
+    hr_sites sites;
     hr_counts *counts; /* incremented per record when non-NULL */
 } hr_enc;
-#define HR_ENC_EVENT_MAX 128 /* worst-case bytes of one event */
 
+/* cols: HR_NCOL buffers of caps[i] bytes each (at least 64 KiB). */
+int hr_enc_init(hr_enc *e, uint8_t *const cols[HR_NCOL], const size_t caps[HR_NCOL], const hr_alloc *a);
+void hr_enc_free(hr_enc *e);
 void hr_enc_reset(hr_enc *e);
-/* Each returns 0, HR_ERR_LIMIT when buf has no room (nothing is written then) or HR_ERR_ARG. */
+/* Bytes of all columns. */
+size_t hr_enc_size(const hr_enc *e);
+/* Writes the chunk header (nrec, ncol, column sizes); returns its length. */
+size_t hr_enc_header(const hr_enc *e, uint8_t out[HR_CHUNK_HEADER_MAX]);
+/* Each returns 0, HR_ERR_LIMIT when a column has no room or the chunk holds the maximum number
+ * of records (nothing is written then), or HR_ERR_ARG. */
 int hr_enc_event(hr_enc *e, uint32_t thread, uint64_t seq, uint64_t time, const hr_event *ev);
 int hr_enc_process(hr_enc *e, const hr_process_info *pi);
 int hr_enc_nodes(hr_enc *e, uint64_t first_id, const uint64_t *parents, const uint64_t *ips, size_t n);
 /* Ordered typed records: rec->thread, rec->seq and rec->time_ns (in time units) give the prefix. */
 int hr_enc_ordered(hr_enc *e, unsigned type, const hr_record *rec);
 
-/* Decoder of one chunk's records. */
+/* Decoder of one chunk. */
 typedef struct hr_dec {
-    const uint8_t *start, *p, *end;
-    uint64_t seq, time, ptr, ip;
+    const uint8_t *p[HR_NCOL], *end[HR_NCOL], *start[HR_NCOL];
+    uint64_t nrec, done;
+    uint64_t seq, time, ip, newstack;
     uint32_t thread;
     uint64_t nodes_left; /* inside a STACK_NODES body */
-    const uint8_t *nodes_end;
+    const uint8_t *nodes_p, *nodes_end;
     uint64_t next_node; /* id the next defined node gets */
-    const char *why;    /* on error: what was expected */
-    size_t err_at;      /* on error: offset in the chunk */
+    hr_model model;
+    hr_sites sites;
+    const char *why; /* on error: what was expected */
+    uint64_t err_rec; /* on error: index of the record */
+    int err_col;      /* on error: the column */
 } hr_dec;
 
-void hr_dec_init(hr_dec *d, const uint8_t *buf, size_t len, uint64_t next_node);
+int hr_dec_init(hr_dec *d, const hr_alloc *a);
+void hr_dec_free(hr_dec *d);
+/* Starts decoding a whole chunk (header and columns). Returns 0 or HR_ERR_CORRUPT (d->why). */
+int hr_dec_open(hr_dec *d, const uint8_t *raw, size_t len, uint64_t next_node);
+/* Starts decoding a chunk given as separate columns (the staging file's partial chunk). */
+int hr_dec_open_cols(hr_dec *d, uint64_t nrec, const uint8_t *const cols[HR_NCOL],
+                     const size_t lens[HR_NCOL], uint64_t next_node);
 /* Decodes the next record into *rec (time_ns holds time units). Returns 1, 0 at the end of the
- * chunk, or HR_ERR_CORRUPT with d->why and d->err_at set. Records of unknown types come back with
- * their type and no fields. */
+ * chunk, or HR_ERR_CORRUPT with d->why, d->err_rec and d->err_col set. Records of unknown types
+ * come back with their type and no fields. */
 int hr_dec_next(hr_dec *d, hr_record *rec);
+/* The name of a column for messages ("PTR"; "header" for -1). */
+const char *hr_column_name(int col);
 
 /* ---- interner.c ---- */
 
@@ -150,11 +260,16 @@ uint64_t hr_interner_find(const hr_interner *in, uint64_t parent, uint64_t ip);
 /* Adds the node (parent, ip), which must be absent; returns its id or a negative hr_err. */
 int64_t hr_interner_add(hr_interner *in, uint64_t parent, uint64_t ip);
 
-/* ---- writer.c (for recover.c) ---- */
+/* ---- writer.c (for the staging file and recover.c) ---- */
 
 struct hr_writer;
-/* Writes raw, already encoded records as one chunk frame and adds their counts. */
-int hr_writer_raw_chunk(struct hr_writer *w, const uint8_t *raw, size_t len, const hr_counts *added);
+/* Splits chunk memory of size bytes into the HR_NCOL column regions a writer uses. */
+void hr_chunk_layout(uint8_t *mem, size_t size, uint8_t *cols[], size_t caps[]);
+/* The current chunk: records and column sizes. */
+void hr_writer_chunk_state(const struct hr_writer *w, uint64_t *nrec, size_t lens[]);
+/* Writes a chunk given as columns (already encoded records) as one frame and adds their counts. */
+int hr_writer_raw_cols(struct hr_writer *w, uint64_t nrec, const uint8_t *const cols[],
+                       const size_t lens[], const hr_counts *added);
 
 /* ---- alloc.c ---- */
 

@@ -33,6 +33,7 @@ struct hr_reader {
     size_t zcap, rawcap;
     ZSTD_DCtx *dctx;
     hr_dec dec;
+    int dec_ready;
     int in_chunk;
     uint64_t frame_off;
     hr_counts counts;
@@ -130,7 +131,9 @@ static int make_reader(hr_reader **out, int fd, int own, const char *name, unsig
     r->flags = flags;
     r->name = strdup(name);
     r->dctx = ZSTD_createDCtx();
-    if (!r->name || !r->dctx) {
+    if (r->name && r->dctx && hr_dec_init(&r->dec, &hr_default_alloc) == 0)
+        r->dec_ready = 1;
+    if (!r->name || !r->dctx || !r->dec_ready) {
         if (!r->name)
             r->name = strdup("?");
         return set_error(r, HR_ERR_NOMEM, 0, "out of memory");
@@ -158,6 +161,8 @@ void hr_reader_close(hr_reader *r)
     if (r->own_fd && r->fd >= 0)
         close(r->fd);
     ZSTD_freeDCtx(r->dctx);
+    if (r->dec_ready)
+        hr_dec_free(&r->dec);
     hr_rtables_free(&r->tab);
     free(r->process_buf);
     free(r->hdr_buf);
@@ -202,7 +207,11 @@ static int decompress_chunk(hr_reader *r, const hr_frame_header *fh)
     if (ZSTD_isError(got) || got != fh->raw_size)
         return set_error(r, HR_ERR_CORRUPT, r->pos + HR_FRAME_HEADER, "zstd: %s",
                          ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short content");
-    hr_dec_init(&r->dec, r->raw, fh->raw_size, r->tab.nodes + 1);
+    int rc = hr_dec_open(&r->dec, r->raw, fh->raw_size, r->tab.nodes + 1);
+    if (rc == HR_ERR_NOMEM)
+        return set_error(r, rc, r->pos, "out of memory");
+    if (rc < 0)
+        return set_error(r, rc, r->pos, "in the chunk of this frame: %s", r->dec.why);
     r->in_chunk = 1;
     return 0;
 }
@@ -292,8 +301,8 @@ static int record_error(hr_reader *r, int rc, const char *why)
 {
     if (rc == HR_ERR_NOMEM)
         return set_error(r, rc, r->frame_off, "out of memory");
-    return set_error(r, rc, r->frame_off, "in the chunk of this frame, record at offset %zu: %s",
-                     (size_t)(r->dec.p - r->dec.start), why);
+    return set_error(r, rc, r->frame_off, "in the chunk of this frame, record %" PRIu64 ": %s",
+                     r->dec.done ? r->dec.done - 1 : 0, why);
 }
 
 static void count(hr_reader *r, const hr_record *rec)
@@ -353,9 +362,11 @@ int hr_reader_next(hr_reader *r, hr_record *rec)
             r->in_chunk = 0;
             continue;
         }
+        if (rc == HR_ERR_NOMEM)
+            return set_error(r, rc, r->frame_off, "out of memory");
         if (rc < 0)
-            return set_error(r, rc, r->frame_off, "in the chunk of this frame, record at offset %zu: %s",
-                             r->dec.err_at, r->dec.why);
+            return set_error(r, rc, r->frame_off, "in the chunk of this frame, record %" PRIu64 " (column %s): %s",
+                             r->dec.err_rec, hr_column_name(r->dec.err_col), r->dec.why);
         rc = deliver(r, rec);
         if (rc != 0)
             return rc;

@@ -118,39 +118,104 @@ static int open_writer(rstate *s)
     return 0;
 }
 
-/* The chunk the writer was building, if it is not in the trace yet: decoded to learn its nodes and
- * counts (only its valid prefix is kept), then written as it is. */
-static int append_chunk(rstate *s, hr_recover_report *rep)
+/* The committed part of the chunk the writer was building, if it is not in the trace yet: decoded
+ * to learn its nodes and counts (only its valid prefix is kept), then written as it is. */
+static int chunk_columns(rstate *s, const uint8_t *cols[], size_t lens[], uint64_t *nrec)
 {
     hr_stage_header *h = s->stage.hdr;
-    if (h->frames_written < s->st.frames || !h->chunk_len)
-        return 0;
+    const hr_stage_commit *c = &h->commit[h->commit_index & 1];
+    uint8_t *mcols[HR_NCOL];
+    size_t caps[HR_NCOL];
+    hr_chunk_layout(s->stage.chunk, h->chunk_size, mcols, caps);
+    for (int i = 0; i < HR_NCOL; i++) {
+        if (c->len[i] > caps[i])
+            return 0; /* damaged: recover without it */
+        cols[i] = mcols[i];
+        lens[i] = (size_t)c->len[i];
+    }
+    *nrec = c->nrec;
+    return c->nrec > 0 && c->nrec <= HR_CHUNK_RECORDS_MAX;
+}
+
+typedef struct chunk_scan {
+    hr_counts add;
+    uint64_t *parents, *ips;
+    size_t nodes, cap;
+} chunk_scan;
+
+static int keep_node(chunk_scan *c, const hr_record *rec)
+{
+    if (c->nodes == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        uint64_t *p = realloc(c->parents, cap * sizeof *p), *q;
+        if (!p)
+            return HR_ERR_NOMEM;
+        c->parents = p;
+        if (!(q = realloc(c->ips, cap * sizeof *q)))
+            return HR_ERR_NOMEM;
+        c->ips = q;
+        c->cap = cap;
+    }
+    c->parents[c->nodes] = rec->u.node.parent;
+    c->ips[c->nodes++] = rec->u.node.ip;
+    return 0;
+}
+
+static void count_record(rstate *s, chunk_scan *c, const hr_record *rec)
+{
+    if (rec->type == HR_REC_EVENT)
+        c->add.events[rec->u.event.kind]++;
+    else if (rec->type < HR_REC_TYPE_LIMIT)
+        c->add.typed[rec->type]++;
+    c->add.records++;
+    if (rec->type == HR_REC_EVENT || hr_rec_type_is_ordered(rec->type)) {
+        c->add.last_seq = rec->seq;
+        s->last_time = rec->time_ns;
+    }
+}
+
+/* Decodes the whole committed chunk; returns 1 if it is sound, 0 if not, < 0 on error. */
+static int scan_chunk(rstate *s, chunk_scan *c, uint64_t nrec, const uint8_t *const cols[], const size_t lens[])
+{
     hr_dec d;
     hr_record rec;
-    hr_counts add;
-    memset(&add, 0, sizeof add);
-    hr_dec_init(&d, s->stage.chunk, h->chunk_len, hr_writer_node_count(s->w) + 1);
-    size_t good = 0;
-    int rc;
-    while ((rc = hr_dec_next(&d, &rec)) == 1) {
-        if (rec.type == HR_REC_STACK_NODE)
-            HR_FORWARD(hr_writer_known_node(s->w, rec.u.node.parent, rec.u.node.ip));
-        if (rec.type == HR_REC_STACK_NODE && d.nodes_left)
-            continue;
-        if (rec.type == HR_REC_EVENT)
-            add.events[rec.u.event.kind]++;
-        else if (rec.type < HR_REC_TYPE_LIMIT)
-            add.typed[rec.type]++;
-        add.records++;
-        if (rec.type == HR_REC_EVENT || hr_rec_type_is_ordered(rec.type)) {
-            add.last_seq = rec.seq;
-            s->last_time = rec.time_ns;
-        }
-        good = (size_t)(d.p - d.start);
+    HR_FORWARD(hr_dec_init(&d, &hr_default_alloc));
+    int rc = hr_dec_open_cols(&d, nrec, cols, lens, hr_writer_node_count(s->w) + 1);
+    while (rc == 0 && (rc = hr_dec_next(&d, &rec)) == 1) {
+        rc = 0;
+        if (rec.type == HR_REC_STACK_NODE && (rc = keep_node(c, &rec)) < 0)
+            break;
+        if (rec.type != HR_REC_STACK_NODE || !d.nodes_left)
+            count_record(s, c, &rec);
     }
-    rep->recovered_records += add.records;
-    s->stage.max_seq = add.last_seq > s->st.last_seq ? add.last_seq : s->st.last_seq;
-    return hr_writer_raw_chunk(s->w, s->stage.chunk, good, &add);
+    hr_dec_free(&d);
+    return rc == HR_ERR_NOMEM ? rc : rc == 0;
+}
+
+static int append_chunk(rstate *s, hr_recover_report *rep)
+{
+    const uint8_t *cols[HR_NCOL];
+    size_t lens[HR_NCOL];
+    uint64_t nrec, time_before = s->last_time;
+    chunk_scan c;
+    if (s->stage.hdr->frames_written < s->st.frames || !chunk_columns(s, cols, lens, &nrec))
+        return 0;
+    memset(&c, 0, sizeof c);
+    int rc = scan_chunk(s, &c, nrec, cols, lens);
+    if (rc == 1) { /* a committed chunk always decodes; if not, it is left out */
+        for (size_t i = 0; i < c.nodes && rc >= 0; i++)
+            rc = hr_writer_known_node(s->w, c.parents[i], c.ips[i]);
+        if (rc >= 0)
+            rc = hr_writer_raw_cols(s->w, nrec, cols, lens, &c.add);
+        rep->recovered_records += c.add.records;
+        if (c.add.last_seq > s->stage.max_seq)
+            s->stage.max_seq = c.add.last_seq;
+    } else {
+        s->last_time = time_before;
+    }
+    free(c.parents);
+    free(c.ips);
+    return rc < 0 ? rc : 0;
 }
 
 static int recover_stage(rstate *s, hr_recover_report *rep)

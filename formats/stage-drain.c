@@ -135,7 +135,7 @@ static int emit(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec *r, u
 /* Publishes how much of the chunk recovery may use, then gives the ring space back. */
 static void commit(hr_stage *st, hr_writer *w, const hr_stage_cursor *cur, uint32_t n)
 {
-    __atomic_store_n(&st->hdr->chunk_len, hr_writer_chunk_len(w), __ATOMIC_RELEASE);
+    hr_stage_commit_chunk(st, w);
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = cur[k].ring;
         __atomic_store_n(&st->rings[i].h->tail, st->cons[i]->cursor, __ATOMIC_RELEASE);
@@ -215,6 +215,6 @@ int64_t hr_stage_drain_pending(hr_stage *st, hr_writer *w)
         HR_FORWARD(emit(st, w, i, r, st->max_seq + 1));
         h->pending = 0;
     }
-    __atomic_store_n(&st->hdr->chunk_len, hr_writer_chunk_len(w), __ATOMIC_RELEASE);
+    hr_stage_commit_chunk(st, w);
     return (int64_t)st->emitted - before;
 }

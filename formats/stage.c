@@ -12,8 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHUNK_SLACK (128u << 10)
-
 static uint64_t round_up(uint64_t v, uint64_t to)
 {
     return (v + to - 1) / to * to;
@@ -68,7 +66,7 @@ int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint
     h.pid = (uint32_t)getpid();
     h.ring_data_size = ring_data_size;
     h.chunk_offset = HR_STAGE_HEADER_SIZE;
-    h.chunk_size = chunk_size + CHUNK_SLACK;
+    h.chunk_size = hr_writer_chunk_mem(chunk_size);
     h.rings_offset = round_up(h.chunk_offset + h.chunk_size, page_align());
     h.ring_stride = round_up(HR_STAGE_RING_HEADER + ring_data_size, page_align());
     h.time_unit_ns = time_unit_ns;
@@ -97,10 +95,10 @@ static int check_header(const hr_stage_header *h, uint64_t file_size, const char
     uint64_t page = page_align();
     if (h->ring_data_size < 65536 || (h->ring_data_size & (h->ring_data_size - 1)) ||
         h->ring_data_size > (1ull << 32) || h->chunk_offset != HR_STAGE_HEADER_SIZE ||
-        h->chunk_size > HR_CHUNK_MAX || h->chunk_size <= CHUNK_SLACK ||
+        h->chunk_size > HR_CHUNK_MAX || h->chunk_size < hr_writer_chunk_mem(256) ||
         h->rings_offset != round_up(h->chunk_offset + h->chunk_size, page) ||
         h->ring_stride != round_up(HR_STAGE_RING_HEADER + h->ring_data_size, page) ||
-        h->ring_count > HR_STAGE_MAX_RINGS || h->chunk_len > h->chunk_size || h->time_unit_ns == 0) {
+        h->ring_count > HR_STAGE_MAX_RINGS || h->commit_index > 1 || h->time_unit_ns == 0) {
         *why = "staging file header is damaged";
         return HR_ERR_CORRUPT;
     }
@@ -203,11 +201,30 @@ int hr_stage_map_rings(hr_stage *st)
     return 0;
 }
 
+static void publish_commit(hr_stage *st, uint64_t nrec, const size_t *lens)
+{
+    uint32_t next = st->hdr->commit_index ^ 1;
+    hr_stage_commit *c = &st->hdr->commit[next];
+    c->nrec = nrec;
+    _Static_assert(HR_NCOL <= sizeof c->len / sizeof c->len[0], "commit holds every column");
+    for (int i = 0; i < HR_NCOL; i++)
+        c->len[i] = lens ? lens[i] : 0;
+    __atomic_store_n(&st->hdr->commit_index, next, __ATOMIC_RELEASE);
+}
+
+void hr_stage_commit_chunk(hr_stage *st, const hr_writer *w)
+{
+    uint64_t nrec;
+    size_t lens[HR_NCOL];
+    hr_writer_chunk_state(w, &nrec, lens);
+    publish_commit(st, nrec, lens);
+}
+
 void hr_stage_on_frame(void *stage, uint64_t frames, uint64_t file_size)
 {
     hr_stage *st = stage;
-    /* The chunk just written restarts at 0: recovery must not reuse its old bytes. */
-    __atomic_store_n(&st->hdr->chunk_len, 0, __ATOMIC_RELEASE);
+    /* The chunk just written restarts empty: recovery must not reuse its old bytes. */
+    publish_commit(st, 0, NULL);
     __atomic_store_n(&st->hdr->trace_size, file_size, __ATOMIC_RELEASE);
     __atomic_store_n(&st->hdr->frames_written, frames, __ATOMIC_RELEASE);
 }

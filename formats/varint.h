@@ -64,4 +64,36 @@ static inline int hr_get_varint(const uint8_t **pp, const uint8_t *end, uint64_t
     return 0;
 }
 
+/* Writes v as a split varint: its first byte at *lo, the bytes after it (if any) at *hi; both
+ * pointers advance. */
+static inline void hr_put_varint_split(uint8_t **lo, uint8_t **hi, uint64_t v)
+{
+    if (v < 0x80) {
+        *(*lo)++ = (uint8_t)v;
+        return;
+    }
+    *(*lo)++ = (uint8_t)(v | 0x80);
+    *hi += hr_put_varint(*hi, v >> 7);
+}
+
+/* Reads a split varint (see hr_put_varint_split). Returns 0 or -1 like hr_get_varint. */
+static inline int hr_get_varint_split(const uint8_t **lo, const uint8_t *lo_end, const uint8_t **hi,
+                                      const uint8_t *hi_end, uint64_t *out)
+{
+    if (*lo >= lo_end)
+        return -1;
+    uint8_t b = *(*lo)++;
+    if (!(b & 0x80)) {
+        *out = b;
+        return 0;
+    }
+    uint64_t rest;
+    const uint8_t *p = *hi;
+    if (hr_get_varint(&p, hi_end, &rest) < 0 || (size_t)(p - *hi) > 9 || (rest >> 57))
+        return -1; /* more than 64 bits in all */
+    *hi = p;
+    *out = (uint64_t)(b & 0x7f) | (rest << 7);
+    return 0;
+}
+
 #endif

@@ -4,6 +4,7 @@
 
 #include "crc32c.h"
 #include "internal.h"
+#include "varint.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -11,7 +12,7 @@
 #include <zstd.h>
 
 #define DEFAULT_CHUNK (1u << 20)
-#define CHUNK_SLACK (128u << 10) /* room for one large typed record past chunk_size */
+#define COLUMN_SPREAD 4 /* chunk memory = 4 x chunk_size: no one column fills before the target */
 #define NODE_BATCH HR_MAX_DEPTH
 
 struct hr_writer {
@@ -20,7 +21,8 @@ struct hr_writer {
     int level;
     size_t chunk_size;
     hr_enc enc;
-    int own_chunk;
+    int enc_ready;
+    uint8_t *own_mem;
     uint8_t *zbuf;
     size_t zcap;
     ZSTD_CCtx *cctx;
@@ -49,24 +51,51 @@ static void zfree(void *opaque, void *ptr)
         w->alloc.free(w->alloc.opaque, ptr);
 }
 
+size_t hr_writer_chunk_mem(size_t chunk_size)
+{
+    size_t n = (chunk_size ? chunk_size : DEFAULT_CHUNK) * COLUMN_SPREAD;
+    return n < 32 * 1024 ? 32 * 1024 : n; /* room for a record in every column */
+}
+
+/* Shares of the chunk memory per column: tags and typed records (stack nodes) need more. */
+static unsigned share(int c)
+{
+    return c == HR_COL_TAG ? 2 : c == HR_COL_TYPED ? 4 : 1;
+}
+
+void hr_chunk_layout(uint8_t *mem, size_t size, uint8_t *cols[], size_t caps[])
+{
+    unsigned total = 0;
+    for (int c = 0; c < HR_NCOL; c++)
+        total += share(c);
+    size_t unit = size / total, off = 0;
+    for (int c = 0; c < HR_NCOL; c++) {
+        cols[c] = mem + off;
+        caps[c] = unit * share(c);
+        off += caps[c];
+    }
+}
+
 static int setup_buffers(hr_writer *w, const hr_writer_config *cfg)
 {
-    size_t cap = w->chunk_size + CHUNK_SLACK;
-    if (cfg->chunk_buf) {
-        HR_RETURN_IF(cfg->chunk_buf_size < cap, HR_ERR_ARG);
-        w->enc.buf = cfg->chunk_buf;
-        w->enc.cap = cfg->chunk_buf_size;
+    size_t need = hr_writer_chunk_mem(w->chunk_size), size = need;
+    uint8_t *mem = cfg->chunk_mem, *cols[HR_NCOL];
+    size_t caps[HR_NCOL];
+    if (mem) {
+        HR_RETURN_IF(cfg->chunk_mem_size < need, HR_ERR_ARG);
+        size = cfg->chunk_mem_size;
     } else {
-        w->enc.buf = w->alloc.alloc(w->alloc.opaque, cap);
-        w->enc.cap = cap;
-        w->own_chunk = 1;
-        HR_RETURN_IF(!w->enc.buf, HR_ERR_NOMEM);
+        mem = w->own_mem = w->alloc.alloc(w->alloc.opaque, size);
+        HR_RETURN_IF(!mem, HR_ERR_NOMEM);
     }
-    w->zcap = ZSTD_compressBound(w->enc.cap);
+    hr_chunk_layout(mem, size, cols, caps);
+    HR_FORWARD(hr_enc_init(&w->enc, cols, caps, &w->alloc));
+    w->enc_ready = 1;
+    w->zcap = ZSTD_compressBound(size) + HR_CHUNK_HEADER_MAX;
     w->zbuf = w->alloc.alloc(w->alloc.opaque, w->zcap);
     HR_RETURN_IF(!w->zbuf, HR_ERR_NOMEM);
-    ZSTD_customMem mem = {zalloc, zfree, w};
-    w->cctx = ZSTD_createCCtx_advanced(mem);
+    ZSTD_customMem zmem = {zalloc, zfree, w};
+    w->cctx = ZSTD_createCCtx_advanced(zmem);
     HR_RETURN_IF(!w->cctx, HR_ERR_NOMEM);
     HR_RETURN_IF(ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level)), HR_ERR_ZSTD);
     HR_RETURN_IF(ZSTD_isError(ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1)), HR_ERR_ZSTD);
@@ -87,12 +116,12 @@ int hr_writer_create(hr_writer **out, const hr_writer_config *cfg)
     w->chunk_size = cfg->chunk_size ? cfg->chunk_size : DEFAULT_CHUNK;
     w->on_frame = cfg->on_frame;
     w->opaque = cfg->opaque;
-    w->enc.counts = &w->counts;
-    int rc = w->chunk_size <= HR_CHUNK_MAX - CHUNK_SLACK ? setup_buffers(w, cfg) : HR_ERR_ARG;
+    int rc = w->chunk_size <= HR_CHUNK_MAX / 8 && w->chunk_size >= 256 ? setup_buffers(w, cfg) : HR_ERR_ARG;
     if (rc < 0) {
         hr_writer_destroy(w);
         return rc;
     }
+    w->enc.counts = &w->counts;
     hr_enc_reset(&w->enc);
     *out = w;
     return 0;
@@ -103,12 +132,14 @@ void hr_writer_destroy(hr_writer *w)
     if (!w)
         return;
     hr_interner_free(&w->in);
+    if (w->enc_ready)
+        hr_enc_free(&w->enc);
     if (w->cctx)
         ZSTD_freeCCtx(w->cctx);
     if (w->zbuf)
         w->alloc.free(w->alloc.opaque, w->zbuf);
-    if (w->own_chunk && w->enc.buf)
-        w->alloc.free(w->alloc.opaque, w->enc.buf);
+    if (w->own_mem)
+        w->alloc.free(w->alloc.opaque, w->own_mem);
     hr_alloc a = w->alloc;
     a.free(a.opaque, w);
 }
@@ -177,27 +208,54 @@ int hr_writer_known_node(hr_writer *w, uint64_t parent, uint64_t ip)
     return id < 0 ? (int)id : 0;
 }
 
+/* Compresses the chunk header and the columns into one zstd frame and writes it. */
+static int write_columns(hr_writer *w, uint64_t nrec, const uint8_t *const cols[], const size_t lens[])
+{
+    uint8_t head[HR_CHUNK_HEADER_MAX];
+    size_t hn = hr_put_varint(head, nrec), total;
+    hn += hr_put_varint(head + hn, HR_NCOL);
+    total = 0;
+    for (int c = 0; c < HR_NCOL; c++) {
+        hn += hr_put_varint(head + hn, lens[c]);
+        total += lens[c];
+    }
+    HR_RETURN_IF(hn + total > HR_CHUNK_MAX, HR_ERR_LIMIT);
+    ZSTD_outBuffer out = {w->zbuf, w->zcap, 0};
+    ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
+    HR_RETURN_IF(ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(w->cctx, hn + total)), HR_ERR_ZSTD);
+    for (int c = -1; c < HR_NCOL; c++) {
+        ZSTD_inBuffer in = {c < 0 ? head : cols[c], c < 0 ? hn : lens[c], 0};
+        ZSTD_EndDirective mode = c == HR_NCOL - 1 ? ZSTD_e_end : ZSTD_e_continue;
+        size_t left;
+        do {
+            left = ZSTD_compressStream2(w->cctx, &out, &in, mode);
+            HR_RETURN_IF(ZSTD_isError(left), HR_ERR_ZSTD);
+        } while (in.pos < in.size || (mode == ZSTD_e_end && left != 0));
+    }
+    return write_frame(w, HR_FRAME_CHUNK, w->zbuf, out.pos, hn + total);
+}
+
 int hr_writer_flush(hr_writer *w)
 {
     HR_RETURN_IF(w->error, w->error);
-    if (w->enc.len == 0)
+    if (w->enc.nrec == 0)
         return 0;
-    size_t z = ZSTD_compress2(w->cctx, w->zbuf, w->zcap, w->enc.buf, w->enc.len);
-    HR_RETURN_IF(ZSTD_isError(z), HR_ERR_ZSTD);
-    HR_FORWARD(write_frame(w, HR_FRAME_CHUNK, w->zbuf, z, w->enc.len));
+    int rc = write_columns(w, w->enc.nrec, (const uint8_t *const *)w->enc.col, w->enc.len);
+    if (rc < 0) {
+        w->error = rc;
+        return rc;
+    }
     hr_enc_reset(&w->enc);
     return 0;
 }
 
-int hr_writer_raw_chunk(hr_writer *w, const uint8_t *raw, size_t len, const hr_counts *added)
+int hr_writer_raw_cols(hr_writer *w, uint64_t nrec, const uint8_t *const cols[], const size_t lens[],
+                       const hr_counts *added)
 {
     HR_FORWARD(hr_writer_flush(w));
-    if (!len)
+    if (!nrec)
         return 0;
-    HR_RETURN_IF(len > w->enc.cap, HR_ERR_LIMIT);
-    size_t z = ZSTD_compress2(w->cctx, w->zbuf, w->zcap, raw, len);
-    HR_RETURN_IF(ZSTD_isError(z), HR_ERR_ZSTD);
-    HR_FORWARD(write_frame(w, HR_FRAME_CHUNK, w->zbuf, z, len));
+    HR_FORWARD(write_columns(w, nrec, cols, lens));
     for (unsigned k = 0; k < HR_KIND_COUNT; k++)
         w->counts.events[k] += added->events[k];
     for (unsigned t = 0; t < HR_REC_TYPE_LIMIT; t++)
@@ -206,6 +264,12 @@ int hr_writer_raw_chunk(hr_writer *w, const uint8_t *raw, size_t len, const hr_c
     if (added->last_seq > w->counts.last_seq)
         w->counts.last_seq = added->last_seq;
     return 0;
+}
+
+void hr_writer_chunk_state(const hr_writer *w, uint64_t *nrec, size_t lens[])
+{
+    *nrec = w->enc.nrec;
+    memcpy(lens, w->enc.len, sizeof w->enc.len);
 }
 
 int hr_writer_finish(hr_writer *w)
@@ -221,12 +285,14 @@ int hr_writer_finish(hr_writer *w)
     do {                                                     \
         HR_RETURN_IF((w)->error, (w)->error);                \
         int enc_rc_ = (call);                                \
-        if (enc_rc_ == HR_ERR_LIMIT && (w)->enc.len) {       \
+        if (enc_rc_ == HR_ERR_LIMIT && (w)->enc.nrec) {      \
             HR_FORWARD(hr_writer_flush(w));                  \
             enc_rc_ = (call);                                \
         }                                                    \
+        if (enc_rc_ == HR_ERR_NOMEM)                         \
+            (w)->error = enc_rc_;                            \
         HR_FORWARD(enc_rc_);                                 \
-        if ((w)->enc.len >= (w)->chunk_size)                 \
+        if (hr_enc_size(&(w)->enc) >= (w)->chunk_size)       \
             HR_FORWARD(hr_writer_flush(w));                  \
     } while (0)
 
@@ -295,7 +361,7 @@ int hr_writer_intern(hr_writer *w, const uint64_t *frames, uint32_t depth, uint3
 
 size_t hr_writer_chunk_len(const hr_writer *w)
 {
-    return w->enc.len;
+    return hr_enc_size(&w->enc);
 }
 
 uint64_t hr_writer_file_size(const hr_writer *w)

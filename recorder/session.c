@@ -156,7 +156,7 @@ static int write_start(const char *parent_trace)
     if (hr_writer_begin(hr_wr, &h) < 0 || hr_writer_process(hr_wr, &pi) < 0)
         return -1;
     /* Recovery may use the chunk from here on: it holds the process info. */
-    __atomic_store_n(&hr_stg->hdr->chunk_len, hr_writer_chunk_len(hr_wr), __ATOMIC_RELEASE);
+    hr_stage_commit_chunk(hr_stg, hr_wr);
     return 0;
 }
 
@@ -172,8 +172,8 @@ static int open_files(void)
                            .alloc = &hr_mem_hooks,
                            .zstd_level = hr_cfg.zstd_level,
                            .chunk_size = hr_cfg.chunk_size,
-                           .chunk_buf = hr_stg->chunk,
-                           .chunk_buf_size = hr_stg->hdr->chunk_size,
+                           .chunk_mem = hr_stg->chunk,
+                           .chunk_mem_size = hr_stg->hdr->chunk_size,
                            .on_frame = hr_stage_on_frame,
                            .opaque = hr_stg};
     return hr_writer_create(&hr_wr, &wc) < 0 ? -1 : 0;

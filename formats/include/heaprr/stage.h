@@ -21,6 +21,13 @@ extern "C" {
 #define HR_STAGE_MAX_RINGS 4096u
 #define HR_STAGE_PATH_MAX 3072u
 
+/* What recovery may use of the chunk being built: its records and column sizes. Two copies, so
+ * that the one being written is never the one in use. */
+typedef struct hr_stage_commit {
+    uint64_t nrec;
+    uint64_t len[32];
+} hr_stage_commit;
+
 /* Header page. Fields marked (w) are written by the writer to make recovery exact. */
 typedef struct hr_stage_header {
     char magic[8];
@@ -34,7 +41,9 @@ typedef struct hr_stage_header {
     uint64_t time_unit_ns;
     uint64_t frames_written; /* (w) frames in the trace */
     uint64_t trace_size;     /* (w) trace bytes after the last frame */
-    uint64_t chunk_len;      /* (w) bytes of the chunk that recovery may use */
+    hr_stage_commit commit[2]; /* (w) */
+    uint32_t commit_index;     /* (w) which commit is in use */
+    uint32_t reserved;
     uint64_t clean;          /* (w) 1: everything reached the trace, nothing to recover */
     char trace_path[HR_STAGE_PATH_MAX];
 } hr_stage_header;
@@ -106,7 +115,8 @@ typedef struct hr_stage {
     hr_stage_cursor cur[HR_STAGE_MAX_RINGS]; /* drain scratch: kept off the caller's stack */
 } hr_stage;
 
-/* Creates path (truncating it) with room for the chunk, and maps it. Returns 0 or hr_err. */
+/* Creates path (truncating it) with room for the chunk of a writer with this chunk_size, and maps
+ * it. Returns 0 or hr_err. */
 int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
                     uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc);
 /* Maps an existing staging file left by a process (for recovery). *why explains a failure. */
@@ -128,8 +138,10 @@ int64_t hr_stage_drain(hr_stage *st, hr_writer *w, uint64_t horizon);
  * marked HR_XF_INCOMPLETE and placed after everything else. */
 int64_t hr_stage_drain_pending(hr_stage *st, hr_writer *w);
 
-/* The writer's on_frame callback for a writer whose chunk_buf is st->chunk. */
+/* The writer's on_frame callback for a writer whose chunk memory is st->chunk. */
 void hr_stage_on_frame(void *stage, uint64_t frames, uint64_t file_size);
+/* Records in the header how much of the chunk w is building recovery may use. */
+void hr_stage_commit_chunk(hr_stage *st, const hr_writer *w);
 
 /* Bytes a staged event with depth frames or a typed record with strings of n1 + n2 bytes takes. */
 static inline uint32_t hr_stage_rec_size(uint32_t depth, uint32_t n1, uint32_t n2)

@@ -18,8 +18,8 @@ typedef struct hr_writer_config {
     const hr_alloc *alloc;      /* NULL: malloc/free */
     int zstd_level;             /* 0: default (3) */
     size_t chunk_size;          /* raw bytes after which a chunk is compressed; 0: 1 MiB */
-    uint8_t *chunk_buf;         /* optional caller memory for the chunk (e.g. the staging file) */
-    size_t chunk_buf_size;      /* its size; must exceed chunk_size by at least 128 KiB */
+    uint8_t *chunk_mem;         /* optional caller memory for the chunk (e.g. the staging file) */
+    size_t chunk_mem_size;      /* its size, at least hr_writer_chunk_mem(chunk_size) */
     /* Called after every frame is written, with the number of frames and the file size so far. */
     void (*on_frame)(void *opaque, uint64_t frames, uint64_t file_size);
     void *opaque;
@@ -61,7 +61,9 @@ int hr_writer_flush(hr_writer *w);
 int hr_writer_finish(hr_writer *w);
 void hr_writer_destroy(hr_writer *w);
 
-/* Raw bytes in the current chunk (they are in chunk_buf when the caller supplied it). */
+/* Memory a writer needs for a chunk of chunk_size raw bytes (0: the default size). */
+size_t hr_writer_chunk_mem(size_t chunk_size);
+/* Raw bytes in the current chunk. */
 size_t hr_writer_chunk_len(const hr_writer *w);
 uint64_t hr_writer_file_size(const hr_writer *w);
 uint64_t hr_writer_node_count(const hr_writer *w);

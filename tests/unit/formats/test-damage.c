@@ -10,6 +10,7 @@
 
 #include "crc32c.h"
 #include "internal.h"
+#include "varint.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -122,7 +123,7 @@ static void test_newer_major(const uint8_t *buf, size_t size)
 
 static size_t frame(uint8_t *out, uint8_t type, const uint8_t *raw, size_t raw_len)
 {
-    uint8_t z[4096];
+    uint8_t z[8192];
     size_t zn = raw_len;
     const uint8_t *payload = raw;
     if (type == HR_FRAME_CHUNK) {
@@ -137,11 +138,38 @@ static size_t frame(uint8_t *out, uint8_t type, const uint8_t *raw, size_t raw_l
     return HR_FRAME_HEADER + zn;
 }
 
+static void append_typed(hr_enc *e, uint8_t tag, const uint8_t *body, size_t len)
+{
+    e->col[HR_COL_TAG][e->len[HR_COL_TAG]++] = tag;
+    e->col[HR_COL_TYPED][e->len[HR_COL_TYPED]++] = (uint8_t)len;
+    memcpy(e->col[HR_COL_TYPED] + e->len[HR_COL_TYPED], body, len);
+    e->len[HR_COL_TYPED] += len;
+    e->nrec++;
+}
+
+/* A chunk with an 11th column this reader does not know. */
+static size_t raw_chunk(const hr_enc *e, uint8_t *raw)
+{
+    size_t n = hr_put_varint(raw, e->nrec);
+    n += hr_put_varint(raw + n, HR_NCOL + 1);
+    for (int c = 0; c < HR_NCOL; c++)
+        n += hr_put_varint(raw + n, e->len[c]);
+    n += hr_put_varint(raw + n, 3);
+    for (int c = 0; c < HR_NCOL; c++) {
+        memcpy(raw + n, e->col[c], e->len[c]);
+        n += e->len[c];
+    }
+    memcpy(raw + n, "new", 3);
+    return n + 3;
+}
+
 /* A minor version 1.7 file with a longer header, an unknown frame type, unknown typed records
- * (ordered and not) and an extended event body: all skipped, the rest read right. */
+ * (ordered and not) and an unknown column: all skipped, the rest read right. */
 static void test_newer_minor(void)
 {
-    uint8_t file[8192], raw[512];
+    static uint8_t file[16384], raw[8192], mem[HR_NCOL][4096];
+    uint8_t *cols[HR_NCOL];
+    size_t caps[HR_NCOL];
     hr_header h = {0};
     h.pointer_size = 8;
     h.byte_order = 1;
@@ -154,23 +182,27 @@ static void test_newer_minor(void)
     hr_put_u32(file + 12, (uint32_t)n);
     hr_put_u32(file + n - 4, hr_crc32c(0, file, n - 4));
 
-    hr_enc e = {.buf = raw, .cap = sizeof raw};
+    for (int c = 0; c < HR_NCOL; c++) {
+        cols[c] = mem[c];
+        caps[c] = sizeof mem[c];
+    }
+    hr_enc e;
+    CHECK_FATAL(hr_enc_init(&e, cols, caps, &hr_default_alloc) == 0);
     hr_enc_reset(&e);
     hr_record tr = {.thread = 1, .seq = 1, .time_ns = 5};
     tr.u.thread.index = 1;
     CHECK(hr_enc_ordered(&e, HR_REC_THREAD_START, &tr) == 0);
-    uint8_t unknown_plain[] = {0x30, 3, 1, 2, 3};
-    uint8_t unknown_ordered[] = {0x60, 5, 1, 4, 2, 0xaa, 0xbb}; /* thread 1, seq +4, time +2 */
-    memcpy(raw + e.len, unknown_plain, sizeof unknown_plain);
-    e.len += sizeof unknown_plain;
-    memcpy(raw + e.len, unknown_ordered, sizeof unknown_ordered);
-    e.len += sizeof unknown_ordered;
+    static const uint8_t unknown_plain[] = {1, 2, 3};
+    static const uint8_t unknown_ordered[] = {1, 4, 2, 0xaa, 0xbb}; /* thread 1, seq +4, time +2 */
+    append_typed(&e, 0x30, unknown_plain, sizeof unknown_plain);
+    append_typed(&e, 0x60, unknown_ordered, sizeof unknown_ordered);
     e.seq = 5;
     e.time = 7;
     hr_event ev = {.kind = HR_MALLOC, .ptr = 0x1000, .size = 42};
     CHECK(hr_enc_event(&e, 1, 6, 8, &ev) == 0);
     n += frame(file + n, 9, (const uint8_t *)"future", 6);
-    n += frame(file + n, HR_FRAME_CHUNK, raw, e.len);
+    n += frame(file + n, HR_FRAME_CHUNK, raw, raw_chunk(&e, raw));
+    hr_enc_free(&e);
 
     put_file(file, n);
     hr_reader *r;
@@ -183,6 +215,7 @@ static void test_newer_minor(void)
     CHECK_EQ_U64(rec.seq, 6);
     CHECK_EQ_U64(rec.time_ns, 8);
     CHECK_EQ_U64(rec.u.event.size, 42);
+    CHECK_EQ_U64(rec.u.event.ptr, 0x1000);
     CHECK(hr_reader_next(r, &rec) == 0);
     hr_reader_status st;
     hr_reader_status_get(r, &st);

@@ -134,8 +134,10 @@ int gen_write(int fd, size_t n_events, size_t chunk_size, int finish, gen_trace 
     memset(out, 0, sizeof *out);
     rng_state = 0x12345678;
     int rc = hr_writer_create(&w, &cfg);
-    if (rc < 0)
+    if (rc < 0) {
+        fprintf(stderr, "gen_write: cannot create a writer: %s\n", hr_strerror(rc));
         return rc;
+    }
     rc = write_header(w);
     for (uint32_t th = 1; rc == 0 && th <= 3; th++)
         rc = add_typed(w, out, HR_REC_THREAD_START, th, ++seq, time);
@@ -148,6 +150,8 @@ int gen_write(int fd, size_t n_events, size_t chunk_size, int finish, gen_trace 
         rc = i % 97 == 50 ? add_typed(w, out, HR_REC_MARK, th, seq, time)
                           : add_event(w, out, th, seq, time, live, &nlive);
     }
+    if (rc < 0)
+        fprintf(stderr, "gen_write: %s after %zu records\n", hr_strerror(rc), out->n);
     if (rc == 0)
         rc = finish ? hr_writer_finish(w) : hr_writer_flush(w);
     hr_writer_destroy(w);

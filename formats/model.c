@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/* The pointer model of a chunk (formats/SPEC.md 5.5), kept identically by writer and reader:
+ * blocks allocated in the chunk, by pointer, with their allocation ordinal and size class, and per
+ * class a short stack of recently released pointers. A free is coded by the rank of its block
+ * among the live ones (how many live blocks are younger); an allocation by where its pointer sits
+ * in its class's stack of released blocks. Allocators that reuse the last freed block of a size (glibc's tcache, most others) make
+ * these codes small and repetitive. The map's slots carry a generation, so starting a new chunk is
+ * O(1). */
+#include "internal.h"
+#include "varint.h"
+
+#define INITIAL_SLOTS 4096
+#define WORDS (HR_CHUNK_RECORDS_MAX / 64)
+#define SUPER 512 /* ordinals per superblock */
+#define NSUPER (HR_CHUNK_RECORDS_MAX / SUPER)
+
+/* ---- the set of live ordinals: a bitmap plus a Fenwick tree over superblock counts, so that
+ * the rank of an ordinal and the ordinal of a rank are both O(log n) ---- */
+
+static void sb_add(hr_model *m, uint32_t sb, int delta)
+{
+    for (uint32_t i = sb + 1; i <= NSUPER; i += i & (0u - i))
+        m->sb_count[i] += (uint32_t)delta;
+}
+
+static uint64_t sb_prefix(const hr_model *m, uint32_t sb) /* live in superblocks < sb */
+{
+    uint64_t n = 0;
+    for (uint32_t i = sb; i > 0; i -= i & (0u - i))
+        n += m->sb_count[i];
+    return n;
+}
+
+static void ord_set(hr_model *m, uint32_t o, int on)
+{
+    uint64_t bit = 1ull << (o & 63);
+    if (on)
+        m->live_bits[o >> 6] |= bit;
+    else
+        m->live_bits[o >> 6] &= ~bit;
+    sb_add(m, o / SUPER, on ? 1 : -1);
+    m->live += on ? 1 : (uint64_t)-1;
+}
+
+/* Number of live ordinals <= o. */
+static uint64_t ord_count_le(const hr_model *m, uint32_t o)
+{
+    uint32_t sb = o / SUPER, w = o >> 6;
+    uint64_t n = sb_prefix(m, sb);
+    for (uint32_t i = sb * (SUPER / 64); i < w; i++)
+        n += (uint64_t)__builtin_popcountll(m->live_bits[i]);
+    uint64_t mask = (o & 63) == 63 ? ~0ull : (2ull << (o & 63)) - 1;
+    return n + (uint64_t)__builtin_popcountll(m->live_bits[w] & mask);
+}
+
+/* The k-th smallest live ordinal (k >= 1), or -1. */
+static int64_t ord_select(const hr_model *m, uint64_t k)
+{
+    uint32_t pos = 0;
+    for (uint32_t step = NSUPER; step; step >>= 1)
+        if (pos + step <= NSUPER && m->sb_count[pos + step] < k) {
+            pos += step;
+            k -= m->sb_count[pos];
+        }
+    if (pos >= NSUPER)
+        return -1;
+    for (uint32_t w = pos * (SUPER / 64); w < (pos + 1) * (SUPER / 64); w++) {
+        uint64_t bits = m->live_bits[w];
+        uint64_t c = (uint64_t)__builtin_popcountll(bits);
+        if (k > c) {
+            k -= c;
+            continue;
+        }
+        while (--k)
+            bits &= bits - 1;
+        return (int64_t)w * 64 + __builtin_ctzll(bits);
+    }
+    return -1;
+}
+
+
+static size_t slot_of(uint64_t p, size_t mask)
+{
+    uint64_t h = p * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 32 ^ h) & mask;
+}
+
+int hr_model_init(hr_model *m, const hr_alloc *a)
+{
+    memset(m, 0, sizeof *m);
+    m->alloc = a;
+    m->mask = INITIAL_SLOTS - 1;
+    m->slots = hr_alloc_zeroed(a, INITIAL_SLOTS * sizeof *m->slots);
+    m->live_bits = hr_alloc_zeroed(a, WORDS * sizeof *m->live_bits);
+    m->sb_count = hr_alloc_zeroed(a, (NSUPER + 1) * sizeof *m->sb_count);
+    m->gen = 1;
+    if (!m->slots || !m->live_bits || !m->sb_count) {
+        hr_model_free(m);
+        return HR_ERR_NOMEM;
+    }
+    return 0;
+}
+
+void hr_model_free(hr_model *m)
+{
+    void *p[3] = {m->slots, m->live_bits, m->sb_count};
+    for (int i = 0; i < 3; i++)
+        if (p[i])
+            m->alloc->free(m->alloc->opaque, p[i]);
+    m->slots = NULL;
+    m->live_bits = NULL;
+    m->sb_count = NULL;
+}
+
+void hr_model_reset(hr_model *m)
+{
+    m->gen++;
+    if (m->gen == 0) { /* wrapped after 2^32 chunks: clear for real */
+        memset(m->slots, 0, (m->mask + 1) * sizeof *m->slots);
+        m->gen = 1;
+    }
+    memset(m->live_bits, 0, ((m->ord + 63) / 64) * sizeof *m->live_bits);
+    memset(m->sb_count, 0, (NSUPER + 1) * sizeof *m->sb_count);
+    m->count = 0;
+    m->ord = 0;
+    m->live = 0;
+    m->last = 0;
+    memset(m->nbin, 0, sizeof m->nbin);
+}
+
+unsigned hr_model_class(uint64_t bytes)
+{
+    if (bytes < 24)
+        return 2;
+    uint64_t c = (bytes + 23) >> 4;
+    return c > 255 || bytes + 23 < bytes ? 255 : (unsigned)c;
+}
+
+static int used(const hr_model *m, size_t s)
+{
+    return m->slots[s].gen == m->gen;
+}
+
+static hr_live_slot *find(const hr_model *m, uint64_t p)
+{
+    for (size_t s = slot_of(p, m->mask);; s = (s + 1) & m->mask) {
+        if (!used(m, s))
+            return NULL;
+        if (m->slots[s].ptr == p)
+            return &m->slots[s];
+    }
+}
+
+static int grow(hr_model *m)
+{
+    size_t n = (m->mask + 1) * 2;
+    hr_live_slot *slots = hr_alloc_zeroed(m->alloc, n * sizeof *slots);
+    if (!slots)
+        return HR_ERR_NOMEM;
+    for (size_t i = 0; i <= m->mask; i++) {
+        if (!used(m, i))
+            continue;
+        size_t s = slot_of(m->slots[i].ptr, n - 1);
+        while (slots[s].gen == m->gen)
+            s = (s + 1) & (n - 1);
+        slots[s] = m->slots[i];
+    }
+    m->alloc->free(m->alloc->opaque, m->slots);
+    m->slots = slots;
+    m->mask = n - 1;
+    return 0;
+}
+
+static int insert(hr_model *m, uint64_t p, unsigned cls)
+{
+    hr_live_slot *old = find(m, p);
+    if (old) { /* an address still live was returned again (formats/SPEC.md 7) */
+        ord_set(m, old->ord, 0);
+        ord_set(m, (uint32_t)m->ord, 1);
+        old->ord = (uint32_t)m->ord;
+        old->cls = (uint8_t)cls;
+        return 0;
+    }
+    if ((m->count + 1) * 2 > m->mask + 1)
+        HR_FORWARD(grow(m));
+    size_t s = slot_of(p, m->mask);
+    while (used(m, s))
+        s = (s + 1) & m->mask;
+    m->slots[s] = (hr_live_slot){p, (uint32_t)m->ord, (uint8_t)cls, m->gen};
+    m->count++;
+    ord_set(m, (uint32_t)m->ord, 1);
+    return 0;
+}
+
+/* Removes a slot, shifting back later members of its probe run (stale slots count as empty). */
+static void erase(hr_model *m, hr_live_slot *e)
+{
+    size_t i = (size_t)(e - m->slots), j = i;
+    m->count--;
+    for (;;) {
+        j = (j + 1) & m->mask;
+        if (!used(m, j))
+            break;
+        size_t home = slot_of(m->slots[j].ptr, m->mask);
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            m->slots[i] = m->slots[j];
+            i = j;
+        }
+    }
+    m->slots[i].gen = 0;
+}
+
+static void push_bin(hr_model *m, unsigned cls, uint64_t p)
+{
+    uint8_t n = m->nbin[cls];
+    if (n == HR_MODEL_BIN_DEPTH) {
+        memmove(m->bin[cls], m->bin[cls] + 1, (HR_MODEL_BIN_DEPTH - 1) * sizeof(uint64_t));
+        n--;
+    }
+    m->bin[cls][n] = p;
+    m->nbin[cls] = (uint8_t)(n + 1);
+}
+
+/* Releases the live block e (if release) and pushes its pointer on its class's bin. */
+static void release(hr_model *m, hr_live_slot *e, int do_release)
+{
+    if (!do_release)
+        return;
+    unsigned cls = e->cls;
+    uint64_t p = e->ptr;
+    ord_set(m, e->ord, 0);
+    erase(m, e);
+    push_bin(m, cls, p);
+}
+
+uint64_t hr_model_free_code(hr_model *m, uint64_t p, int do_release)
+{
+    if (!p)
+        return 0;
+    hr_live_slot *e = find(m, p);
+    uint64_t code;
+    if (e) {
+        code = 1 + 2 * (m->live - ord_count_le(m, e->ord));
+        release(m, e, do_release);
+    } else {
+        code = 2 + 2 * hr_zigzag((int64_t)(p - m->last));
+    }
+    m->last = p;
+    return code;
+}
+
+/* The block of rank r (r live blocks allocated after it) is the (live - r)-th live ordinal; the
+ * reader's ordinal index (ord_ptr) gives its pointer. */
+int hr_model_free_decode(hr_model *m, uint64_t code, int do_release, uint64_t *out)
+{
+    if (code == 0) {
+        *out = 0;
+        return 0;
+    }
+    uint64_t p;
+    if (code & 1) {
+        uint64_t r = (code - 1) / 2;
+        if (r >= m->live || !m->ord_ptr)
+            return HR_ERR_CORRUPT;
+        int64_t o = ord_select(m, m->live - r);
+        if (o < 0 || (uint64_t)o >= m->ord)
+            return HR_ERR_CORRUPT;
+        p = m->ord_ptr[o];
+        hr_live_slot *e = p ? find(m, p) : NULL;
+        if (!e || e->ord != (uint32_t)o)
+            return HR_ERR_CORRUPT;
+        release(m, e, do_release);
+    } else {
+        p = m->last + (uint64_t)hr_unzigzag((code - 2) / 2);
+        if (!p || find(m, p))
+            return HR_ERR_CORRUPT; /* a writer would have coded it by reference */
+    }
+    m->last = p;
+    *out = p;
+    return 0;
+}
+
+static int bin_depth(const hr_model *m, unsigned cls, uint64_t p)
+{
+    uint8_t n = m->nbin[cls];
+    for (int k = 0; k < n; k++)
+        if (m->bin[cls][n - 1 - k] == p)
+            return k;
+    return -1;
+}
+
+static void bin_remove(hr_model *m, unsigned cls, int k)
+{
+    uint8_t n = m->nbin[cls];
+    int at = n - 1 - k;
+    memmove(m->bin[cls] + at, m->bin[cls] + at + 1, (size_t)(n - 1 - at) * sizeof(uint64_t));
+    m->nbin[cls] = (uint8_t)(n - 1);
+}
+
+static int allocated(hr_model *m, uint64_t p, unsigned cls)
+{
+    m->last = p;
+    HR_FORWARD(insert(m, p, cls));
+    if (m->ord_ptr)
+        m->ord_ptr[m->ord] = p;
+    m->ord++;
+    return 0;
+}
+
+int hr_model_alloc_code(hr_model *m, uint64_t p, uint64_t bytes, uint64_t *code)
+{
+    if (!p) {
+        *code = 0;
+        return 0;
+    }
+    if (m->ord >= HR_CHUNK_RECORDS_MAX)
+        return HR_ERR_LIMIT; /* cannot happen: a chunk holds fewer records */
+    unsigned cls = hr_model_class(bytes);
+    int k = bin_depth(m, cls, p);
+    if (k >= 0) {
+        *code = 1 + (uint64_t)k;
+        bin_remove(m, cls, k);
+    } else {
+        *code = HR_MODEL_BIN_DEPTH + 1 + hr_zigzag((int64_t)(p - m->last));
+    }
+    return allocated(m, p, cls);
+}
+
+int hr_model_alloc_decode(hr_model *m, uint64_t code, uint64_t bytes, uint64_t *out)
+{
+    if (code == 0) {
+        *out = 0;
+        return 0;
+    }
+    unsigned cls = hr_model_class(bytes);
+    uint64_t p;
+    if (code <= HR_MODEL_BIN_DEPTH) {
+        int k = (int)code - 1;
+        if (k >= m->nbin[cls])
+            return HR_ERR_CORRUPT;
+        p = m->bin[cls][m->nbin[cls] - 1 - k];
+        bin_remove(m, cls, k);
+    } else {
+        p = m->last + (uint64_t)hr_unzigzag(code - HR_MODEL_BIN_DEPTH - 1);
+        if (!p || bin_depth(m, cls, p) >= 0)
+            return HR_ERR_CORRUPT; /* a writer would have coded it from the bin */
+    }
+    if ((m->ord_ptr && m->ord >= m->ord_cap) || m->ord >= HR_CHUNK_RECORDS_MAX)
+        return HR_ERR_CORRUPT;
+    *out = p;
+    return allocated(m, p, cls);
+}
