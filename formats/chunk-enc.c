@@ -32,6 +32,7 @@ void hr_enc_reset(hr_enc *e)
 {
     memset(e->len, 0, sizeof e->len);
     e->nrec = 0;
+    e->total = 0;
     e->seq = e->time = e->ip = e->newstack = 0;
     e->thread = 0;
     hr_model_reset(&e->model);
@@ -40,10 +41,7 @@ void hr_enc_reset(hr_enc *e)
 
 size_t hr_enc_size(const hr_enc *e)
 {
-    size_t n = 0;
-    for (int c = 0; c < HR_NCOL; c++)
-        n += e->len[c];
-    return n;
+    return e->total;
 }
 
 size_t hr_enc_header(const hr_enc *e, uint8_t out[HR_CHUNK_HEADER_MAX])
@@ -60,8 +58,10 @@ static inline void put(hr_enc *e, int c, uint64_t v)
 {
     uint8_t *lo = e->col[c] + e->len[c], *hi = e->col[c + 1] + e->len[c + 1];
     hr_put_varint_split(&lo, &hi, v);
-    e->len[c] = (size_t)(lo - e->col[c]);
-    e->len[c + 1] = (size_t)(hi - e->col[c + 1]);
+    size_t lo_len = (size_t)(lo - e->col[c]), hi_len = (size_t)(hi - e->col[c + 1]);
+    e->total += lo_len - e->len[c] + hi_len - e->len[c + 1];
+    e->len[c] = lo_len;
+    e->len[c + 1] = hi_len;
 }
 
 static int room_for_event(const hr_enc *e)
@@ -153,6 +153,7 @@ int hr_enc_event(hr_enc *e, uint32_t thread, uint64_t seq, uint64_t time, const 
         put(e, HR_COL_XFLAGS, xf);
     }
     e->col[HR_COL_TAG][e->len[HR_COL_TAG]++] = tag;
+    e->total++;
     put(e, hr_kind_is_free(k) ? HR_COL_FSITE : HR_COL_SITE, site);
     if (is_new) {
         put(e, HR_COL_NEWSTACK, hr_zigzag((int64_t)(ev->stack - e->newstack)));
@@ -194,7 +195,9 @@ static void typed_end(hr_enc *e, unsigned type, uint8_t *body, uint8_t *body_end
     size_t blen = (size_t)(body_end - body);
     p += hr_put_varint(p, blen);
     memmove(p, body, blen);
-    e->len[HR_COL_TYPED] = (size_t)(p + blen - e->col[HR_COL_TYPED]);
+    size_t len = (size_t)(p + blen - e->col[HR_COL_TYPED]);
+    e->total += len - e->len[HR_COL_TYPED] + 1;
+    e->len[HR_COL_TYPED] = len;
     e->col[HR_COL_TAG][e->len[HR_COL_TAG]++] = (uint8_t)type;
     count_record(e, 0, type, seq);
 }

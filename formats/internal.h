@@ -110,14 +110,14 @@ typedef struct hr_model {
     hr_live_slot *slots;
     size_t mask, count;
     uint32_t gen;
-    uint64_t ord, last;
+    uint64_t ord, last, next, last_raw_free;
     uint64_t *live_bits;   /* live blocks by ordinal, for ranks (SPEC 5.5) */
-    uint32_t *sb_count;    /* Fenwick tree of live counts per 512-ordinal superblock */
+    uint32_t *sb_count;    /* Fenwick tree of the live count of each 64-ordinal word */
     uint64_t live;
     uint64_t *ord_ptr; /* reader only: pointer of each allocation ordinal of the chunk */
     size_t ord_cap;
     uint64_t bin[HR_MODEL_CLASSES][HR_MODEL_BIN_DEPTH];
-    uint8_t nbin[HR_MODEL_CLASSES];
+    uint8_t nbin[HR_MODEL_CLASSES], top[HR_MODEL_CLASSES];
 } hr_model;
 
 int hr_model_init(hr_model *m, const hr_alloc *a);
@@ -188,6 +188,7 @@ typedef struct hr_enc {
     uint8_t *col[HR_NCOL];
     size_t len[HR_NCOL], cap[HR_NCOL];
     uint64_t nrec;
+    size_t total; /* bytes in all columns */
     uint64_t seq, time, ip, newstack;
     uint32_t thread;
     hr_model model;

@@ -3,32 +3,36 @@
  * blocks allocated in the chunk, by pointer, with their allocation ordinal and size class, and per
  * class a short stack of recently released pointers. A free is coded by the rank of its block
  * among the live ones (how many live blocks are younger); an allocation by where its pointer sits
- * in its class's stack of released blocks. Allocators that reuse the last freed block of a size (glibc's tcache, most others) make
- * these codes small and repetitive. The map's slots carry a generation, so starting a new chunk is
- * O(1). */
+ * in its class's stack of released blocks. Allocators that reuse the last freed block of a size
+ * (glibc's tcache, most others) make these codes small and repetitive. The map's slots carry a
+ * generation, so starting a new chunk is O(1). */
 #include "internal.h"
 #include "varint.h"
 
 #define INITIAL_SLOTS 4096
 #define WORDS (HR_CHUNK_RECORDS_MAX / 64)
-#define SUPER 512 /* ordinals per superblock */
-#define NSUPER (HR_CHUNK_RECORDS_MAX / SUPER)
 
-/* ---- the set of live ordinals: a bitmap plus a Fenwick tree over superblock counts, so that
- * the rank of an ordinal and the ordinal of a rank are both O(log n) ---- */
-
-static void sb_add(hr_model *m, uint32_t sb, int delta)
+static size_t slot_of(uint64_t p, size_t mask)
 {
-    for (uint32_t i = sb + 1; i <= NSUPER; i += i & (0u - i))
-        m->sb_count[i] += (uint32_t)delta;
+    uint64_t h = p * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 32 ^ h) & mask;
 }
 
-static uint64_t sb_prefix(const hr_model *m, uint32_t sb) /* live in superblocks < sb */
+/* ---- the set of live ordinals: a bitmap, and a Fenwick tree over the live count of each 64-bit
+ * word, so that the rank of an ordinal and the ordinal of a rank are both O(log n) ---- */
+
+static inline unsigned popcount64(uint64_t x)
 {
-    uint64_t n = 0;
-    for (uint32_t i = sb; i > 0; i -= i & (0u - i))
-        n += m->sb_count[i];
-    return n;
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+static void word_add(hr_model *m, uint32_t w, int delta)
+{
+    for (uint32_t i = w + 1; i <= WORDS; i += i & (0u - i))
+        m->sb_count[i] += (uint32_t)delta;
 }
 
 static void ord_set(hr_model *m, uint32_t o, int on)
@@ -38,51 +42,37 @@ static void ord_set(hr_model *m, uint32_t o, int on)
         m->live_bits[o >> 6] |= bit;
     else
         m->live_bits[o >> 6] &= ~bit;
-    sb_add(m, o / SUPER, on ? 1 : -1);
+    word_add(m, o >> 6, on ? 1 : -1);
     m->live += on ? 1 : (uint64_t)-1;
 }
 
 /* Number of live ordinals <= o. */
 static uint64_t ord_count_le(const hr_model *m, uint32_t o)
 {
-    uint32_t sb = o / SUPER, w = o >> 6;
-    uint64_t n = sb_prefix(m, sb);
-    for (uint32_t i = sb * (SUPER / 64); i < w; i++)
-        n += (uint64_t)__builtin_popcountll(m->live_bits[i]);
+    uint64_t n = 0;
+    for (uint32_t i = o >> 6; i > 0; i -= i & (0u - i))
+        n += m->sb_count[i];
     uint64_t mask = (o & 63) == 63 ? ~0ull : (2ull << (o & 63)) - 1;
-    return n + (uint64_t)__builtin_popcountll(m->live_bits[w] & mask);
+    return n + popcount64(m->live_bits[o >> 6] & mask);
 }
 
 /* The k-th smallest live ordinal (k >= 1), or -1. */
 static int64_t ord_select(const hr_model *m, uint64_t k)
 {
     uint32_t pos = 0;
-    for (uint32_t step = NSUPER; step; step >>= 1)
-        if (pos + step <= NSUPER && m->sb_count[pos + step] < k) {
+    for (uint32_t step = WORDS; step; step >>= 1)
+        if (pos + step <= WORDS && m->sb_count[pos + step] < k) {
             pos += step;
             k -= m->sb_count[pos];
         }
-    if (pos >= NSUPER)
+    if (pos >= WORDS)
         return -1;
-    for (uint32_t w = pos * (SUPER / 64); w < (pos + 1) * (SUPER / 64); w++) {
-        uint64_t bits = m->live_bits[w];
-        uint64_t c = (uint64_t)__builtin_popcountll(bits);
-        if (k > c) {
-            k -= c;
-            continue;
-        }
-        while (--k)
-            bits &= bits - 1;
-        return (int64_t)w * 64 + __builtin_ctzll(bits);
-    }
-    return -1;
-}
-
-
-static size_t slot_of(uint64_t p, size_t mask)
-{
-    uint64_t h = p * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 32 ^ h) & mask;
+    uint64_t bits = m->live_bits[pos];
+    if (k > popcount64(bits))
+        return -1;
+    while (--k)
+        bits &= bits - 1;
+    return (int64_t)pos * 64 + __builtin_ctzll(bits);
 }
 
 int hr_model_init(hr_model *m, const hr_alloc *a)
@@ -92,7 +82,7 @@ int hr_model_init(hr_model *m, const hr_alloc *a)
     m->mask = INITIAL_SLOTS - 1;
     m->slots = hr_alloc_zeroed(a, INITIAL_SLOTS * sizeof *m->slots);
     m->live_bits = hr_alloc_zeroed(a, WORDS * sizeof *m->live_bits);
-    m->sb_count = hr_alloc_zeroed(a, (NSUPER + 1) * sizeof *m->sb_count);
+    m->sb_count = hr_alloc_zeroed(a, (WORDS + 1) * sizeof *m->sb_count);
     m->gen = 1;
     if (!m->slots || !m->live_bits || !m->sb_count) {
         hr_model_free(m);
@@ -120,12 +110,15 @@ void hr_model_reset(hr_model *m)
         m->gen = 1;
     }
     memset(m->live_bits, 0, ((m->ord + 63) / 64) * sizeof *m->live_bits);
-    memset(m->sb_count, 0, (NSUPER + 1) * sizeof *m->sb_count);
+    memset(m->sb_count, 0, (WORDS + 1) * sizeof *m->sb_count);
     m->count = 0;
     m->ord = 0;
     m->live = 0;
     m->last = 0;
+    m->next = 0;
+    m->last_raw_free = 0;
     memset(m->nbin, 0, sizeof m->nbin);
+    memset(m->top, 0, sizeof m->top);
 }
 
 unsigned hr_model_class(uint64_t bytes)
@@ -210,15 +203,15 @@ static void erase(hr_model *m, hr_live_slot *e)
     m->slots[i].gen = 0;
 }
 
+/* Bins are circular: top[c] is where the next push goes, the entry at depth k is k below it. */
+#define BIN_AT(m, c, k) ((m)->bin[c][((m)->top[c] - 1 - (k)) & (HR_MODEL_BIN_DEPTH - 1)])
+
 static void push_bin(hr_model *m, unsigned cls, uint64_t p)
 {
-    uint8_t n = m->nbin[cls];
-    if (n == HR_MODEL_BIN_DEPTH) {
-        memmove(m->bin[cls], m->bin[cls] + 1, (HR_MODEL_BIN_DEPTH - 1) * sizeof(uint64_t));
-        n--;
-    }
-    m->bin[cls][n] = p;
-    m->nbin[cls] = (uint8_t)(n + 1);
+    m->bin[cls][m->top[cls]] = p;
+    m->top[cls] = (uint8_t)((m->top[cls] + 1) & (HR_MODEL_BIN_DEPTH - 1));
+    if (m->nbin[cls] < HR_MODEL_BIN_DEPTH)
+        m->nbin[cls]++;
 }
 
 /* Releases the live block e (if release) and pushes its pointer on its class's bin. */
@@ -240,17 +233,21 @@ uint64_t hr_model_free_code(hr_model *m, uint64_t p, int do_release)
     hr_live_slot *e = find(m, p);
     uint64_t code;
     if (e) {
-        code = 1 + 2 * (m->live - ord_count_le(m, e->ord));
+        /* r live blocks are younger than this one, q older: code the nearer end. */
+        uint64_t r = m->live - ord_count_le(m, e->ord), q = m->live - 1 - r;
+        code = r <= q ? 1 + 4 * r : 3 + 4 * q;
         release(m, e, do_release);
     } else {
-        code = 2 + 2 * hr_zigzag((int64_t)(p - m->last));
+        code = 2 + 2 * hr_zigzag((int64_t)(p - m->last_raw_free));
+        m->last_raw_free = p;
     }
     m->last = p;
     return code;
 }
 
 /* The block of rank r (r live blocks allocated after it) is the (live - r)-th live ordinal; the
- * reader's ordinal index (ord_ptr) gives its pointer. */
+ * reader's ordinal index (ord_ptr) gives its pointer. A code counts from the young end (r) or
+ * from the old end (live - 1 - r), whichever is nearer. */
 int hr_model_free_decode(hr_model *m, uint64_t code, int do_release, uint64_t *out)
 {
     if (code == 0) {
@@ -259,9 +256,9 @@ int hr_model_free_decode(hr_model *m, uint64_t code, int do_release, uint64_t *o
     }
     uint64_t p;
     if (code & 1) {
-        uint64_t r = (code - 1) / 2;
-        if (r >= m->live || !m->ord_ptr)
-            return HR_ERR_CORRUPT;
+        uint64_t n = (code - 1) / 4, r = (code & 2) ? m->live - 1 - n : n;
+        if (n >= m->live || !m->ord_ptr || ((code & 2) ? n >= r : r > m->live - 1 - r))
+            return HR_ERR_CORRUPT; /* out of range, or not the nearer end */
         int64_t o = ord_select(m, m->live - r);
         if (o < 0 || (uint64_t)o >= m->ord)
             return HR_ERR_CORRUPT;
@@ -271,30 +268,43 @@ int hr_model_free_decode(hr_model *m, uint64_t code, int do_release, uint64_t *o
             return HR_ERR_CORRUPT;
         release(m, e, do_release);
     } else {
-        p = m->last + (uint64_t)hr_unzigzag((code - 2) / 2);
+        p = m->last_raw_free + (uint64_t)hr_unzigzag((code - 2) / 2);
         if (!p || find(m, p))
             return HR_ERR_CORRUPT; /* a writer would have coded it by reference */
+        m->last_raw_free = p;
     }
     m->last = p;
     *out = p;
     return 0;
 }
 
+/* Allocation codes after the bin depths (SPEC 5.5). */
+#define CODE_SAME (HR_MODEL_BIN_DEPTH + 1)
+#define CODE_RAW (HR_MODEL_BIN_DEPTH + 2)
+
+/* Where an allocator carving blocks in order from fresh memory puts the next one: after this
+ * block's bytes, a header word and 16-byte rounding (glibc's layout; a guess for others). */
+static uint64_t next_after(uint64_t p, uint64_t bytes)
+{
+    uint64_t chunk = bytes > (1ull << 48) ? 0 : (bytes + 8 + 15) & ~15ull;
+    return p + (chunk < 32 ? 32 : chunk);
+}
+
 static int bin_depth(const hr_model *m, unsigned cls, uint64_t p)
 {
-    uint8_t n = m->nbin[cls];
-    for (int k = 0; k < n; k++)
-        if (m->bin[cls][n - 1 - k] == p)
+    for (int k = 0; k < m->nbin[cls]; k++)
+        if (BIN_AT(m, cls, k) == p)
             return k;
     return -1;
 }
 
+/* Removes the entry at depth k: the k newer entries move down one place. */
 static void bin_remove(hr_model *m, unsigned cls, int k)
 {
-    uint8_t n = m->nbin[cls];
-    int at = n - 1 - k;
-    memmove(m->bin[cls] + at, m->bin[cls] + at + 1, (size_t)(n - 1 - at) * sizeof(uint64_t));
-    m->nbin[cls] = (uint8_t)(n - 1);
+    for (int j = k; j > 0; j--)
+        BIN_AT(m, cls, j) = BIN_AT(m, cls, j - 1);
+    m->top[cls] = (uint8_t)((m->top[cls] - 1) & (HR_MODEL_BIN_DEPTH - 1));
+    m->nbin[cls]--;
 }
 
 static int allocated(hr_model *m, uint64_t p, unsigned cls)
@@ -320,8 +330,11 @@ int hr_model_alloc_code(hr_model *m, uint64_t p, uint64_t bytes, uint64_t *code)
     if (k >= 0) {
         *code = 1 + (uint64_t)k;
         bin_remove(m, cls, k);
+    } else if (p == m->last) {
+        *code = CODE_SAME;
     } else {
-        *code = HR_MODEL_BIN_DEPTH + 1 + hr_zigzag((int64_t)(p - m->last));
+        *code = CODE_RAW + hr_zigzag((int64_t)(p - m->next));
+        m->next = next_after(p, bytes);
     }
     return allocated(m, p, cls);
 }
@@ -338,12 +351,17 @@ int hr_model_alloc_decode(hr_model *m, uint64_t code, uint64_t bytes, uint64_t *
         int k = (int)code - 1;
         if (k >= m->nbin[cls])
             return HR_ERR_CORRUPT;
-        p = m->bin[cls][m->nbin[cls] - 1 - k];
+        p = BIN_AT(m, cls, k);
         bin_remove(m, cls, k);
-    } else {
-        p = m->last + (uint64_t)hr_unzigzag(code - HR_MODEL_BIN_DEPTH - 1);
+    } else if (code == CODE_SAME) {
+        p = m->last;
         if (!p || bin_depth(m, cls, p) >= 0)
-            return HR_ERR_CORRUPT; /* a writer would have coded it from the bin */
+            return HR_ERR_CORRUPT;
+    } else {
+        p = m->next + (uint64_t)hr_unzigzag(code - CODE_RAW);
+        if (!p || p == m->last || bin_depth(m, cls, p) >= 0)
+            return HR_ERR_CORRUPT; /* a writer would have used a shorter code */
+        m->next = next_after(p, bytes);
     }
     if ((m->ord_ptr && m->ord >= m->ord_cap) || m->ord >= HR_CHUNK_RECORDS_MAX)
         return HR_ERR_CORRUPT;

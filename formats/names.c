@@ -54,26 +54,6 @@ hr_kind hr_kind_from_name(const char *name)
     return HR_KIND_NONE;
 }
 
-int hr_kind_is_free(unsigned kind)
-{
-    return kind == HR_FREE || kind == HR_DELETE || kind == HR_DELETE_ARRAY;
-}
-
-int hr_kind_is_realloc(unsigned kind)
-{
-    return kind == HR_REALLOC || kind == HR_REALLOCARRAY;
-}
-
-int hr_kind_has_count(unsigned kind)
-{
-    return kind == HR_CALLOC || kind == HR_REALLOCARRAY;
-}
-
-int hr_kind_has_align(unsigned kind)
-{
-    return kind == HR_MEMALIGN || kind == HR_POSIX_MEMALIGN || kind == HR_ALIGNED_ALLOC;
-}
-
 const char *hr_rec_type_name(unsigned type)
 {
     switch (type) {

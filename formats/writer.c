@@ -225,7 +225,8 @@ static int write_columns(hr_writer *w, uint64_t nrec, const uint8_t *const cols[
     HR_RETURN_IF(ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(w->cctx, hn + total)), HR_ERR_ZSTD);
     for (int c = -1; c < HR_NCOL; c++) {
         ZSTD_inBuffer in = {c < 0 ? head : cols[c], c < 0 ? hn : lens[c], 0};
-        ZSTD_EndDirective mode = c == HR_NCOL - 1 ? ZSTD_e_end : ZSTD_e_continue;
+        /* A flush after each column starts a new zstd block, with entropy tables of its own. */
+        ZSTD_EndDirective mode = c == HR_NCOL - 1 ? ZSTD_e_end : ZSTD_e_flush;
         size_t left;
         do {
             left = ZSTD_compressStream2(w->cctx, &out, &in, mode);

@@ -66,13 +66,25 @@ const char *hr_kind_name(unsigned kind);
 /* Returns the kind named name, or HR_KIND_NONE. */
 hr_kind hr_kind_from_name(const char *name);
 /* Non-zero for free, delete and delete[]. */
-int hr_kind_is_free(unsigned kind);
+static inline int hr_kind_is_free(unsigned kind)
+{
+    return kind == 5 || kind == 13 || kind == 14;
+}
 /* Non-zero for realloc and reallocarray (they free and allocate). */
-int hr_kind_is_realloc(unsigned kind);
+static inline int hr_kind_is_realloc(unsigned kind)
+{
+    return kind == 3 || kind == 4;
+}
 /* Non-zero for kinds that carry a count (calloc, reallocarray). */
-int hr_kind_has_count(unsigned kind);
+static inline int hr_kind_has_count(unsigned kind)
+{
+    return kind == 2 || kind == 4;
+}
 /* Non-zero for kinds that always carry an alignment (memalign family). */
-int hr_kind_has_align(unsigned kind);
+static inline int hr_kind_has_align(unsigned kind)
+{
+    return kind >= 6 && kind <= 8;
+}
 
 /* Event xflags (SPEC 5.3). */
 #define HR_XF_FAILED 0x01u
