@@ -33,6 +33,7 @@ void hr_enc_reset(hr_enc *e)
     memset(e->len, 0, sizeof e->len);
     e->nrec = 0;
     e->total = 0;
+    e->room = 0;
     e->seq = e->time = e->ip = e->newstack = 0;
     e->thread = 0;
     hr_model_reset(&e->model);
@@ -64,14 +65,18 @@ static inline void put(hr_enc *e, int c, uint64_t v)
     e->len[c + 1] = hi_len;
 }
 
-static int room_for_event(const hr_enc *e)
+/* Events certainly fit while e->room > 0; it is recomputed (over every column) only when it runs
+ * out, and cleared after typed records, whose size varies. */
+static int room_for_event(hr_enc *e)
 {
-    if (e->nrec >= HR_CHUNK_RECORDS_MAX)
-        return 0;
-    for (int c = 0; c < HR_NCOL; c++)
-        if (e->cap[c] - e->len[c] < EVENT_ROOM)
-            return 0;
-    return 1;
+    if (!e->room) {
+        size_t room = HR_CHUNK_RECORDS_MAX - e->nrec;
+        for (int c = 0; c < HR_NCOL; c++)
+            if ((e->cap[c] - e->len[c]) / EVENT_ROOM < room)
+                room = (e->cap[c] - e->len[c]) / EVENT_ROOM;
+        e->room = room;
+    }
+    return e->room > 0;
 }
 
 static void count_record(hr_enc *e, unsigned kind, unsigned type, uint64_t seq)
@@ -88,7 +93,7 @@ static void count_record(hr_enc *e, unsigned kind, unsigned type, uint64_t seq)
         e->counts->last_seq = seq;
 }
 
-static int check_event(const hr_enc *e, uint64_t seq, uint64_t time, const hr_event *ev)
+static int check_event(hr_enc *e, uint64_t seq, uint64_t time, const hr_event *ev)
 {
     unsigned k = ev->kind;
     HR_RETURN_IF(k < 1 || k >= HR_KIND_COUNT || (ev->xflags & ~HR_XF_KNOWN), HR_ERR_ARG);
@@ -173,6 +178,7 @@ int hr_enc_event(hr_enc *e, uint32_t thread, uint64_t seq, uint64_t time, const 
     e->thread = thread;
     e->seq = seq;
     e->time = time;
+    e->room--;
     count_record(e, k, 0, seq);
     return 0;
 }
@@ -199,6 +205,7 @@ static void typed_end(hr_enc *e, unsigned type, uint8_t *body, uint8_t *body_end
     e->total += len - e->len[HR_COL_TYPED] + 1;
     e->len[HR_COL_TYPED] = len;
     e->col[HR_COL_TAG][e->len[HR_COL_TAG]++] = (uint8_t)type;
+    e->room = 0;
     count_record(e, 0, type, seq);
 }
 

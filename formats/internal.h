@@ -113,6 +113,7 @@ typedef struct hr_model {
     uint64_t ord, last, next, last_raw_free;
     uint64_t *live_bits;   /* live blocks by ordinal, for ranks (SPEC 5.5) */
     uint32_t *sb_count;    /* Fenwick tree of the live count of each 64-ordinal word */
+    uint32_t fw_size;      /* words it covers (grows with the chunk) */
     uint64_t live;
     uint64_t *ord_ptr; /* reader only: pointer of each allocation ordinal of the chunk */
     size_t ord_cap;
@@ -189,6 +190,7 @@ typedef struct hr_enc {
     size_t len[HR_NCOL], cap[HR_NCOL];
     uint64_t nrec;
     size_t total; /* bytes in all columns */
+    size_t room;  /* events that certainly fit before the columns are checked again */
     uint64_t seq, time, ip, newstack;
     uint32_t thread;
     hr_model model;

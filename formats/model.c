@@ -29,9 +29,25 @@ static inline unsigned popcount64(uint64_t x)
     return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
 
+/* The Fenwick tree covers fw_size words (a power of two) and doubles when ordinals outgrow it, so a
+ * chunk that allocates little clears little. */
+#define FW_MIN 64
+
+static void fw_build(hr_model *m, uint32_t size)
+{
+    memset(m->sb_count, 0, (size + 1) * sizeof *m->sb_count);
+    for (uint32_t i = 1; i <= size; i++) {
+        m->sb_count[i] += popcount64(m->live_bits[i - 1]);
+        uint32_t j = i + (i & (0u - i));
+        if (j <= size)
+            m->sb_count[j] += m->sb_count[i];
+    }
+    m->fw_size = size;
+}
+
 static void word_add(hr_model *m, uint32_t w, int delta)
 {
-    for (uint32_t i = w + 1; i <= WORDS; i += i & (0u - i))
+    for (uint32_t i = w + 1; i <= m->fw_size; i += i & (0u - i))
         m->sb_count[i] += (uint32_t)delta;
 }
 
@@ -42,7 +58,14 @@ static void ord_set(hr_model *m, uint32_t o, int on)
         m->live_bits[o >> 6] |= bit;
     else
         m->live_bits[o >> 6] &= ~bit;
-    word_add(m, o >> 6, on ? 1 : -1);
+    if ((o >> 6) >= m->fw_size) { /* the bit is set: the rebuild counts it */
+        uint32_t size = m->fw_size;
+        while ((o >> 6) >= size)
+            size *= 2;
+        fw_build(m, size);
+    } else {
+        word_add(m, o >> 6, on ? 1 : -1);
+    }
     m->live += on ? 1 : (uint64_t)-1;
 }
 
@@ -60,12 +83,12 @@ static uint64_t ord_count_le(const hr_model *m, uint32_t o)
 static int64_t ord_select(const hr_model *m, uint64_t k)
 {
     uint32_t pos = 0;
-    for (uint32_t step = WORDS; step; step >>= 1)
-        if (pos + step <= WORDS && m->sb_count[pos + step] < k) {
+    for (uint32_t step = m->fw_size; step; step >>= 1)
+        if (pos + step <= m->fw_size && m->sb_count[pos + step] < k) {
             pos += step;
             k -= m->sb_count[pos];
         }
-    if (pos >= WORDS)
+    if (pos >= m->fw_size)
         return -1;
     uint64_t bits = m->live_bits[pos];
     if (k > popcount64(bits))
@@ -84,6 +107,7 @@ int hr_model_init(hr_model *m, const hr_alloc *a)
     m->live_bits = hr_alloc_zeroed(a, WORDS * sizeof *m->live_bits);
     m->sb_count = hr_alloc_zeroed(a, (WORDS + 1) * sizeof *m->sb_count);
     m->gen = 1;
+    m->fw_size = FW_MIN;
     if (!m->slots || !m->live_bits || !m->sb_count) {
         hr_model_free(m);
         return HR_ERR_NOMEM;
@@ -110,7 +134,8 @@ void hr_model_reset(hr_model *m)
         m->gen = 1;
     }
     memset(m->live_bits, 0, ((m->ord + 63) / 64) * sizeof *m->live_bits);
-    memset(m->sb_count, 0, (WORDS + 1) * sizeof *m->sb_count);
+    memset(m->sb_count, 0, (m->fw_size + 1) * sizeof *m->sb_count);
+    m->fw_size = FW_MIN;
     m->count = 0;
     m->ord = 0;
     m->live = 0;

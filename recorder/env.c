@@ -50,6 +50,9 @@ int hr_env_read(void)
     hr_cfg.quiet = is_on(secure_getenv("HEAPRR_QUIET"));
     const char *wt = secure_getenv("HEAPRR_WRITER_THREAD");
     hr_cfg.no_thread = wt && strcmp(wt, "0") == 0;
+    hr_cfg.unwind_check = is_on(secure_getenv("HEAPRR_UNWIND_CHECK"));
+    const char *uw = secure_getenv("HEAPRR_UNWIND");
+    hr_cfg.unwind_libunwind = uw && strcmp(uw, "libunwind") == 0;
     /* Rings hold whole pages of records: round to a power of two. */
     size_t r = 65536;
     while (r < hr_cfg.ring_size)

@@ -33,7 +33,8 @@ static inline void hr_alloc_begin(hr_call *c, unsigned kind, uint64_t size, uint
     r->xflags = (uint8_t)xflags;
     r->a[2] = size;
     r->a[3] = aux;
-    r->depth = (uint16_t)hr_unwind(hr_call_frames(r), hr_cfg.depth);
+    uint32_t keep;
+    r->depth = (uint16_t)hr_unwind(c->t->unw, hr_call_frames(r), hr_cfg.depth, &keep);
     r->len = hr_stage_rec_size(r->depth, 0, 0);
     hr_ring_pending(c->t, 1);
 }
@@ -73,7 +74,8 @@ static inline void hr_free_record(unsigned kind, uint64_t ptr, uint64_t size, ui
     r->a[2] = size;
     r->a[3] = align;
     if (hr_cfg.free_stacks) {
-        r->depth = (uint16_t)hr_unwind(hr_call_frames(r), hr_cfg.depth);
+        uint32_t keep;
+        r->depth = (uint16_t)hr_unwind(t->unw, hr_call_frames(r), hr_cfg.depth, &keep);
     } else {
         r->depth = 1;
         hr_call_frames(r)[0] = (uint64_t)(uintptr_t)caller;

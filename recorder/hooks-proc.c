@@ -90,6 +90,7 @@ HR_EXPORT int dlclose(void *handle)
 {
     REAL_FN(int (*)(void *), "dlclose")
     int rc = real_fn(handle);
+    hr_unwind_invalidate(); /* cached unwind recipes may describe unloaded code */
     with_thread(stage_scan, NULL);
     return rc;
 }

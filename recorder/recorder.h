@@ -78,6 +78,8 @@ typedef struct hr_config {
     const char *parent;        /* HEAPRR_PARENT: "pid:trace" of the image that started us */
     int quiet;                 /* HEAPRR_QUIET=1: no informational messages */
     int no_thread;             /* HEAPRR_WRITER_THREAD=0: drain on program threads only */
+    int unwind_check;          /* HEAPRR_UNWIND_CHECK=1: compare every backtrace with libunwind */
+    int unwind_libunwind;      /* HEAPRR_UNWIND=libunwind: never use the fast unwinder */
 } hr_config;
 
 extern hr_config hr_cfg HR_HIDDEN;
@@ -93,10 +95,18 @@ uint64_t hr_clock_realtime_ns(void) HR_HIDDEN;
 
 /* ---- unwind.c ---- */
 
+typedef struct hr_unw hr_unw;
 void hr_unwind_init(void) HR_HIDDEN;
+/* Per-thread unwinder state (caches); NULL when only libunwind can be used. */
+hr_unw *hr_unwind_thread_new(void) HR_HIDDEN;
 /* Writes the caller's backtrace (innermost first, the recorder's own frames skipped) into frames,
- * at most max entries; returns the depth. */
-uint32_t hr_unwind(uint64_t *frames, uint32_t max) HR_HIDDEN;
+ * at most max entries; returns the depth. *keep gets how many outermost frames are known to equal
+ * those of the thread's previous backtrace (0 if unknown). u may be NULL. */
+uint32_t hr_unwind(hr_unw *u, uint64_t *frames, uint32_t max, uint32_t *keep) HR_HIDDEN;
+/* Forgets cached recipes in every thread (code was unloaded). */
+void hr_unwind_invalidate(void) HR_HIDDEN;
+/* With HEAPRR_UNWIND_CHECK=1: prints how many backtraces matched libunwind's. */
+void hr_unwind_report(void) HR_HIDDEN;
 
 /* ---- thread.c: per-thread state and rings ---- */
 
@@ -108,6 +118,7 @@ typedef struct hr_tls {
     uint64_t head;        /* copy of ring->h->head (we are its only writer) */
     uint64_t cached_tail; /* last tail seen, refreshed when space looks short */
     int retired;          /* the thread's key destructor ran */
+    hr_unw *unw;          /* unwinder caches, allocated on the first event */
 } hr_tls;
 
 extern HR_TLS hr_tls hr_self HR_HIDDEN;

@@ -83,6 +83,8 @@ static int register_thread(hr_tls *t)
     t->retired = 0;
     t->head = t->ring->h->head;
     t->cached_tail = __atomic_load_n(&t->ring->h->tail, __ATOMIC_ACQUIRE);
+    if (!t->unw)
+        t->unw = hr_unwind_thread_new();
     if (exit_key_ok)
         pthread_setspecific(exit_key, (void *)1);
     char name[17] = {0};
