@@ -25,8 +25,10 @@ static const hr_stage_rec *peek(hr_stage *st, uint32_t i, uint64_t head, int *ba
             c->cursor += len;
             continue;
         }
-        if (len < HR_STAGE_REC_FIXED || hr_stage_rec_size(r->depth, r->s1, r->s2) > len ||
-            r->depth > HR_MAX_DEPTH || r->s1 > len || r->s2 > len) {
+        int event = r->type >= 1 && r->type < HR_KIND_COUNT;
+        uint32_t n1 = event ? 0 : r->s1, n2 = event ? 0 : r->s2;
+        if (len < HR_STAGE_REC_FIXED || n1 > len || n2 > len || r->depth > HR_MAX_DEPTH ||
+            hr_stage_rec_size(r->depth, n1, n2) > len) {
             *bad = 1;
             return NULL;
         }
@@ -35,28 +37,20 @@ static const hr_stage_rec *peek(hr_stage *st, uint32_t i, uint64_t head, int *ba
     return NULL;
 }
 
-static uint32_t common_outer(const hr_stage_consumer *c, const uint64_t *frames, uint32_t depth)
-{
-    uint32_t n = depth < c->prev_depth ? depth : c->prev_depth, k = 0;
-    while (k < n && frames[depth - 1 - k] == c->prev[c->prev_depth - 1 - k])
-        k++;
-    return k;
-}
-
+/* Interns a record's stack. An unwound record says how many outermost frames it shares with the
+ * previous unwound record of its thread: their node ids are reused from path[] and only the inner
+ * frames are looked up. The hint cannot reach back past what this consumer saw (a recovery starts
+ * mid-ring), and everything else is interned whole. */
 static int intern(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec *r, uint64_t *stack)
 {
     hr_stage_consumer *c = st->cons[i];
     const uint64_t *frames = (const uint64_t *)(r + 1);
-    uint32_t keep = common_outer(c, frames, r->depth);
-    /* path[] is indexed from the outermost frame, so kept entries are still valid. */
+    if (!(r->s1 & HR_STAGE_UNWOUND))
+        return hr_writer_intern(w, frames, r->depth, 0, st->scratch, stack);
+    uint32_t keep = r->s2 <= c->prev_depth && r->s2 <= r->depth ? r->s2 : 0;
     int rc = hr_writer_intern(w, frames, r->depth, keep, c->path, stack);
-    if (rc < 0) {
-        c->prev_depth = 0;
-        return rc;
-    }
-    memcpy(c->prev, frames, r->depth * sizeof(uint64_t));
-    c->prev_depth = r->depth;
-    return 0;
+    c->prev_depth = rc < 0 ? 0 : r->depth;
+    return rc;
 }
 
 static int emit_event(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec *r, uint64_t seq,
@@ -121,7 +115,7 @@ static int emit_typed(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec
 
 static int emit(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec *r, uint64_t seq)
 {
-    uint64_t time = r->time / st->hdr->time_unit_ns;
+    uint64_t time = st->hdr->time_unit_ns == 1000 ? r->time / 1000 : r->time / st->hdr->time_unit_ns;
     if (time < st->last_time)
         time = st->last_time; /* clocks read on different threads may disagree slightly */
     st->last_time = time;
@@ -194,8 +188,8 @@ static int is_pending_valid(hr_stage *st, uint32_t i, const hr_stage_rec *r)
     uint64_t size = st->hdr->ring_data_size;
     uint64_t off = st->cons[i]->cursor & (size - 1);
     return r->len >= HR_STAGE_REC_FIXED && !(r->len & 7) && r->len <= size - off &&
-           r->depth <= HR_MAX_DEPTH && hr_stage_rec_size(r->depth, r->s1, r->s2) <= r->len &&
-           r->type >= 1 && r->type < HR_KIND_COUNT;
+           r->depth <= HR_MAX_DEPTH && hr_stage_rec_size(r->depth, 0, 0) <= r->len && r->type >= 1 &&
+           r->type < HR_KIND_COUNT;
 }
 
 int64_t hr_stage_drain_pending(hr_stage *st, hr_writer *w)

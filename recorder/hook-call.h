@@ -35,6 +35,8 @@ static inline void hr_alloc_begin(hr_call *c, unsigned kind, uint64_t size, uint
     r->a[3] = aux;
     uint32_t keep;
     r->depth = (uint16_t)hr_unwind(c->t->unw, hr_call_frames(r), hr_cfg.depth, &keep);
+    r->s1 = HR_STAGE_UNWOUND;
+    r->s2 = keep;
     r->len = hr_stage_rec_size(r->depth, 0, 0);
     hr_ring_pending(c->t, 1);
 }
@@ -76,6 +78,8 @@ static inline void hr_free_record(unsigned kind, uint64_t ptr, uint64_t size, ui
     if (hr_cfg.free_stacks) {
         uint32_t keep;
         r->depth = (uint16_t)hr_unwind(t->unw, hr_call_frames(r), hr_cfg.depth, &keep);
+        r->s1 = HR_STAGE_UNWOUND;
+        r->s2 = keep;
     } else {
         r->depth = 1;
         hr_call_frames(r)[0] = (uint64_t)(uintptr_t)caller;

@@ -20,15 +20,17 @@
 #define CACHE_SIZE 512
 #define CHAIN_MAX 128
 
-typedef struct uread {
-    uint64_t addr, val;
-} uread;
-
+/* One frame of a walk: its registers, and the stack words read to reach its caller: the return
+ * address slot (ra_addr; the value read is ra_val) and up to two more (a saved rbp, a realigned
+ * CFA). At the end of the stack ra_addr points at a zero word, so checks need no branch. */
 typedef struct uframe {
     uint64_t ip, rsp, rbp;
-    uread reads[3]; /* the stack words read to reach the caller (addr 0: unused) */
+    uint64_t ra_addr, ra_val;
+    uint64_t x_addr[2], x_val[2];
+    int extra; /* x_addr used */
 } uframe;
 
+static const uint64_t zero_word;
 
 struct hr_unw {
     uint64_t stack_lo, stack_hi;
@@ -47,7 +49,7 @@ struct hr_unw {
 
 static uint32_t cache_gen = 1;
 static int check_mode;
-static uint64_t checked, mismatched, fallbacks;
+static uint64_t checked, mismatched, fallbacks, steps, matches, verified;
 
 void hr_unwind_init(void)
 {
@@ -98,13 +100,15 @@ static int recipe(hr_unw *u, uint64_t ip, hr_recipe *r)
     return u->cache[i].ok ? 0 : -1;
 }
 
-/* Reads a stack word, remembering where, for the prefix check. */
-static int read_word(const hr_unw *u, uframe *f, int slot, uint64_t addr, uint64_t *out)
+/* Reads a stack word other than the return address, remembering it for the prefix check. */
+static int read_extra(const hr_unw *u, uframe *f, int slot, uint64_t addr, uint64_t *out)
 {
     if (!in_stack(u, addr))
         return -1;
     *out = *(const uint64_t *)(uintptr_t)addr;
-    f->reads[slot] = (uread){addr, *out};
+    f->x_addr[slot] = addr;
+    f->x_val[slot] = *out;
+    f->extra = 1;
     return 0;
 }
 
@@ -119,19 +123,23 @@ static int step(hr_unw *u, uframe *f, uint64_t *ip, uint64_t *rsp, uint64_t *rbp
             hr_log("unwind: no recipe for %p", (void *)(uintptr_t)*ip);
         return -1;
     }
-    if (r.cfa_kind == HR_CFA_END)
+    if (r.cfa_kind == HR_CFA_END) {
+        f->ra_addr = (uint64_t)(uintptr_t)&zero_word;
         return 1;
+    }
     if (r.cfa_kind == HR_CFA_RSP)
         cfa = *rsp + (uint64_t)(int64_t)r.cfa_off;
     else if (r.cfa_kind == HR_CFA_RBP)
         cfa = *rbp + (uint64_t)(int64_t)r.cfa_off;
-    else if (read_word(u, f, 2, *rbp + (uint64_t)(int64_t)r.cfa_off, &cfa) < 0)
+    else if (read_extra(u, f, 1, *rbp + (uint64_t)(int64_t)r.cfa_off, &cfa) < 0)
         return -1;
-    if (cfa <= *rsp || read_word(u, f, 0, cfa - 8, &ra) < 0)
+    if (cfa <= *rsp || !in_stack(u, cfa - 8))
         return -1;
-    if (r.rbp_kind == HR_RBP_AT_CFA && read_word(u, f, 1, cfa + (uint64_t)(int64_t)r.rbp_off, &nrbp) < 0)
+    f->ra_addr = cfa - 8;
+    f->ra_val = ra = *(const uint64_t *)(uintptr_t)(cfa - 8);
+    if (r.rbp_kind == HR_RBP_AT_CFA && read_extra(u, f, 0, cfa + (uint64_t)(int64_t)r.rbp_off, &nrbp) < 0)
         return -1;
-    if (r.rbp_kind == HR_RBP_AT_RBP && read_word(u, f, 1, *rbp + (uint64_t)(int64_t)r.rbp_off, &nrbp) < 0)
+    if (r.rbp_kind == HR_RBP_AT_RBP && read_extra(u, f, 0, *rbp + (uint64_t)(int64_t)r.rbp_off, &nrbp) < 0)
         return -1;
     *ip = ra;
     *rsp = cfa;
@@ -143,9 +151,17 @@ static int step(hr_unw *u, uframe *f, uint64_t *ip, uint64_t *rsp, uint64_t *rbp
  * still holds its value. */
 static int unchanged(const uframe *chain, uint32_t j)
 {
-    for (uint32_t k = 0; k <= j; k++)
-        for (int s = 0; s < 3; s++)
-            if (chain[k].reads[s].addr && *(const uint64_t *)(uintptr_t)chain[k].reads[s].addr != chain[k].reads[s].val)
+    uint64_t diff = 0;
+    int extra = 0;
+    for (uint32_t k = 0; k <= j; k++) {
+        diff |= *(const uint64_t *)(uintptr_t)chain[k].ra_addr ^ chain[k].ra_val;
+        extra |= chain[k].extra;
+    }
+    if (diff)
+        return 0;
+    for (uint32_t k = 0; extra && k <= j; k++)
+        for (int s = 0; s < 2; s++)
+            if (chain[k].x_addr[s] && *(const uint64_t *)(uintptr_t)chain[k].x_addr[s] != chain[k].x_val[s])
                 return 0;
     return 1;
 }
@@ -165,14 +181,23 @@ static int walk(hr_unw *u, uint64_t ip, uint64_t rsp, uint64_t rbp, int *match, 
             j--;
         if (j >= 0 && chain[j].rsp == rsp && chain[j].ip == ip && chain[j].rbp == rbp && unchanged(chain, (uint32_t)j)) {
             *match = j;
+            if (check_mode) {
+                matches++;
+                verified += (uint64_t)j + 1;
+            }
             *complete = u->prev_complete;
             return (int)n;
         }
+        if (check_mode)
+            steps++;
         uframe *f = &u->inner[n++];
         f->ip = ip;
         f->rsp = rsp;
         f->rbp = rbp;
-        f->reads[0].addr = f->reads[1].addr = f->reads[2].addr = 0;
+        f->ra_addr = (uint64_t)(uintptr_t)&zero_word;
+        f->ra_val = 0;
+        f->x_addr[0] = f->x_addr[1] = 0;
+        f->extra = 0;
         int rc = step(u, f, &ip, &rsp, &rbp);
         if (rc < 0)
             return -1;
@@ -290,6 +315,8 @@ __attribute__((noinline)) uint32_t hr_unwind(hr_unw *u, uint64_t *frames, uint32
 void hr_unwind_report(void)
 {
     if (check_mode)
-        hr_log("unwind check: %llu backtraces compared with libunwind, %llu differ, %llu fell back to it",
-               (unsigned long long)checked, (unsigned long long)mismatched, (unsigned long long)fallbacks);
+        hr_log("unwind check: %llu backtraces compared with libunwind, %llu differ, %llu fell back to it "
+               "(%llu steps, %llu prefix matches over %llu frames)",
+               (unsigned long long)checked, (unsigned long long)mismatched, (unsigned long long)fallbacks,
+               (unsigned long long)steps, (unsigned long long)matches, (unsigned long long)verified);
 }

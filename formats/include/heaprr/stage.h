@@ -79,8 +79,12 @@ typedef struct hr_stage_rec {
      * module-load: id, bias, start, end; thread-start: tid; fork: child pid; exec: result;
      * module-unload: id */
     uint64_t a[6];
-    uint32_t s1, s2; /* typed: lengths of the strings that follow (s1 then s2) */
+    uint32_t s1, s2; /* typed: lengths of the strings that follow (s1 then s2);
+                      * events: s1 HR_STAGE_UNWOUND when the frames come from the thread's unwinder,
+                      * and then s2 how many outermost frames equal those of its previous unwound
+                      * record (a hint: 0 when unknown) */
 } hr_stage_rec;
+#define HR_STAGE_UNWOUND 1u
 #define HR_STAGE_REC_FIXED ((uint32_t)sizeof(hr_stage_rec))
 
 /* A mapped staging file. */
@@ -90,10 +94,9 @@ typedef struct hr_ring {
 } hr_ring;
 
 typedef struct hr_stage_consumer {
-    uint32_t prev_depth;
-    uint64_t prev[HR_MAX_DEPTH];
-    uint64_t path[HR_MAX_DEPTH];
-    uint64_t cursor; /* next byte to read (>= tail) */
+    uint32_t prev_depth;         /* depth of the previous unwound record (0: none seen) */
+    uint64_t path[HR_MAX_DEPTH]; /* its node ids, from the outermost frame */
+    uint64_t cursor;             /* next byte to read (>= tail) */
 } hr_stage_consumer;
 
 typedef struct hr_stage_cursor {
@@ -113,6 +116,7 @@ typedef struct hr_stage {
     uint64_t max_seq;   /* largest seq already in the trace (records at or below are skipped) */
     uint64_t emitted;   /* records drained so far */
     hr_stage_cursor cur[HR_STAGE_MAX_RINGS]; /* drain scratch: kept off the caller's stack */
+    uint64_t scratch[HR_MAX_DEPTH];
 } hr_stage;
 
 /* Creates path (truncating it) with room for the chunk of a writer with this chunk_size, and maps
