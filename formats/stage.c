@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,6 +84,12 @@ int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint
         return HR_ERR_IO;
     }
     memcpy(st->hdr, &h, sizeof h);
+    snprintf(st->path, sizeof st->path, "%s", path);
+    struct stat sb;
+    if (fstat(st->fd, &sb) == 0) {
+        st->dev = (uint64_t)sb.st_dev;
+        st->ino = (uint64_t)sb.st_ino;
+    }
     return 0;
 }
 
@@ -178,11 +185,40 @@ static int map_ring(hr_stage *st, uint32_t i)
     return 0;
 }
 
+static int same_file(const hr_stage *st, int fd)
+{
+    struct stat sb;
+    return fstat(fd, &sb) == 0 && (uint64_t)sb.st_dev == st->dev && (uint64_t)sb.st_ino == st->ino;
+}
+
+/* Makes sure st->fd is still the staging file: a program that closed every descriptor gets it
+ * reopened by name; one that reused our number keeps its file. */
+static int own_fd(hr_stage *st)
+{
+    if (!st->ino || same_file(st, st->fd))
+        return 0;
+    int fd = st->path[0] ? open(st->path, O_RDWR | O_CLOEXEC) : -1;
+    if (fd >= 0 && same_file(st, fd)) {
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 700);
+        if (high >= 0) {
+            close(fd);
+            fd = high;
+        }
+        st->fd = fd;
+        return 0;
+    }
+    if (fd >= 0)
+        close(fd);
+    errno = EBADF;
+    return HR_ERR_IO;
+}
+
 int hr_stage_add_ring(hr_stage *st)
 {
     hr_stage_header *h = st->hdr;
     uint32_t i = h->ring_count;
     HR_RETURN_IF(i >= HR_STAGE_MAX_RINGS, HR_ERR_LIMIT);
+    HR_FORWARD(own_fd(st));
     HR_FORWARD(reserve(st->fd, h->rings_offset + i * h->ring_stride, h->ring_stride));
     HR_FORWARD(map_ring(st, i));
     st->rings[i].h->state = HR_RING_ACTIVE;

@@ -32,6 +32,7 @@ struct hr_writer {
     hr_interner in;
     int error, err_no;
     void (*on_frame)(void *, uint64_t, uint64_t);
+    int (*check_fd)(void *, int, uint64_t);
     void *opaque;
     uint64_t batch_parent[NODE_BATCH], batch_ip[NODE_BATCH];
     size_t batch_n;
@@ -115,6 +116,7 @@ int hr_writer_create(hr_writer **out, const hr_writer_config *cfg)
     w->level = cfg->zstd_level ? cfg->zstd_level : 3;
     w->chunk_size = cfg->chunk_size ? cfg->chunk_size : DEFAULT_CHUNK;
     w->on_frame = cfg->on_frame;
+    w->check_fd = cfg->check_fd;
     w->opaque = cfg->opaque;
     int rc = w->chunk_size <= HR_CHUNK_MAX / 8 && w->chunk_size >= 256 ? setup_buffers(w, cfg) : HR_ERR_ARG;
     if (rc < 0) {
@@ -147,6 +149,11 @@ void hr_writer_destroy(hr_writer *w)
 static int write_all(hr_writer *w, const void *buf, size_t n)
 {
     const uint8_t *p = buf;
+    if (w->check_fd && (w->fd = w->check_fd(w->opaque, w->fd, w->file_size)) < 0) {
+        w->err_no = EBADF;
+        w->error = HR_ERR_IO;
+        return HR_ERR_IO;
+    }
     while (n) {
         ssize_t k = write(w->fd, p, n);
         if (k < 0 && errno == EINTR)

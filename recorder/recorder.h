@@ -182,6 +182,8 @@ typedef struct hr_session {
     char trace_path[4096];
     char stage_path[4100];
     int trace_fd;
+    dev_t trace_dev;
+    ino_t trace_ino;
     int origin;
     uint32_t parent_pid;
     char parent_trace[4096];

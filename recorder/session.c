@@ -75,6 +75,43 @@ static int derive(const char *base, int had_pid, pid_t pid, int n, char *out, si
     return 0;
 }
 
+/* Moves a descriptor out of the range programs use and expect to own (some dup2 onto 3, 4...). */
+static int high_fd(int fd)
+{
+    if (fd < 0)
+        return fd;
+    int h = fcntl(fd, F_DUPFD_CLOEXEC, 700);
+    if (h < 0)
+        return fd;
+    close(fd);
+    return h;
+}
+
+static int is_trace(int fd)
+{
+    struct stat sb;
+    return fstat(fd, &sb) == 0 && sb.st_dev == hr_sess.trace_dev && sb.st_ino == hr_sess.trace_ino;
+}
+
+/* Before each write: the trace descriptor must still be the trace file. A program that closed
+ * every descriptor gets the trace reopened by name (if the name is still the same file); a
+ * descriptor the program reused is left alone. */
+static int still_ours(void *opaque, int fd, uint64_t size)
+{
+    (void)opaque;
+    if (is_trace(fd))
+        return fd;
+    int nfd = high_fd(open(hr_sess.trace_path, O_WRONLY | O_CLOEXEC));
+    if (nfd < 0)
+        return -1;
+    if (!is_trace(nfd) || lseek(nfd, (off_t)size, SEEK_SET) != (off_t)size) {
+        close(nfd);
+        return -1;
+    }
+    hr_sess.trace_fd = nfd;
+    return nfd;
+}
+
 static int create_trace(int root, pid_t pid)
 {
     char expanded[4096];
@@ -83,14 +120,14 @@ static int create_trace(int root, pid_t pid)
         return -1;
     if (root) {
         hr_fmt(hr_sess.trace_path, sizeof hr_sess.trace_path, "%s", expanded);
-        return open(expanded, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        return high_fd(open(expanded, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
     }
     for (int n = 1; n < 1000; n++) {
         if (derive(expanded, had_pid, pid, n, hr_sess.trace_path, sizeof hr_sess.trace_path) < 0)
             return -1;
         int fd = open(hr_sess.trace_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd >= 0 || errno != EEXIST)
-            return fd;
+            return high_fd(fd);
     }
     return -1;
 }
@@ -168,6 +205,12 @@ static int open_files(void)
     if (hr_stage_create(hr_stg, hr_sess.stage_path, hr_sess.trace_path, hr_cfg.ring_size, hr_cfg.chunk_size,
                         1000, &hr_mem_hooks) < 0)
         return -1;
+    hr_stg->fd = high_fd(hr_stg->fd);
+    struct stat sb;
+    if (fstat(hr_sess.trace_fd, &sb) < 0)
+        return -1;
+    hr_sess.trace_dev = sb.st_dev;
+    hr_sess.trace_ino = sb.st_ino;
     hr_writer_config wc = {.fd = hr_sess.trace_fd,
                            .alloc = &hr_mem_hooks,
                            .zstd_level = hr_cfg.zstd_level,
@@ -175,6 +218,7 @@ static int open_files(void)
                            .chunk_mem = hr_stg->chunk,
                            .chunk_mem_size = hr_stg->hdr->chunk_size,
                            .on_frame = hr_stage_on_frame,
+                           .check_fd = still_ours,
                            .opaque = hr_stg};
     return hr_writer_create(&hr_wr, &wc) < 0 ? -1 : 0;
 }

@@ -70,9 +70,27 @@ static void file_too_big(void)
     CHECK(s.kinds[HR_MALLOC] > 1000);
 }
 
+/* The program closes our descriptors: the recorder reopens its files by name and records on; the
+ * program's own file, which got a low descriptor, stays its own. */
+static void closed_descriptors(void)
+{
+    char trace[4096], own[4096];
+    run_result r;
+    e2e_path(trace, sizeof trace, "closed.hrr");
+    e2e_path(own, sizeof own, "own-data.txt");
+    char *argv[] = {(char *)e2e_workload("wl-closefds"), own, NULL};
+    CHECK_FATAL(e2e_run_traced(&r, trace, argv, NULL) == 0);
+    CHECK(r.exited && r.code == 0);
+    CHECK_EQ_U64(strlen(r.err), 0);
+    trace_summary s;
+    CHECK(e2e_summarize(trace, &s) == 0 && s.complete);
+    CHECK(s.kinds[HR_MALLOC] >= 400000); /* the trace was reopened: nothing lost */
+}
+
 int main(void)
 {
     unwritable_path();
     file_too_big();
+    closed_descriptors();
     return check_done("e2e-unwritable");
 }

@@ -106,6 +106,8 @@ typedef struct hr_stage_cursor {
 
 typedef struct hr_stage {
     int fd;
+    uint64_t dev, ino; /* identity of the file behind fd, checked before it is used again */
+    char path[HR_STAGE_PATH_MAX + 8]; /* to reopen it if the program closed fd */
     hr_stage_header *hdr;
     uint8_t *chunk;
     hr_ring rings[HR_STAGE_MAX_RINGS];

@@ -22,6 +22,11 @@ typedef struct hr_writer_config {
     size_t chunk_mem_size;      /* its size, at least hr_writer_chunk_mem(chunk_size) */
     /* Called after every frame is written, with the number of frames and the file size so far. */
     void (*on_frame)(void *opaque, uint64_t frames, uint64_t file_size);
+    /* Called before every write with the descriptor and the file size so far; returns the
+     * descriptor to write to (the same, or a replacement positioned at that size), or -1 to refuse
+     * the write (HR_ERR_IO, errno EBADF). The recorder uses it to survive a program that closes
+     * every descriptor, and never to write into a file the program reopened under our number. */
+    int (*check_fd)(void *opaque, int fd, uint64_t file_size);
     void *opaque;
 } hr_writer_config;
 
