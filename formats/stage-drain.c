@@ -136,13 +136,25 @@ static void commit(hr_stage *st, hr_writer *w, const hr_stage_cursor *cur, uint3
     }
 }
 
-static uint32_t snapshot(hr_stage *st, hr_stage_cursor *cur)
+/* A ring whose positions no producer could have left (unaligned, or more than a ring's worth
+ * apart) is damaged: it is read no further. Only a staging file damaged on disk has one. */
+static int positions_ok(const hr_stage *st, uint64_t cursor, uint64_t head)
+{
+    return !(cursor & 7) && !(head & 7) && head >= cursor && head - cursor <= st->hdr->ring_data_size;
+}
+
+static uint32_t snapshot(hr_stage *st, hr_stage_cursor *cur, int *bad)
 {
     uint32_t n = 0, rings = __atomic_load_n(&st->mapped, __ATOMIC_ACQUIRE);
     for (uint32_t i = 0; i < rings; i++) {
         uint64_t head = __atomic_load_n(&st->rings[i].h->head, __ATOMIC_ACQUIRE);
-        if (st->cons[i]->cursor < head)
-            cur[n++] = (hr_stage_cursor){i, head};
+        if (st->cons[i]->cursor == head)
+            continue;
+        if (!positions_ok(st, st->cons[i]->cursor, head)) {
+            *bad = 1;
+            continue;
+        }
+        cur[n++] = (hr_stage_cursor){i, head};
     }
     return n;
 }
@@ -150,9 +162,10 @@ static uint32_t snapshot(hr_stage *st, hr_stage_cursor *cur)
 int64_t hr_stage_drain(hr_stage *st, hr_writer *w, uint64_t horizon)
 {
     hr_stage_cursor *cur = st->cur;
-    uint32_t n = snapshot(st, cur);
+    int damaged = 0;
+    uint32_t n = snapshot(st, cur, &damaged);
     int64_t before = (int64_t)st->emitted;
-    int rc = 0;
+    int rc = damaged ? HR_ERR_CORRUPT : 0;
     for (;;) {
         const hr_stage_rec *best = NULL;
         uint32_t bi = 0;
@@ -187,7 +200,7 @@ static int is_pending_valid(hr_stage *st, uint32_t i, const hr_stage_rec *r)
 {
     uint64_t size = st->hdr->ring_data_size;
     uint64_t off = st->cons[i]->cursor & (size - 1);
-    return r->len >= HR_STAGE_REC_FIXED && !(r->len & 7) && r->len <= size - off &&
+    return !(off & 7) && size - off >= HR_STAGE_REC_FIXED && r->len >= HR_STAGE_REC_FIXED && !(r->len & 7) && r->len <= size - off &&
            r->depth <= HR_MAX_DEPTH && hr_stage_rec_size(r->depth, 0, 0) <= r->len && r->type >= 1 &&
            r->type < HR_KIND_COUNT;
 }
@@ -198,7 +211,7 @@ int64_t hr_stage_drain_pending(hr_stage *st, hr_writer *w)
     uint32_t rings = st->mapped;
     for (uint32_t i = 0; i < rings; i++) {
         hr_ring_header *h = st->rings[i].h;
-        if (!h->pending || st->cons[i]->cursor != h->head)
+        if (!h->pending || st->cons[i]->cursor != h->head || (h->head & 7))
             continue;
         uint64_t off = h->head & (st->hdr->ring_data_size - 1);
         hr_stage_rec *r = (hr_stage_rec *)(st->rings[i].data + off);

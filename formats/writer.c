@@ -215,6 +215,19 @@ int hr_writer_known_node(hr_writer *w, uint64_t parent, uint64_t ip)
     return id < 0 ? (int)id : 0;
 }
 
+/* Grows the compression buffer (recovery may hand over a chunk bigger than this writer's own). */
+static int ensure_zbuf(hr_writer *w, size_t need)
+{
+    if (need <= w->zcap)
+        return 0;
+    uint8_t *z = w->alloc.alloc(w->alloc.opaque, need);
+    HR_RETURN_IF(!z, HR_ERR_NOMEM);
+    w->alloc.free(w->alloc.opaque, w->zbuf);
+    w->zbuf = z;
+    w->zcap = need;
+    return 0;
+}
+
 /* Compresses the chunk header and the columns into one zstd frame and writes it. */
 static int write_columns(hr_writer *w, uint64_t nrec, const uint8_t *const cols[], const size_t lens[])
 {
@@ -227,6 +240,7 @@ static int write_columns(hr_writer *w, uint64_t nrec, const uint8_t *const cols[
         total += lens[c];
     }
     HR_RETURN_IF(hn + total > HR_CHUNK_MAX, HR_ERR_LIMIT);
+    HR_FORWARD(ensure_zbuf(w, ZSTD_compressBound(hn + total)));
     ZSTD_outBuffer out = {w->zbuf, w->zcap, 0};
     ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
     HR_RETURN_IF(ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(w->cctx, hn + total)), HR_ERR_ZSTD);
@@ -236,8 +250,10 @@ static int write_columns(hr_writer *w, uint64_t nrec, const uint8_t *const cols[
         ZSTD_EndDirective mode = c == HR_NCOL - 1 ? ZSTD_e_end : ZSTD_e_flush;
         size_t left;
         do {
+            size_t before = out.pos + in.pos;
             left = ZSTD_compressStream2(w->cctx, &out, &in, mode);
             HR_RETURN_IF(ZSTD_isError(left), HR_ERR_ZSTD);
+            HR_RETURN_IF(out.pos + in.pos == before && (in.pos < in.size || left), HR_ERR_LIMIT);
         } while (in.pos < in.size || (mode == ZSTD_e_end && left != 0));
     }
     return write_frame(w, HR_FRAME_CHUNK, w->zbuf, out.pos, hn + total);
