@@ -97,6 +97,7 @@ int hr_trailer_decode(const uint8_t *buf, size_t len, hr_counts *c, uint32_t *fi
 
 #define HR_MODEL_BIN_DEPTH 16
 #define HR_MODEL_CLASSES 256
+#define HR_MODEL_LAGS 16
 
 typedef struct hr_live_slot {
     uint64_t ptr;
@@ -110,7 +111,9 @@ typedef struct hr_model {
     hr_live_slot *slots;
     size_t mask, count;
     uint32_t gen;
-    uint64_t ord, last, next, last_raw_free;
+    uint64_t ord, last, next;
+    uint64_t fhist[HR_MODEL_LAGS], ahist[HR_MODEL_LAGS]; /* raw-coded frees and allocations */
+    uint8_t fpos, apos;
     uint64_t *live_bits;   /* live blocks by ordinal, for ranks (SPEC 5.5) */
     uint32_t *sb_count;    /* Fenwick tree of the live count of each 64-ordinal word */
     uint32_t fw_size;      /* words it covers (grows with the chunk) */

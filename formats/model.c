@@ -141,7 +141,9 @@ void hr_model_reset(hr_model *m)
     m->live = 0;
     m->last = 0;
     m->next = 0;
-    m->last_raw_free = 0;
+    memset(m->fhist, 0, sizeof m->fhist);
+    memset(m->ahist, 0, sizeof m->ahist);
+    m->fpos = m->apos = 0;
     memset(m->nbin, 0, sizeof m->nbin);
     memset(m->top, 0, sizeof m->top);
 }
@@ -251,6 +253,34 @@ static void release(hr_model *m, hr_live_slot *e, int do_release)
     push_bin(m, cls, p);
 }
 
+/* Raw pointers are coded against a short history of earlier raw pointers: a program that frees (or
+ * allocates) the objects of a structure in a repeating order often puts each at a fixed distance
+ * from its counterpart a few steps back, and a fixed (lag, distance) pair repeats. */
+#define LAGS HR_MODEL_LAGS
+#define HIST(h, pos, lag) ((h)[((pos) - 1 - (lag)) & (LAGS - 1)])
+
+/* The lag whose history entry is nearest to p (the smallest lag on ties), and the distance. */
+static unsigned nearest(const uint64_t *h, unsigned pos, uint64_t p, uint64_t *zdist)
+{
+    unsigned best = 0;
+    uint64_t bz = hr_zigzag((int64_t)(p - HIST(h, pos, 0)));
+    for (unsigned lag = 1; lag < LAGS; lag++) {
+        uint64_t z = hr_zigzag((int64_t)(p - HIST(h, pos, lag)));
+        if (z < bz) {
+            bz = z;
+            best = lag;
+        }
+    }
+    *zdist = bz;
+    return best;
+}
+
+static void remember(uint64_t *h, uint8_t *pos, uint64_t p)
+{
+    h[*pos & (LAGS - 1)] = p;
+    *pos = (uint8_t)(*pos + 1);
+}
+
 uint64_t hr_model_free_code(hr_model *m, uint64_t p, int do_release)
 {
     if (!p)
@@ -263,8 +293,10 @@ uint64_t hr_model_free_code(hr_model *m, uint64_t p, int do_release)
         code = r <= q ? 1 + 4 * r : 3 + 4 * q;
         release(m, e, do_release);
     } else {
-        code = 2 + 2 * hr_zigzag((int64_t)(p - m->last_raw_free));
-        m->last_raw_free = p;
+        uint64_t z;
+        unsigned lag = nearest(m->fhist, m->fpos, p, &z);
+        code = 2 + 2 * (z * LAGS + lag);
+        remember(m->fhist, &m->fpos, p);
     }
     m->last = p;
     return code;
@@ -293,10 +325,11 @@ int hr_model_free_decode(hr_model *m, uint64_t code, int do_release, uint64_t *o
             return HR_ERR_CORRUPT;
         release(m, e, do_release);
     } else {
-        p = m->last_raw_free + (uint64_t)hr_unzigzag((code - 2) / 2);
+        uint64_t v = (code - 2) / 2;
+        p = HIST(m->fhist, m->fpos, v % LAGS) + (uint64_t)hr_unzigzag(v / LAGS);
         if (!p || find(m, p))
             return HR_ERR_CORRUPT; /* a writer would have coded it by reference */
-        m->last_raw_free = p;
+        remember(m->fhist, &m->fpos, p);
     }
     m->last = p;
     *out = p;
@@ -358,8 +391,12 @@ int hr_model_alloc_code(hr_model *m, uint64_t p, uint64_t bytes, uint64_t *code)
     } else if (p == m->last) {
         *code = CODE_SAME;
     } else {
-        *code = CODE_RAW + hr_zigzag((int64_t)(p - m->next));
+        /* Nearest of `next` (choice 0) and the history of raw allocations (choice 1 + lag). */
+        uint64_t z, zn = hr_zigzag((int64_t)(p - m->next));
+        unsigned lag = nearest(m->ahist, m->apos, p, &z), which = z < zn ? 1 + lag : 0;
+        *code = CODE_RAW + (which ? z : zn) * (LAGS + 1) + which;
         m->next = next_after(p, bytes);
+        remember(m->ahist, &m->apos, p);
     }
     return allocated(m, p, cls);
 }
@@ -383,10 +420,13 @@ int hr_model_alloc_decode(hr_model *m, uint64_t code, uint64_t bytes, uint64_t *
         if (!p || bin_depth(m, cls, p) >= 0)
             return HR_ERR_CORRUPT;
     } else {
-        p = m->next + (uint64_t)hr_unzigzag(code - CODE_RAW);
+        uint64_t v = code - CODE_RAW, which = v % (LAGS + 1);
+        uint64_t base = which ? HIST(m->ahist, m->apos, which - 1) : m->next;
+        p = base + (uint64_t)hr_unzigzag(v / (LAGS + 1));
         if (!p || p == m->last || bin_depth(m, cls, p) >= 0)
             return HR_ERR_CORRUPT; /* a writer would have used a shorter code */
         m->next = next_after(p, bytes);
+        remember(m->ahist, &m->apos, p);
     }
     if ((m->ord_ptr && m->ord >= m->ord_cap) || m->ord >= HR_CHUNK_RECORDS_MAX)
         return HR_ERR_CORRUPT;
