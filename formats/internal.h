@@ -266,6 +266,26 @@ uint64_t hr_interner_find(const hr_interner *in, uint64_t parent, uint64_t ip);
 /* Adds the node (parent, ip), which must be absent; returns its id or a negative hr_err. */
 int64_t hr_interner_add(hr_interner *in, uint64_t parent, uint64_t ip);
 
+/* ---- writer-rules.c: what a writer refuses so that its output always reads back ---- */
+
+typedef struct hr_rules {
+    const hr_alloc *alloc;
+    uint8_t *threads; /* by index: 1 started */
+    size_t thread_cap;
+    uint64_t thread_count;
+    uint8_t *modules; /* by id: 1 loaded, 2 unloaded */
+    size_t module_cap;
+    uint64_t module_count;
+} hr_rules;
+
+void hr_rules_init(hr_rules *r, const hr_alloc *a);
+void hr_rules_free(hr_rules *r);
+int hr_rules_thread_known(const hr_rules *r, uint32_t index);
+/* Checks (and records) a typed record: 0, HR_ERR_ARG when a reader would refuse it, or NOMEM. */
+int hr_rules_typed(hr_rules *r, unsigned type, const hr_record *rec);
+/* Records what a trace being resumed already holds (never refuses). */
+int hr_rules_learn(hr_rules *r, const hr_record *rec);
+
 /* ---- writer.c (for the staging file and recover.c) ---- */
 
 struct hr_writer;
@@ -273,6 +293,8 @@ struct hr_writer;
 void hr_chunk_layout(uint8_t *mem, size_t size, uint8_t *cols[], size_t caps[]);
 /* The current chunk: records and column sizes. */
 void hr_writer_chunk_state(const struct hr_writer *w, uint64_t *nrec, size_t lens[]);
+/* Lets a resuming writer (recover.c) learn a record the trace already holds. */
+int hr_writer_learn(struct hr_writer *w, const hr_record *rec);
 /* Writes a chunk given as columns (already encoded records) as one frame and adds their counts. */
 int hr_writer_raw_cols(struct hr_writer *w, uint64_t nrec, const uint8_t *const cols[],
                        const size_t lens[], const hr_counts *added);

@@ -445,6 +445,11 @@ uint32_t hr_reader_thread_count(const hr_reader *r)
     return r->tab.thread_count;
 }
 
+uint32_t hr_reader_thread_limit(const hr_reader *r)
+{
+    return (uint32_t)r->tab.thread_cap;
+}
+
 const hr_module_info *hr_reader_module(const hr_reader *r, uint64_t id, int *unloaded)
 {
     if (id >= r->tab.module_cap || !r->tab.modules[id].present)

@@ -98,6 +98,33 @@ static int open_stage(rstate *s, const char *stage_path)
     return 0;
 }
 
+/* The writer must know the threads and modules the trace holds, to refuse what would not read. */
+static int learn_tables(rstate *s)
+{
+    hr_record rec;
+    memset(&rec, 0, sizeof rec);
+    for (uint32_t i = 1; i < hr_reader_thread_limit(s->r); i++) {
+        hr_str name;
+        if (hr_reader_thread(s->r, i, &rec.u.thread.tid, &name) < 0)
+            continue;
+        rec.type = HR_REC_THREAD_START;
+        rec.u.thread.index = i;
+        HR_FORWARD(hr_writer_learn(s->w, &rec));
+    }
+    for (uint64_t id = 0; id < hr_reader_module_limit(s->r); id++) {
+        int unloaded;
+        if (!hr_reader_module(s->r, id, &unloaded))
+            continue;
+        rec.u.module.id = id;
+        rec.type = HR_REC_MODULE_LOAD;
+        HR_FORWARD(hr_writer_learn(s->w, &rec));
+        rec.type = HR_REC_MODULE_UNLOAD;
+        if (unloaded)
+            HR_FORWARD(hr_writer_learn(s->w, &rec));
+    }
+    return 0;
+}
+
 static int open_writer(rstate *s)
 {
     uint64_t ev[HR_KIND_COUNT], typed[128];
@@ -115,7 +142,7 @@ static int open_writer(rstate *s)
         hr_reader_node(s->r, id, &parent, &ip);
         HR_FORWARD(hr_writer_known_node(s->w, parent, ip));
     }
-    return 0;
+    return learn_tables(s);
 }
 
 /* The committed part of the chunk the writer was building, if it is not in the trace yet: decoded
@@ -192,6 +219,19 @@ static int scan_chunk(rstate *s, chunk_scan *c, uint64_t nrec, const uint8_t *co
     return rc == HR_ERR_NOMEM ? rc : rc == 0;
 }
 
+/* Teaches the writer the threads and modules a chunk about to be kept starts and loads. */
+static int learn_chunk(rstate *s, uint64_t nrec, const uint8_t *const cols[], const size_t lens[])
+{
+    hr_dec d;
+    hr_record rec;
+    HR_FORWARD(hr_dec_init(&d, &hr_default_alloc));
+    int rc = hr_dec_open_cols(&d, nrec, cols, lens, hr_writer_node_count(s->w) + 1);
+    while (rc == 0 && (rc = hr_dec_next(&d, &rec)) == 1)
+        rc = hr_writer_learn(s->w, &rec);
+    hr_dec_free(&d);
+    return rc < 0 ? rc : 0;
+}
+
 static int append_chunk(rstate *s, hr_recover_report *rep)
 {
     const uint8_t *cols[HR_NCOL];
@@ -205,6 +245,8 @@ static int append_chunk(rstate *s, hr_recover_report *rep)
     if (rc == 1) { /* a committed chunk always decodes; if not, it is left out */
         for (size_t i = 0; i < c.nodes && rc >= 0; i++)
             rc = hr_writer_known_node(s->w, c.parents[i], c.ips[i]);
+        if (rc >= 0)
+            rc = learn_chunk(s, nrec, cols, lens);
         if (rc >= 0)
             rc = hr_writer_raw_cols(s->w, nrec, cols, lens, &c.add);
         rep->recovered_records += c.add.records;
@@ -220,6 +262,7 @@ static int append_chunk(rstate *s, hr_recover_report *rep)
 
 static int recover_stage(rstate *s, hr_recover_report *rep)
 {
+    s->stage.lenient = 1;
     s->stage.max_seq = s->st.last_seq;
     HR_FORWARD(append_chunk(s, rep));
     s->stage.last_time = s->last_time;

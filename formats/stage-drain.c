@@ -187,6 +187,10 @@ int64_t hr_stage_drain(hr_stage *st, hr_writer *w, uint64_t horizon)
         if (best->seq == 0 || best->seq <= st->max_seq)
             continue; /* already in the trace (recovery) or never numbered */
         int erc = emit(st, w, bi, best, best->seq);
+        if (erc == HR_ERR_ARG && st->lenient) {
+            st->dropped++; /* damaged staging data: a reader would refuse this record */
+            continue;
+        }
         if (erc < 0) {
             rc = erc;
             break;
@@ -219,7 +223,11 @@ int64_t hr_stage_drain_pending(hr_stage *st, hr_writer *w)
             continue;
         r->xflags |= HR_XF_INCOMPLETE;
         r->a[0] = 0;
-        HR_FORWARD(emit(st, w, i, r, st->max_seq + 1));
+        int rc = emit(st, w, i, r, st->max_seq + 1);
+        if (rc == HR_ERR_ARG && st->lenient)
+            st->dropped++;
+        else if (rc < 0)
+            return rc;
         h->pending = 0;
     }
     hr_stage_commit_chunk(st, w);

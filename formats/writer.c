@@ -34,6 +34,7 @@ struct hr_writer {
     void (*on_frame)(void *, uint64_t, uint64_t);
     int (*check_fd)(void *, int, uint64_t);
     void *opaque;
+    hr_rules rules;
     uint64_t batch_parent[NODE_BATCH], batch_ip[NODE_BATCH];
     size_t batch_n;
     uint64_t batch_first;
@@ -115,6 +116,7 @@ int hr_writer_create(hr_writer **out, const hr_writer_config *cfg)
     w->fd = cfg->fd;
     w->level = cfg->zstd_level ? cfg->zstd_level : 3;
     w->chunk_size = cfg->chunk_size ? cfg->chunk_size : DEFAULT_CHUNK;
+    hr_rules_init(&w->rules, &w->alloc);
     w->on_frame = cfg->on_frame;
     w->check_fd = cfg->check_fd;
     w->opaque = cfg->opaque;
@@ -134,6 +136,7 @@ void hr_writer_destroy(hr_writer *w)
     if (!w)
         return;
     hr_interner_free(&w->in);
+    hr_rules_free(&w->rules);
     if (w->enc_ready)
         hr_enc_free(&w->enc);
     if (w->cctx)
@@ -326,15 +329,24 @@ int hr_writer_process(hr_writer *w, const hr_process_info *pi)
     return 0;
 }
 
+int hr_writer_learn(hr_writer *w, const hr_record *rec)
+{
+    return hr_rules_learn(&w->rules, rec);
+}
+
 int hr_writer_event(hr_writer *w, uint32_t thread, uint64_t seq, uint64_t time, const hr_event *ev)
 {
     HR_RETURN_IF(ev->stack > w->in.count, HR_ERR_ARG);
+    HR_RETURN_IF(seq <= w->counts.last_seq || !hr_rules_thread_known(&w->rules, thread), HR_ERR_ARG);
     ENCODE(w, hr_enc_event(&w->enc, thread, seq, time, ev));
     return 0;
 }
 
 int hr_writer_ordered(hr_writer *w, unsigned type, const hr_record *rec)
 {
+    HR_RETURN_IF(w->error, w->error);
+    HR_RETURN_IF(rec->seq <= w->counts.last_seq, HR_ERR_ARG);
+    HR_FORWARD(hr_rules_typed(&w->rules, type, rec));
     ENCODE(w, hr_enc_ordered(&w->enc, type, rec));
     return 0;
 }

@@ -59,8 +59,9 @@ int hr_reader_node(const hr_reader *r, uint64_t id, uint64_t *parent, uint64_t *
 
 /* Thread table: 0 and the thread's tid and latest name, or HR_ERR_ARG for an unknown index. */
 int hr_reader_thread(const hr_reader *r, uint32_t index, uint32_t *tid, hr_str *name);
-/* Number of THREAD_START records read. */
+/* Number of THREAD_START records read, and one past the largest thread index seen. */
 uint32_t hr_reader_thread_count(const hr_reader *r);
+uint32_t hr_reader_thread_limit(const hr_reader *r);
 /* Module table: modules loaded so far by id; NULL for an unknown id. unloaded is set to whether a
  * MODULE_UNLOAD was read for it. */
 const hr_module_info *hr_reader_module(const hr_reader *r, uint64_t id, int *unloaded);

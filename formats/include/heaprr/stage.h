@@ -117,6 +117,8 @@ typedef struct hr_stage {
     uint64_t last_time; /* time units of the last record drained */
     uint64_t max_seq;   /* largest seq already in the trace (records at or below are skipped) */
     uint64_t emitted;   /* records drained so far */
+    uint64_t dropped;   /* records a lenient drain skipped because a reader would refuse them */
+    int lenient;        /* recovery: skip such records instead of failing */
     hr_stage_cursor cur[HR_STAGE_MAX_RINGS]; /* drain scratch: kept off the caller's stack */
     uint64_t scratch[HR_MAX_DEPTH];
 } hr_stage;
