@@ -55,9 +55,29 @@ static void check(const char *name, const char *ring_kb)
     CHECK_EQ_U64(e2e_count_size(trace, HR_MALLOC, 48), CALLS);
 }
 
+/* A forked child killed by its parent: heaprr record completes the child's trace by itself. */
+static void forked_child(void)
+{
+    char trace[4096], names[4][256], child[4096];
+    run_result r;
+    e2e_path(trace, sizeof trace, "fk.hrr");
+    char *argv[] = {(char *)e2e_heaprr(), "record", "-o", trace, "--", (char *)e2e_workload("wl-forkkill"), "30000", NULL};
+    CHECK_FATAL(e2e_run(&r, argv, NULL) == 0);
+    CHECK(r.exited && r.code == 0);
+    CHECK(strstr(r.err, "recovered") != NULL);
+    CHECK_FATAL(e2e_list("fk.", names, 4) == 2);
+    e2e_path(child, sizeof child, names[0]); /* fk.PID.hrr sorts before fk.hrr */
+    trace_summary s;
+    CHECK_FATAL(e2e_summarize(child, &s) == 0);
+    CHECK(s.complete);
+    CHECK_EQ_U64(s.process.origin, HR_ORIGIN_FORK);
+    CHECK_EQ_U64(e2e_count_size(child, HR_MALLOC, 48), 30000);
+}
+
 int main(void)
 {
     check("killed.hrr", "1024"); /* everything still in the staging file */
     check("killed-small.hrr", "64"); /* small rings: most events went through the writer first */
+    forked_child();
     return check_done("e2e-sigkill");
 }

@@ -198,6 +198,8 @@ head -c "$f1" "$t" >"$reader/cut-after-frame"
 cp "$t" "$reader/bad-major"; poke "$reader/bad-major" 8 '\x02'
 cp "$t" "$reader/bad-magic"; poke "$reader/bad-magic" 1 'X'
 cp "$t" "$reader/bad-frame-type"; poke "$reader/bad-frame-type" "$hs" '\x07'
+cp "$t" "$reader/unknown-frame-type"; poke "$reader/unknown-frame-type" "$hs" '\x07' # skipped if its CRC is right
+dd if="$t" of="$reader/unknown-frame-type" bs=1 skip=$((hs + 4)) seek=$((hs + 8)) count=4 conv=notrunc status=none
 cp "$t" "$reader/bad-chunk-byte"; poke "$reader/bad-chunk-byte" $((hs + 40)) '\xff'
 cp "$t" "$reader/bad-trailer-count"; poke "$reader/bad-trailer-count" $((f1 + 18)) '\x7f'
 cp "$t" "$reader/bad-header-size"; poke "$reader/bad-header-size" 12 '\xff\xff\x00\x00'
@@ -208,7 +210,7 @@ run_killed rings $depth 3 0 0 0 0       # killed at once: records still in the r
 run_killed chunk $depth 150 0 400 0 0   # half a ring: the writer drained most into the chunk
 run_killed wrap 64 110 0 400 0 40       # deep stacks: the ring wrapped around (padding record)
 run_killed flushed $depth 3 1 0 0 0     # frames in the trace, then rings
-run_killed threads $depth 2 0 0 2 0     # several rings
+run_killed threads $depth 1 0 0 2 0     # several rings
 for n in rings chunk wrap flushed threads; do
   "$tool" recover "$work/$n.hrr" "$work/$n.hrr.stage" "$recover/killed-$n"
 done

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Builds the libFuzzer targets with clang in their own build directory and runs each for a while
-# on a working copy of its seed corpus; inputs that crash, leak, hang or run out of memory are
-# saved to tests/fuzz/crashes/. Usage:
+# Builds the libFuzzer targets with clang in their own build directory and runs each for a while,
+# starting from its seeds (corpus/) and regression inputs (regress/) and keeping what it learns in
+# BUILD_DIR/fuzz-corpus/; inputs that crash, leak, hang or run out of memory are saved to
+# tests/fuzz/crashes/. Usage:
 #   tests/fuzz/run-fuzz.sh [SECONDS] [TARGET...]   (default: 60 s each; reader records recover)
 # Environment: BUILD_DIR (default build-fuzz), JOBS (parallel builds), FUZZ_ARGS (extra libFuzzer
 # options), KEEP_GOING=1 (fork mode: keep fuzzing after a crash instead of stopping at the first).
@@ -30,13 +31,15 @@ for t in "${targets[@]}"; do
   mkdir -p "$work"
   log=$build/fuzz-$t.log
   before=$(find "$crashes" -name "$t-*" | wc -l)
+  regress=()
+  [[ ! -d $here/regress/$t ]] || regress=("$here/regress/$t")
   mode=()
   [[ ${KEEP_GOING:-0} != 1 ]] || mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   echo "== fuzz-$t for ${secs}s (log: $log)"
   # shellcheck disable=SC2086
   "$bin" "${mode[@]}" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2560 -max_len=16384 \
     -dict="$here/heaprr.dict" -artifact_prefix="$crashes/$t-" -print_final_stats=1 \
-    ${FUZZ_ARGS:-} "$work" "$here/corpus/$t" >"$log" 2>&1 || status=1
+    ${FUZZ_ARGS:-} "$work" "$here/corpus/$t" "${regress[@]}" >"$log" 2>&1 || status=1
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || true)
   [[ -n $runs ]] || runs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true) # fork mode
   found=$(($(find "$crashes" -name "$t-*" | wc -l) - before))

@@ -23,6 +23,8 @@ static const char usage[] =
     "       fuzz-seed-tool recover TRACE STAGE OUT  a trace and its staging file as a fuzz-recover input\n"
     "       fuzz-seed-tool expand INPUT DIR         a fuzz-recover input as DIR/trace.hrr(.stage)\n";
 
+static void die(const char *what, const char *path) __attribute__((noreturn));
+
 static void die(const char *what, const char *path)
 {
     fprintf(stderr, "fuzz-seed-tool: %s: %s\n", path, what);
