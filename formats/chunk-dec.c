@@ -180,26 +180,31 @@ static int dec_site(hr_dec *d, hr_event *ev)
     return 0;
 }
 
+static int dec_free(hr_dec *d, int release, uint64_t *p)
+{
+    uint64_t code, escaped = 0;
+    GET(d, HR_COL_FPTR, &code, "a free code");
+    if (hr_model_free_escaped(code))
+        GET(d, HR_COL_FPTR, &escaped, "a pointer after an escape code");
+    if (hr_model_free_decode(&d->model, code, escaped, release, p) < 0)
+        return fail(d, HR_COL_FPTR, "expected a free code the pointer model allows");
+    return 0;
+}
+
 static int dec_pointers(hr_dec *d, hr_event *ev)
 {
     unsigned k = ev->kind;
-    uint64_t code, bytes, n;
-    if (hr_kind_is_realloc(k)) {
-        GET(d, HR_COL_FPTR, &code, "an old-pointer code");
-        int rel = !(ev->xflags & (HR_XF_FAILED | HR_XF_INCOMPLETE));
-        if (hr_model_free_decode(&d->model, code, rel, &ev->old_ptr) < 0)
-            return fail(d, HR_COL_FPTR, "expected an old-pointer code the pointer model allows");
-    }
-    if (hr_kind_is_free(k)) {
-        GET(d, HR_COL_FPTR, &code, "a free code");
-        if (hr_model_free_decode(&d->model, code, 1, &ev->ptr) < 0)
-            return fail(d, HR_COL_FPTR, "expected a free code the pointer model allows");
-        return 0;
-    }
+    uint64_t code, bytes, n, escaped = 0;
+    if (hr_kind_is_realloc(k))
+        HR_FORWARD(dec_free(d, !(ev->xflags & (HR_XF_FAILED | HR_XF_INCOMPLETE)), &ev->old_ptr));
+    if (hr_kind_is_free(k))
+        return dec_free(d, 1, &ev->ptr);
     GET(d, HR_COL_APTR, &code, "an allocation code");
+    if (hr_model_alloc_escaped(code))
+        GET(d, HR_COL_APTR, &escaped, "a pointer after an escape code");
     n = hr_kind_has_count(k) ? ev->count : 1;
     bytes = __builtin_mul_overflow(n, ev->size, &bytes) ? UINT64_MAX : n * ev->size;
-    int rc = hr_model_alloc_decode(&d->model, code, bytes, &ev->ptr);
+    int rc = hr_model_alloc_decode(&d->model, code, escaped, bytes, &ev->ptr);
     if (rc == HR_ERR_NOMEM)
         return rc;
     if (rc < 0)

@@ -97,7 +97,7 @@ static int check_event(hr_enc *e, uint64_t seq, uint64_t time, const hr_event *e
 {
     unsigned k = ev->kind;
     HR_RETURN_IF(k < 1 || k >= HR_KIND_COUNT || (ev->xflags & ~HR_XF_KNOWN), HR_ERR_ARG);
-    HR_RETURN_IF((ev->xflags & HR_XF_FREE_SEQ) && ev->free_seq > seq, HR_ERR_ARG);
+    HR_RETURN_IF((ev->xflags & HR_XF_FREE_SEQ) && (ev->free_seq == 0 || ev->free_seq > seq), HR_ERR_ARG);
     HR_RETURN_IF(seq <= e->seq || time < e->time, HR_ERR_ARG);
     return room_for_event(e) ? 0 : HR_ERR_LIMIT;
 }
@@ -119,19 +119,28 @@ static uint64_t event_bytes(const hr_event *ev)
     return __builtin_mul_overflow(n, ev->size, &total) ? UINT64_MAX : total;
 }
 
+static void put_free(hr_enc *e, uint64_t p, int release)
+{
+    uint64_t code = hr_model_free_code(&e->model, p, release);
+    put(e, HR_COL_FPTR, code);
+    if (hr_model_free_escaped(code))
+        put(e, HR_COL_FPTR, p);
+}
+
 static int put_pointers(hr_enc *e, const hr_event *ev)
 {
     unsigned k = ev->kind;
     if (hr_kind_is_realloc(k))
-        put(e, HR_COL_FPTR,
-            hr_model_free_code(&e->model, ev->old_ptr, !(ev->xflags & (HR_XF_FAILED | HR_XF_INCOMPLETE))));
+        put_free(e, ev->old_ptr, !(ev->xflags & (HR_XF_FAILED | HR_XF_INCOMPLETE)));
     if (hr_kind_is_free(k)) {
-        put(e, HR_COL_FPTR, hr_model_free_code(&e->model, ev->ptr, 1));
+        put_free(e, ev->ptr, 1);
         return 0;
     }
     uint64_t code;
     HR_FORWARD(hr_model_alloc_code(&e->model, ev->ptr, event_bytes(ev), &code));
     put(e, HR_COL_APTR, code);
+    if (hr_model_alloc_escaped(code))
+        put(e, HR_COL_APTR, ev->ptr);
     return 0;
 }
 

@@ -132,9 +132,19 @@ unsigned hr_model_class(uint64_t bytes);
 /* Writer side: the code of a pointer being released / returned by an allocation. */
 uint64_t hr_model_free_code(hr_model *m, uint64_t p, int do_release);
 int hr_model_alloc_code(hr_model *m, uint64_t p, uint64_t bytes, uint64_t *code);
-/* Reader side: the pointer of a code; HR_ERR_CORRUPT for a code no writer produces. */
-int hr_model_free_decode(hr_model *m, uint64_t code, int do_release, uint64_t *p);
-int hr_model_alloc_decode(hr_model *m, uint64_t code, uint64_t bytes, uint64_t *p);
+/* Whether a code is an escape, followed in its column by the pointer itself. */
+static inline int hr_model_free_escaped(uint64_t code)
+{
+    return code == 2;
+}
+static inline int hr_model_alloc_escaped(uint64_t code)
+{
+    return code == HR_MODEL_BIN_DEPTH + 2;
+}
+/* Reader side: the pointer of a code (escaped: the pointer read after an escape code);
+ * HR_ERR_CORRUPT for a code no writer produces. */
+int hr_model_free_decode(hr_model *m, uint64_t code, uint64_t escaped, int do_release, uint64_t *p);
+int hr_model_alloc_decode(hr_model *m, uint64_t code, uint64_t escaped, uint64_t bytes, uint64_t *p);
 
 /* ---- sites.c: per-kind stack dictionaries of a chunk (SPEC 5.4) ---- */
 

@@ -253,6 +253,13 @@ static void release(hr_model *m, hr_live_slot *e, int do_release)
     push_bin(m, cls, p);
 }
 
+/* Raw codes past these would not fit in 64 bits: such pointers (tagged pointers, distances above
+ * 2^58) are written whole after an escape code. */
+#define FREE_ESCAPE 2
+#define FREE_RAW 4
+#define FREE_RAW_MAX ((UINT64_MAX - FREE_RAW) / (2 * HR_MODEL_LAGS) - 1)
+#define ALLOC_RAW_MAX ((UINT64_MAX - HR_MODEL_BIN_DEPTH - 3) / (HR_MODEL_LAGS + 1) - 1)
+
 /* Raw pointers are coded against a short history of earlier raw pointers: a program that frees (or
  * allocates) the objects of a structure in a repeating order often puts each at a fixed distance
  * from its counterpart a few steps back, and a fixed (lag, distance) pair repeats. */
@@ -295,7 +302,7 @@ uint64_t hr_model_free_code(hr_model *m, uint64_t p, int do_release)
     } else {
         uint64_t z;
         unsigned lag = nearest(m->fhist, m->fpos, p, &z);
-        code = 2 + 2 * (z * LAGS + lag);
+        code = z > FREE_RAW_MAX ? FREE_ESCAPE : FREE_RAW + 2 * (z * LAGS + lag);
         remember(m->fhist, &m->fpos, p);
     }
     m->last = p;
@@ -305,7 +312,7 @@ uint64_t hr_model_free_code(hr_model *m, uint64_t p, int do_release)
 /* The block of rank r (r live blocks allocated after it) is the (live - r)-th live ordinal; the
  * reader's ordinal index (ord_ptr) gives its pointer. A code counts from the young end (r) or
  * from the old end (live - 1 - r), whichever is nearer. */
-int hr_model_free_decode(hr_model *m, uint64_t code, int do_release, uint64_t *out)
+int hr_model_free_decode(hr_model *m, uint64_t code, uint64_t escaped, int do_release, uint64_t *out)
 {
     if (code == 0) {
         *out = 0;
@@ -325,8 +332,12 @@ int hr_model_free_decode(hr_model *m, uint64_t code, int do_release, uint64_t *o
             return HR_ERR_CORRUPT;
         release(m, e, do_release);
     } else {
-        uint64_t v = (code - 2) / 2;
-        p = HIST(m->fhist, m->fpos, v % LAGS) + (uint64_t)hr_unzigzag(v / LAGS);
+        if (code == FREE_ESCAPE) {
+            p = escaped;
+        } else {
+            uint64_t v = (code - FREE_RAW) / 2;
+            p = HIST(m->fhist, m->fpos, v % LAGS) + (uint64_t)hr_unzigzag(v / LAGS);
+        }
         if (!p || find(m, p))
             return HR_ERR_CORRUPT; /* a writer would have coded it by reference */
         remember(m->fhist, &m->fpos, p);
@@ -338,7 +349,8 @@ int hr_model_free_decode(hr_model *m, uint64_t code, int do_release, uint64_t *o
 
 /* Allocation codes after the bin depths (SPEC 5.5). */
 #define CODE_SAME (HR_MODEL_BIN_DEPTH + 1)
-#define CODE_RAW (HR_MODEL_BIN_DEPTH + 2)
+#define CODE_ESCAPE (HR_MODEL_BIN_DEPTH + 2)
+#define CODE_RAW (HR_MODEL_BIN_DEPTH + 3)
 
 /* Where an allocator carving blocks in order from fresh memory puts the next one: after this
  * block's bytes, a header word and 16-byte rounding (glibc's layout; a guess for others). */
@@ -394,14 +406,15 @@ int hr_model_alloc_code(hr_model *m, uint64_t p, uint64_t bytes, uint64_t *code)
         /* Nearest of `next` (choice 0) and the history of raw allocations (choice 1 + lag). */
         uint64_t z, zn = hr_zigzag((int64_t)(p - m->next));
         unsigned lag = nearest(m->ahist, m->apos, p, &z), which = z < zn ? 1 + lag : 0;
-        *code = CODE_RAW + (which ? z : zn) * (LAGS + 1) + which;
+        uint64_t best = which ? z : zn;
+        *code = best > ALLOC_RAW_MAX ? CODE_ESCAPE : CODE_RAW + best * (LAGS + 1) + which;
         m->next = next_after(p, bytes);
         remember(m->ahist, &m->apos, p);
     }
     return allocated(m, p, cls);
 }
 
-int hr_model_alloc_decode(hr_model *m, uint64_t code, uint64_t bytes, uint64_t *out)
+int hr_model_alloc_decode(hr_model *m, uint64_t code, uint64_t escaped, uint64_t bytes, uint64_t *out)
 {
     if (code == 0) {
         *out = 0;
@@ -419,6 +432,12 @@ int hr_model_alloc_decode(hr_model *m, uint64_t code, uint64_t bytes, uint64_t *
         p = m->last;
         if (!p || bin_depth(m, cls, p) >= 0)
             return HR_ERR_CORRUPT;
+    } else if (code == CODE_ESCAPE) {
+        p = escaped;
+        if (!p || p == m->last || bin_depth(m, cls, p) >= 0)
+            return HR_ERR_CORRUPT;
+        m->next = next_after(p, bytes);
+        remember(m->ahist, &m->apos, p);
     } else {
         uint64_t v = code - CODE_RAW, which = v % (LAGS + 1);
         uint64_t base = which ? HIST(m->ahist, m->apos, which - 1) : m->next;
