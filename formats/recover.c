@@ -90,9 +90,10 @@ static int open_stage(rstate *s, const char *stage_path)
     if (rc < 0)
         return say(s, rc, "%s: %s", stage_path, why);
     if (owner_running(&s->stage, stage_path)) {
+        unsigned pid = s->stage.hdr->pid;
         hr_stage_close(&s->stage);
         return say(s, HR_ERR_STATE, "%s: process %u is still writing this trace; recover it after it exits",
-                   s->path, s->stage.hdr ? s->stage.hdr->pid : 0);
+                   s->path, pid);
     }
     s->have_stage = 1;
     return 0;
@@ -266,9 +267,10 @@ static int recover_stage(rstate *s, hr_recover_report *rep)
     s->stage.max_seq = s->st.last_seq;
     HR_FORWARD(append_chunk(s, rep));
     s->stage.last_time = s->last_time;
+    uint64_t before = s->stage.emitted;
     int64_t n = hr_stage_drain(&s->stage, s->w, UINT64_MAX);
-    if (n == HR_ERR_CORRUPT)
-        n = 0; /* a damaged ring ends early: what came before it is kept */
+    if (n == HR_ERR_CORRUPT) /* a damaged ring ends early: what came before it is kept */
+        n = (int64_t)(s->stage.emitted - before);
     if (n < 0)
         return (int)n;
     rep->recovered_records += (uint64_t)n;

@@ -18,8 +18,9 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/heaprr-seeds.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 reader=$here/corpus/reader records=$here/corpus/records recover=$here/corpus/recover
-rm -rf "$reader" "$records" "$recover"
-mkdir -p "$reader" "$records" "$recover"
+writer=$here/corpus/writer
+rm -rf "$reader" "$records" "$recover" "$writer"
+mkdir -p "$reader" "$records" "$recover" "$writer"
 
 # Small rings and chunks keep staging files small; a shallow depth keeps stacks small.
 export HEAPRR_RING_KB=64 HEAPRR_CHUNK_KB=16 HEAPRR_QUIET=1
@@ -225,7 +226,22 @@ cp "$k" "$recover/stage-bad-magic"; poke "$recover/stage-bad-magic" $((4 + tl + 
 head -c $((4 + tl + 4 + 6 + 64)) "$k" >"$recover/stage-cut"
 cp "$k" "$recover/trace-raw"; poke "$recover/trace-raw" 3 '\x80' # bit 31: trace kept as it is
 
-big=$(find "$reader" "$records" "$recover" -type f -size +4k)
+# ---- writer seeds: event scripts (layout in fuzz-writer.c) ----
+# bytes N...: one byte each; q V: a u64le; an event: kind xflags PTR OLD size count log2-align errno
+# gap time-delta stack free-seq-distance, where PTR/OLD is `2 $(q V)` (raw), `0+4*i` (recent i),
+# `1+4*i D` or 3 (null).
+bytes() { local v; for v in "$@"; do printf '\\x%02x' $((v & 255)); done; }
+q() { printf '%s' "$(le32 $(($1 & 0xffffffff)))$(le32 $((($1 >> 32) & 0xffffffff)))"; }
+script() { printf '%b' "$2" >"$writer/$1"; }
+script malloc-free "$(bytes 0 0 2)$(q 0x555555559000)$(bytes 3 24 0 0 0 0 1 5 1)$(bytes 4 0 0 3 0 0 0 0 0 1 6 1)\
+$(bytes 0 0 0 3 24 0 0 0 0 1 5 1)$(bytes 2 2 1 16 0 100 0 0 0 1 2 9 1)$(bytes 1 0 2)$(q 0x55555555a000)\
+$(bytes 3 8 3 0 0 0 0 13 1)$(bytes 0x80 0 1 255 3 48 0 0 0 0 0 1 1)$(bytes 4 8 0 3 48 0 0 0 0 0 1 1)"
+script kinds "$(for k in 0 1 2 3 4 5 6 7 8 9 10 11 12 13; do bytes $k 0 1 $((4 * k)) 3 $((k * 3)) 2 4 0 0 1 7 1; done)"
+script flags "$(for x in 1 2 4 8 16 32 3 12; do
+  bytes 2 "$x" 2 && q $((0x7f0000001000 + x * 4096)) && bytes 0 40 2 4 12 1 2 6 1
+done)"
+
+big=$(find "$reader" "$records" "$recover" "$writer" -type f -size +4k)
 [[ -z $big ]] || echo "make-seeds: note: seeds over 4 KiB: $big" >&2
 echo "make-seeds: $(find "$reader" -type f | wc -l) reader, $(find "$records" -type f | wc -l) records," \
-  "$(find "$recover" -type f | wc -l) recover seeds"
+  "$(find "$recover" -type f | wc -l) recover, $(find "$writer" -type f | wc -l) writer seeds"

@@ -4,7 +4,7 @@
 # starting from its seeds (corpus/) and regression inputs (regress/) and keeping what it learns in
 # BUILD_DIR/fuzz-corpus/; inputs that crash, leak, hang or run out of memory are saved to
 # tests/fuzz/crashes/. Usage:
-#   tests/fuzz/run-fuzz.sh [SECONDS] [TARGET...]   (default: 60 s each; reader records recover)
+#   tests/fuzz/run-fuzz.sh [SECONDS] [TARGET...]   (default: 60 s each; reader records recover writer)
 # Environment: BUILD_DIR (default build-fuzz), JOBS (parallel builds), FUZZ_ARGS (extra libFuzzer
 # options), KEEP_GOING=1 (fork mode: keep fuzzing after a crash instead of stopping at the first).
 set -euo pipefail
@@ -14,7 +14,7 @@ src=$(cd "$here/../.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(reader records recover)
+[[ ${#targets[@]} -gt 0 ]] || targets=(reader records recover writer)
 build=${BUILD_DIR:-$src/build-fuzz}
 crashes=$here/crashes
 mkdir -p "$crashes"
