@@ -210,7 +210,7 @@ for w in wls:
     print(f"  time:     heaprr/heaptrack ratio      {q_ratio:6.2f}  (<= 0.50)  "
           + (verdict(q_ratio <= 0.5) if timed else "-") + note)
     print(f"            heaprr/heaptrack overhead   {q_over:6.2f}  (<= 0.50)  "
-          + (verdict(q_over <= 0.5) if timed else "-") + "  (overhead = ratio - 1)")
+          + (verdict(q_over <= 0.5) if timed else "-") + "  (added time only)")
     bpc_h, bpc_t = h[2] / calls, t[2] / calls
     print(f"  trace:    {bpc_h:.2f} vs heaptrack's {bpc_t:.2f} B/call (<= heaptrack)  {verdict(h[2] <= t[2])}")
     extra = (h[1] - n[1]) / MiB

@@ -99,11 +99,11 @@ int hr_trailer_decode(const uint8_t *buf, size_t len, hr_counts *c, uint32_t *fi
 #define HR_MODEL_CLASSES 256
 #define HR_MODEL_LAGS 16
 
+/* 16 bytes, so that a cache line holds four slots. */
 typedef struct hr_live_slot {
     uint64_t ptr;
     uint32_t ord;
-    uint8_t cls;
-    uint32_t gen; /* the slot is used when gen equals the model's */
+    uint32_t tag; /* gen << 8 | class; the slot is used when gen equals the model's */
 } hr_live_slot;
 
 typedef struct hr_model {
@@ -128,6 +128,8 @@ int hr_model_init(hr_model *m, const hr_alloc *a);
 void hr_model_free(hr_model *m);
 /* Starts a new chunk. */
 void hr_model_reset(hr_model *m);
+/* Starts loading the map slot where p would be looked up (the caller knows the next pointers). */
+void hr_model_prefetch(const hr_model *m, uint64_t p);
 unsigned hr_model_class(uint64_t bytes);
 /* Writer side: the code of a pointer being released / returned by an allocation. */
 uint64_t hr_model_free_code(hr_model *m, uint64_t p, int do_release);

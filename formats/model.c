@@ -10,6 +10,7 @@
 #include "varint.h"
 
 #define INITIAL_SLOTS 4096
+#define GEN_MAX 0xffffffu
 #define WORDS (HR_CHUNK_RECORDS_MAX / 64)
 
 static size_t slot_of(uint64_t p, size_t mask)
@@ -129,7 +130,7 @@ void hr_model_free(hr_model *m)
 void hr_model_reset(hr_model *m)
 {
     m->gen++;
-    if (m->gen == 0) { /* wrapped after 2^32 chunks: clear for real */
+    if (m->gen > GEN_MAX) { /* wrapped after 2^24 chunks: clear for real */
         memset(m->slots, 0, (m->mask + 1) * sizeof *m->slots);
         m->gen = 1;
     }
@@ -158,7 +159,7 @@ unsigned hr_model_class(uint64_t bytes)
 
 static int used(const hr_model *m, size_t s)
 {
-    return m->slots[s].gen == m->gen;
+    return m->slots[s].tag >> 8 == m->gen;
 }
 
 static hr_live_slot *find(const hr_model *m, uint64_t p)
@@ -171,6 +172,11 @@ static hr_live_slot *find(const hr_model *m, uint64_t p)
     }
 }
 
+void hr_model_prefetch(const hr_model *m, uint64_t p)
+{
+    __builtin_prefetch(&m->slots[slot_of(p, m->mask)]);
+}
+
 static int grow(hr_model *m)
 {
     size_t n = (m->mask + 1) * 2;
@@ -181,7 +187,7 @@ static int grow(hr_model *m)
         if (!used(m, i))
             continue;
         size_t s = slot_of(m->slots[i].ptr, n - 1);
-        while (slots[s].gen == m->gen)
+        while (slots[s].tag >> 8 == m->gen)
             s = (s + 1) & (n - 1);
         slots[s] = m->slots[i];
     }
@@ -198,7 +204,7 @@ static int insert(hr_model *m, uint64_t p, unsigned cls)
         ord_set(m, old->ord, 0);
         ord_set(m, (uint32_t)m->ord, 1);
         old->ord = (uint32_t)m->ord;
-        old->cls = (uint8_t)cls;
+        old->tag = m->gen << 8 | cls;
         return 0;
     }
     if ((m->count + 1) * 2 > m->mask + 1)
@@ -206,7 +212,7 @@ static int insert(hr_model *m, uint64_t p, unsigned cls)
     size_t s = slot_of(p, m->mask);
     while (used(m, s))
         s = (s + 1) & m->mask;
-    m->slots[s] = (hr_live_slot){p, (uint32_t)m->ord, (uint8_t)cls, m->gen};
+    m->slots[s] = (hr_live_slot){p, (uint32_t)m->ord, m->gen << 8 | cls};
     m->count++;
     ord_set(m, (uint32_t)m->ord, 1);
     return 0;
@@ -227,7 +233,7 @@ static void erase(hr_model *m, hr_live_slot *e)
             i = j;
         }
     }
-    m->slots[i].gen = 0;
+    m->slots[i].tag = 0;
 }
 
 /* Bins are circular: top[c] is where the next push goes, the entry at depth k is k below it. */
@@ -246,7 +252,7 @@ static void release(hr_model *m, hr_live_slot *e, int do_release)
 {
     if (!do_release)
         return;
-    unsigned cls = e->cls;
+    unsigned cls = e->tag & 0xff;
     uint64_t p = e->ptr;
     ord_set(m, e->ord, 0);
     erase(m, e);

@@ -28,7 +28,7 @@ static const hr_stage_rec *peek(hr_stage *st, uint32_t i, uint64_t head, int *ba
         int event = r->type >= 1 && r->type < HR_KIND_COUNT;
         uint32_t n1 = event ? 0 : r->s1, n2 = event ? 0 : r->s2;
         if (len < HR_STAGE_REC_FIXED || n1 > len || n2 > len || r->depth > HR_MAX_DEPTH ||
-            hr_stage_rec_size(r->depth, n1, n2) > len) {
+            hr_stage_rec_size(event ? hr_stage_rec_frames(r) : r->depth, n1, n2) > len) {
             *bad = 1;
             return NULL;
         }
@@ -37,23 +37,27 @@ static const hr_stage_rec *peek(hr_stage *st, uint32_t i, uint64_t head, int *ba
     return NULL;
 }
 
-/* Interns a record's stack. An unwound record says how many outermost frames it shares with the
- * previous unwound record of its thread: their node ids are reused from path[] and only the inner
- * frames are looked up. The hint cannot reach back past what this consumer saw (a recovery starts
- * mid-ring), and everything else is interned whole. */
+/* Interns a record's stack. An unwound record leaves out the outermost frames it shares with the
+ * previous unwound record of its ring: their node ids are in path[] and only the inner frames are
+ * looked up. If the shared frames are unknown (a staging file damaged on disk) the stack is
+ * interned from its inner frames alone. */
 static int intern(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec *r, uint64_t *stack)
 {
     hr_stage_consumer *c = st->cons[i];
     const uint64_t *frames = (const uint64_t *)(r + 1);
     if (!(r->s1 & HR_STAGE_UNWOUND))
         return hr_writer_intern(w, frames, r->depth, 0, st->scratch, stack);
-    uint32_t keep = r->s2 <= c->prev_depth && r->s2 <= r->depth ? r->s2 : 0;
+    uint32_t keep = hr_stage_rec_shared(r);
+    if (keep > c->prev_depth || (keep && c->path[keep - 1] > hr_writer_node_count(w))) {
+        c->prev_depth = 0;
+        return hr_writer_intern(w, frames, r->depth - keep, 0, st->scratch, stack);
+    }
     int rc = hr_writer_intern(w, frames, r->depth, keep, c->path, stack);
     c->prev_depth = rc < 0 ? 0 : r->depth;
     return rc;
 }
 
-static int emit_event(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec *r, uint64_t seq,
+static int emit_event(hr_stage *st, hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec *r, uint64_t seq,
                       uint64_t time)
 {
     hr_event ev;
@@ -71,8 +75,8 @@ static int emit_event(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec
     ev.free_seq = r->a[5];
     if ((ev.xflags & HR_XF_FREE_SEQ) && (ev.free_seq == 0 || ev.free_seq >= seq))
         ev.xflags &= ~HR_XF_FREE_SEQ;
-    HR_FORWARD(intern(st, w, i, r, &ev.stack));
-    return hr_writer_event(w, st->rings[i].h->thread_index, seq, time, &ev);
+    HR_FORWARD(intern(st, w, c->ring, r, &ev.stack));
+    return hr_writer_event(w, c->thread, seq, time, &ev);
 }
 
 static hr_str str_at(const hr_stage_rec *r, uint32_t which)
@@ -81,12 +85,11 @@ static hr_str str_at(const hr_stage_rec *r, uint32_t which)
     return which == 1 ? (hr_str){base, r->s1} : (hr_str){base + r->s1, r->s2};
 }
 
-static int emit_typed(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec *r, uint64_t seq,
-                      uint64_t time)
+static int emit_typed(hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec *r, uint64_t seq, uint64_t time)
 {
     hr_record rec;
     memset(&rec, 0, sizeof rec);
-    rec.thread = st->rings[i].h->thread_index;
+    rec.thread = c->thread;
     rec.seq = seq;
     rec.time_ns = time;
     switch (r->type) {
@@ -113,7 +116,7 @@ static int emit_typed(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec
     return hr_writer_ordered(w, r->type, &rec);
 }
 
-static int emit(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec *r, uint64_t seq)
+static int emit(hr_stage *st, hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec *r, uint64_t seq)
 {
     uint64_t time = st->hdr->time_unit_ns == 1000 ? r->time / 1000 : r->time / st->hdr->time_unit_ns;
     if (time < st->last_time)
@@ -122,17 +125,43 @@ static int emit(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec *r, u
     st->max_seq = seq;
     st->emitted++;
     if (r->type >= 1 && r->type < HR_KIND_COUNT)
-        return emit_event(st, w, i, r, seq, time);
-    return emit_typed(st, w, i, r, seq, time);
+        return emit_event(st, w, c, r, seq, time);
+    return emit_typed(w, c, r, seq, time);
 }
 
-/* Publishes how much of the chunk recovery may use, then gives the ring space back. */
+/* A record not written still defines the frames the ring's next records share. */
+static void follow(hr_stage *st, hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec *r)
+{
+    uint64_t stack;
+    if (r->type >= 1 && r->type < HR_KIND_COUNT && (r->s1 & HR_STAGE_UNWOUND) && intern(st, w, c->ring, r, &stack) < 0)
+        st->cons[c->ring]->prev_depth = 0;
+}
+
+/* Saves the consumer's stack state at its cursor in the copy not in use, then switches to it. */
+static void save_state(hr_ring_header *h, const hr_stage_consumer *c)
+{
+    uint32_t next = !h->saved_index;
+    hr_stage_saved *sv = &h->saved[next];
+    uint32_t depth = c->prev_depth <= HR_STAGE_SAVED_PATH ? c->prev_depth : 0;
+    sv->at = c->cursor;
+    sv->depth = depth;
+    memcpy(sv->path, c->path, depth * sizeof *sv->path);
+    __atomic_store_n(&h->saved_index, next, __ATOMIC_RELEASE);
+}
+
+/* Publishes how much of the chunk recovery may use, then gives the ring space back. Recovery
+ * starts a ring at its saved state: that state is written after the chunk it depends on, and
+ * before the space is given back. */
 static void commit(hr_stage *st, hr_writer *w, const hr_stage_cursor *cur, uint32_t n)
 {
     hr_stage_commit_chunk(st, w);
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = cur[k].ring;
-        __atomic_store_n(&st->rings[i].h->tail, st->cons[i]->cursor, __ATOMIC_RELEASE);
+        hr_ring_header *h = st->rings[i].h;
+        if (h->tail == st->cons[i]->cursor)
+            continue;
+        save_state(h, st->cons[i]);
+        __atomic_store_n(&h->tail, st->cons[i]->cursor, __ATOMIC_RELEASE);
     }
 }
 
@@ -154,10 +183,28 @@ static uint32_t snapshot(hr_stage *st, hr_stage_cursor *cur, int *bad)
             *bad = 1;
             continue;
         }
-        cur[n++] = (hr_stage_cursor){i, head};
+        cur[n++] = (hr_stage_cursor){i, st->rings[i].h->thread_index, head};
     }
     return n;
 }
+
+/* The record after a ring's cursor is likely the next one emitted: its pointers' map slots are
+ * loaded while the current record is coded. */
+static void prefetch_next(hr_stage *st, hr_writer *w, const hr_stage_cursor *cur)
+{
+    uint32_t ring = cur->ring;
+    uint64_t cursor = st->cons[ring]->cursor, size = st->hdr->ring_data_size;
+    if (cur->head - cursor < HR_STAGE_REC_FIXED || (cursor & 7))
+        return;
+    const hr_stage_rec *r = (const hr_stage_rec *)(st->rings[ring].data + (cursor & (size - 1)));
+    if ((cursor & (size - 1)) + HR_STAGE_REC_FIXED > size || r->type < 1 || r->type >= HR_KIND_COUNT)
+        return;
+    hr_writer_prefetch(w, r->a[0]);
+    hr_writer_prefetch(w, r->a[1]);
+}
+
+/* Records taken between two commits within one drain (a power of 2). */
+#define COMMIT_EVERY 512
 
 int64_t hr_stage_drain(hr_stage *st, hr_writer *w, uint64_t horizon)
 {
@@ -166,9 +213,10 @@ int64_t hr_stage_drain(hr_stage *st, hr_writer *w, uint64_t horizon)
     uint32_t n = snapshot(st, cur, &damaged);
     int64_t before = (int64_t)st->emitted;
     int rc = damaged ? HR_ERR_CORRUPT : 0;
+    uint32_t taken = 0;
     for (;;) {
         const hr_stage_rec *best = NULL;
-        uint32_t bi = 0;
+        uint32_t bi = 0, bk = 0;
         for (uint32_t k = 0; k < n; k++) {
             int bad = 0;
             const hr_stage_rec *r = peek(st, cur[k].ring, cur[k].head, &bad);
@@ -179,14 +227,20 @@ int64_t hr_stage_drain(hr_stage *st, hr_writer *w, uint64_t horizon)
             if (r && r->seq < horizon && (!best || r->seq < best->seq)) {
                 best = r;
                 bi = cur[k].ring;
+                bk = k;
             }
         }
         if (!best)
             break;
+        if (!(++taken & (COMMIT_EVERY - 1)))
+            commit(st, w, cur, n); /* gives room back to the producers while draining */
         st->cons[bi]->cursor += best->len;
-        if (best->seq == 0 || best->seq <= st->max_seq)
-            continue; /* already in the trace (recovery) or never numbered */
-        int erc = emit(st, w, bi, best, best->seq);
+        prefetch_next(st, w, &cur[bk]);
+        if (best->seq == 0 || best->seq <= st->max_seq) {
+            follow(st, w, &cur[bk], best); /* already in the trace (recovery) or never numbered */
+            continue;
+        }
+        int erc = emit(st, w, &cur[bk], best, best->seq);
         if (erc == HR_ERR_ARG && st->lenient) {
             st->dropped++; /* damaged staging data: a reader would refuse this record */
             continue;
@@ -204,9 +258,9 @@ static int is_pending_valid(hr_stage *st, uint32_t i, const hr_stage_rec *r)
 {
     uint64_t size = st->hdr->ring_data_size;
     uint64_t off = st->cons[i]->cursor & (size - 1);
-    return !(off & 7) && size - off >= HR_STAGE_REC_FIXED && r->len >= HR_STAGE_REC_FIXED && !(r->len & 7) && r->len <= size - off &&
-           r->depth <= HR_MAX_DEPTH && hr_stage_rec_size(r->depth, 0, 0) <= r->len && r->type >= 1 &&
-           r->type < HR_KIND_COUNT;
+    return !(off & 7) && size - off >= HR_STAGE_REC_FIXED && r->len >= HR_STAGE_REC_FIXED && !(r->len & 7) &&
+           r->len <= size - off && r->depth <= HR_MAX_DEPTH && hr_stage_rec_size(hr_stage_rec_frames(r), 0, 0) <= r->len &&
+           r->type >= 1 && r->type < HR_KIND_COUNT;
 }
 
 int64_t hr_stage_drain_pending(hr_stage *st, hr_writer *w)
@@ -223,7 +277,8 @@ int64_t hr_stage_drain_pending(hr_stage *st, hr_writer *w)
             continue;
         r->xflags |= HR_XF_INCOMPLETE;
         r->a[0] = 0;
-        int rc = emit(st, w, i, r, st->max_seq + 1);
+        hr_stage_cursor c = {i, h->thread_index, h->head};
+        int rc = emit(st, w, &c, r, st->max_seq + 1);
         if (rc == HR_ERR_ARG && st->lenient)
             st->dropped++;
         else if (rc < 0)

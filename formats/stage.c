@@ -95,7 +95,7 @@ int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint
 
 static int check_header(const hr_stage_header *h, uint64_t file_size, const char **why)
 {
-    if (memcmp(h->magic, HR_STAGE_MAGIC, 8) != 0 || h->version != HR_STAGE_VERSION) {
+    if (memcmp(h->magic, HR_STAGE_MAGIC, 8) != 0 || h->version < 1 || h->version > HR_STAGE_VERSION) {
         *why = "not a heaprr staging file of this version";
         return HR_ERR_CORRUPT;
     }
@@ -169,6 +169,27 @@ void hr_stage_close(hr_stage *st)
     st->fd = -1;
 }
 
+/* A ring's consumer starts at its tail, or at the saved state if the writer saved one there or
+ * past it before it died (formats/stage-drain.c, commit). A state that cannot be right is unused:
+ * records that share frames with the record before the tail then lose those frames. */
+static void restore_state(hr_stage *st, uint32_t i)
+{
+    const hr_ring_header *h = st->rings[i].h;
+    hr_stage_consumer *c = st->cons[i];
+    uint64_t tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE), head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
+    c->cursor = tail;
+    uint32_t which = __atomic_load_n(&h->saved_index, __ATOMIC_ACQUIRE);
+    if (which > 1)
+        return;
+    const hr_stage_saved *sv = &h->saved[which];
+    if (sv->at < tail || sv->at > head || (sv->at & 7) || sv->at - tail > st->hdr->ring_data_size ||
+        sv->depth > HR_STAGE_SAVED_PATH)
+        return;
+    c->cursor = sv->at;
+    c->prev_depth = sv->depth;
+    memcpy(c->path, sv->path, sv->depth * sizeof *c->path);
+}
+
 static int map_ring(hr_stage *st, uint32_t i)
 {
     hr_stage_header *h = st->hdr;
@@ -181,7 +202,7 @@ static int map_ring(hr_stage *st, uint32_t i)
     }
     st->rings[i].h = p;
     st->rings[i].data = (uint8_t *)p + HR_STAGE_RING_HEADER;
-    st->cons[i]->cursor = __atomic_load_n(&st->rings[i].h->tail, __ATOMIC_ACQUIRE);
+    restore_state(st, i);
     return 0;
 }
 

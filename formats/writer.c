@@ -342,6 +342,12 @@ int hr_writer_event(hr_writer *w, uint32_t thread, uint64_t seq, uint64_t time, 
     return 0;
 }
 
+void hr_writer_prefetch(const hr_writer *w, uint64_t p)
+{
+    if (p)
+        hr_model_prefetch(&w->enc.model, p);
+}
+
 int hr_writer_ordered(hr_writer *w, unsigned type, const hr_record *rec)
 {
     HR_RETURN_IF(w->error, w->error);

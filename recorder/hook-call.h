@@ -20,6 +20,18 @@ static inline uint64_t *hr_call_frames(hr_stage_rec *r)
     return (uint64_t *)(r + 1);
 }
 
+/* Writes the caller's backtrace into r: only the frames it does not share with the thread's
+ * previous unwound record, which the ring holds (formats/include/heaprr/stage.h). */
+static inline void hr_unwind_into(hr_tls *t, hr_stage_rec *r)
+{
+    uint32_t keep;
+    r->depth = (uint16_t)hr_unwind(t->unw, hr_call_frames(r), hr_cfg.depth, t->unwound, &keep);
+    r->s1 = HR_STAGE_UNWOUND;
+    r->s2 = keep;
+    r->len = hr_stage_rec_size(r->depth - keep, 0, 0);
+    t->unwound = 1;
+}
+
 /* Starts recording an allocation call. On return c->r is NULL if this call is not recorded. */
 static inline void hr_alloc_begin(hr_call *c, unsigned kind, uint64_t size, uint64_t aux, uint32_t xflags)
 {
@@ -33,11 +45,7 @@ static inline void hr_alloc_begin(hr_call *c, unsigned kind, uint64_t size, uint
     r->xflags = (uint8_t)xflags;
     r->a[2] = size;
     r->a[3] = aux;
-    uint32_t keep;
-    r->depth = (uint16_t)hr_unwind(c->t->unw, hr_call_frames(r), hr_cfg.depth, &keep);
-    r->s1 = HR_STAGE_UNWOUND;
-    r->s2 = keep;
-    r->len = hr_stage_rec_size(r->depth, 0, 0);
+    hr_unwind_into(c->t, r);
     hr_ring_pending(c->t, 1);
 }
 
@@ -76,15 +84,12 @@ static inline void hr_free_record(unsigned kind, uint64_t ptr, uint64_t size, ui
     r->a[2] = size;
     r->a[3] = align;
     if (hr_cfg.free_stacks) {
-        uint32_t keep;
-        r->depth = (uint16_t)hr_unwind(t->unw, hr_call_frames(r), hr_cfg.depth, &keep);
-        r->s1 = HR_STAGE_UNWOUND;
-        r->s2 = keep;
+        hr_unwind_into(t, r);
     } else {
         r->depth = 1;
         hr_call_frames(r)[0] = (uint64_t)(uintptr_t)caller;
+        r->len = hr_stage_rec_size(1, 0, 0);
     }
-    r->len = hr_stage_rec_size(r->depth, 0, 0);
     r->seq = hr_seq_take(t);
     r->time = hr_clock_now();
     hr_ring_publish(t, r);

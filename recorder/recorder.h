@@ -99,10 +99,11 @@ typedef struct hr_unw hr_unw;
 void hr_unwind_init(void) HR_HIDDEN;
 /* Per-thread unwinder state (caches); NULL when only libunwind can be used. */
 hr_unw *hr_unwind_thread_new(void) HR_HIDDEN;
-/* Writes the caller's backtrace (innermost first, the recorder's own frames skipped) into frames,
- * at most max entries; returns the depth. *keep gets how many outermost frames are known to equal
- * those of the thread's previous backtrace (0 if unknown). u may be NULL. */
-uint32_t hr_unwind(hr_unw *u, uint64_t *frames, uint32_t max, uint32_t *keep) HR_HIDDEN;
+/* Finds the caller's backtrace (innermost first, the recorder's own frames skipped), at most max
+ * frames, and returns its depth. With may_share, *keep gets how many outermost frames are known to
+ * equal those of the thread's previous backtrace (0 if unknown), and only the depth - *keep inner
+ * frames are written to frames; otherwise *keep is 0 and every frame is written. u may be NULL. */
+uint32_t hr_unwind(hr_unw *u, uint64_t *frames, uint32_t max, int may_share, uint32_t *keep) HR_HIDDEN;
 /* Forgets cached recipes in every thread (code was unloaded). */
 void hr_unwind_invalidate(void) HR_HIDDEN;
 /* With HEAPRR_UNWIND_CHECK=1: prints how many backtraces matched libunwind's. */
@@ -119,6 +120,7 @@ typedef struct hr_tls {
     uint64_t cached_tail; /* last tail seen, refreshed when space looks short */
     int retired;          /* the thread's key destructor ran */
     hr_unw *unw;          /* unwinder caches, allocated on the first event */
+    int unwound;          /* the ring holds an unwound record of this thread: the next may share frames */
 } hr_tls;
 
 extern HR_TLS hr_tls hr_self HR_HIDDEN;
@@ -156,6 +158,7 @@ extern uint64_t hr_seq_counter HR_HIDDEN;
 /* ---- writer.c: the writer thread and drains ---- */
 
 int hr_writer_start(void) HR_HIDDEN;
+int hr_writer_thread_running(void) HR_HIDDEN;
 /* Asks the writer to drain soon (starts its thread on first use). */
 void hr_writer_wake(void) HR_HIDDEN;
 /* Drains what is published, from the calling thread, if no one else is draining. Returns 1 if it

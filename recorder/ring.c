@@ -17,6 +17,7 @@
 uint64_t hr_seq_counter __attribute__((aligned(64)));
 
 #define STALL_LIMIT_NS (30ull * 1000000000ull)
+#define INLINE_AFTER_NS (20ull * 1000000ull) /* writer thread without progress: drain here */
 
 uint32_t hr_ring_max_event(void)
 {
@@ -28,9 +29,11 @@ static uint64_t ring_size(void)
     return hr_stg->hdr->ring_data_size;
 }
 
+/* The writer gives room back every few hundred records, so a wait is usually short: yield for
+ * a while (about a millisecond) before sleeping. */
 static void pause_briefly(unsigned round)
 {
-    if (round < 64) {
+    if (round < 1024) {
         sched_yield();
         return;
     }
@@ -54,14 +57,17 @@ static int wait_for_room(hr_tls *t, uint64_t need)
             last_tail = t->cached_tail;
             since = 0;
         }
+        uint64_t now = hr_clock_now() + 1, waited = since ? now - since : 0;
         if (!since)
-            since = hr_clock_now() + 1;
-        else if (hr_clock_now() + 1 - since > STALL_LIMIT_NS) {
+            since = now;
+        else if (waited > STALL_LIMIT_NS) {
             hr_stop("the trace writer made no progress for 30 s", 0);
             return -1;
         }
         hr_writer_wake();
-        if (!hr_writer_drain_now(0))
+        /* Draining here while the writer thread works would only take turns with it. */
+        int may_drain = !hr_writer_thread_running() || waited > INLINE_AFTER_NS;
+        if (!may_drain || !hr_writer_drain_now(0))
             pause_briefly(round);
     }
 }
@@ -84,10 +90,12 @@ hr_stage_rec *hr_ring_reserve(hr_tls *t, uint32_t max)
     return (hr_stage_rec *)(t->ring->data + off);
 }
 
+/* The announcement needs no fence of its own: the increment releases it, and the writer reads
+ * the counter with acquire before it reads the flags (release sequence of the counter). */
 uint64_t hr_seq_take(hr_tls *t)
 {
-    __atomic_store_n(&t->ring->h->announce, 1, __ATOMIC_SEQ_CST);
-    return __atomic_add_fetch(&hr_seq_counter, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->ring->h->announce, 1, __ATOMIC_RELAXED);
+    return __atomic_add_fetch(&hr_seq_counter, 1, __ATOMIC_ACQ_REL);
 }
 
 void hr_seq_release(hr_tls *t)
@@ -108,10 +116,10 @@ void hr_ring_publish(hr_tls *t, hr_stage_rec *rec)
     __atomic_store_n(&h->last_seq, rec->seq, __ATOMIC_RELEASE);
     __atomic_store_n(&h->announce, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&h->pending, 0, __ATOMIC_RELAXED);
-    uint64_t half = ring_size() / 2;
-    if (HR_UNLIKELY(t->head - t->cached_tail > half)) {
+    uint64_t eighth = ring_size() / 8;
+    if (HR_UNLIKELY(t->head - t->cached_tail > eighth)) {
         t->cached_tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
-        if (t->head - t->cached_tail > half)
+        if (t->head - t->cached_tail > eighth)
             hr_writer_wake();
     }
 }

@@ -81,6 +81,7 @@ static int register_thread(hr_tls *t)
     t->thread_index = index;
     t->gen = hr_gen;
     t->retired = 0;
+    t->unwound = 0;
     t->head = t->ring->h->head;
     t->cached_tail = __atomic_load_n(&t->ring->h->tail, __ATOMIC_ACQUIRE);
     if (!t->unw)

@@ -274,7 +274,7 @@ static int start_state(const hr_unw *u, uint64_t *ip, uint64_t *rsp, uint64_t *r
     return -1;
 }
 
-__attribute__((noinline)) uint32_t hr_unwind(hr_unw *u, uint64_t *frames, uint32_t max, uint32_t *keep)
+__attribute__((noinline)) uint32_t hr_unwind(hr_unw *u, uint64_t *frames, uint32_t max, int may_share, uint32_t *keep)
 {
     uint64_t ip, rsp, rbp;
     int complete, match, n = -1;
@@ -300,13 +300,14 @@ __attribute__((noinline)) uint32_t hr_unwind(hr_unw *u, uint64_t *frames, uint32
     }
     uint32_t kept = (uint32_t)(match + 1), total = rebuild(u, match, (uint32_t)n);
     uint32_t depth = total < max ? total : max;
-    for (uint32_t i = 0; i < depth; i++)
-        frames[i] = u->chain[total - 1 - i].ip;
     int full = complete && total <= max;
-    *keep = full && u->prev_full ? kept : 0;
+    *keep = may_share && full && u->prev_full ? kept : 0;
     u->prev_full = full;
     u->prev_complete = complete;
     u->n = total;
+    uint32_t written = HR_UNLIKELY(check_mode) ? depth : depth - *keep;
+    for (uint32_t i = 0; i < written; i++)
+        frames[i] = u->chain[total - 1 - i].ip;
     if (HR_UNLIKELY(check_mode))
         check(frames, depth, max);
     return depth;

@@ -21,14 +21,19 @@ static int thread_state; /* 0 not started, 1 running, 2 cannot start */
 
 #define QUIESCE_WAIT_NS (100ull * 1000000ull)
 
+/* The writer sleeps until a producer finds its ring an eighth full (ring.c) or 200 ms pass, and
+ * drains again at once while drains find this many records: batches stay large, so the cost of a
+ * drain is spread over many records, and the rings never fill while the writer keeps up. */
+#define AGAIN_RECORDS 256
+
 /* Every record with a sequence number below the returned horizon is published (see ring.c). */
 static uint64_t horizon(void)
 {
-    uint64_t h = __atomic_load_n(&hr_seq_counter, __ATOMIC_SEQ_CST) + 1;
+    uint64_t h = __atomic_load_n(&hr_seq_counter, __ATOMIC_ACQUIRE) + 1;
     uint32_t n = __atomic_load_n(&hr_stg->mapped, __ATOMIC_ACQUIRE);
     for (uint32_t i = 0; i < n; i++) {
         hr_ring_header *rh = hr_stg->rings[i].h;
-        if (__atomic_load_n(&rh->announce, __ATOMIC_SEQ_CST)) {
+        if (__atomic_load_n(&rh->announce, __ATOMIC_ACQUIRE)) {
             uint64_t last = __atomic_load_n(&rh->last_seq, __ATOMIC_ACQUIRE) + 1;
             if (last < h)
                 h = last;
@@ -37,14 +42,16 @@ static uint64_t horizon(void)
     return h;
 }
 
-static void drain_locked(uint64_t limit)
+/* Returns the number of records drained. */
+static int64_t drain_locked(uint64_t limit)
 {
     if (!hr_wr || __atomic_load_n(&hr_state, __ATOMIC_RELAXED) == HR_STOPPED)
-        return;
+        return 0;
     int64_t n = hr_stage_drain(hr_stg, hr_wr, limit ? limit : horizon());
     if (n < 0)
         hr_stop("cannot write the trace", hr_writer_errno(hr_wr));
     hr_thread_recycle();
+    return n;
 }
 
 int hr_writer_drain_now(int full)
@@ -67,14 +74,15 @@ static void *writer_main(void *arg)
     (void)arg;
     hr_self.busy = 1; /* this thread's own allocations are never recorded */
     prctl(PR_SET_NAME, "heaprr-writer", 0, 0, 0);
+    int64_t n = 0;
     for (;;) {
-        futex_wait(&wake_word, 200);
+        if (n < AGAIN_RECORDS)
+            futex_wait(&wake_word, 200);
         __atomic_store_n(&wake_word, 0, __ATOMIC_RELAXED);
-        int s = __atomic_load_n(&hr_state, __ATOMIC_RELAXED);
-        if (s != HR_RECORDING)
+        if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) != HR_RECORDING)
             break;
         pthread_mutex_lock(&hr_writer_lock);
-        drain_locked(0);
+        n = drain_locked(0);
         pthread_mutex_unlock(&hr_writer_lock);
     }
     __atomic_store_n(&thread_state, 0, __ATOMIC_RELEASE);
@@ -102,6 +110,11 @@ int hr_writer_start(void)
         return -1;
     }
     return 0;
+}
+
+int hr_writer_thread_running(void)
+{
+    return __atomic_load_n(&thread_state, __ATOMIC_ACQUIRE) == 1;
 }
 
 void hr_writer_wake(void)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* SIGKILL: every allocation that returned before the kill is in the trace after heaprr recover. */
+/* SIGKILL: every allocation that returned before the kill is in the trace after heaprr recover,
+ * with its whole backtrace. */
 #define _GNU_SOURCE
 #include "e2e.h"
 
@@ -53,6 +54,8 @@ static void check(const char *name, const char *ring_kb)
     CHECK_FATAL(e2e_summarize(trace, &s) == 0);
     CHECK(s.complete);
     CHECK_EQ_U64(e2e_count_size(trace, HR_MALLOC, 48), CALLS);
+    /* backtraces whose outer frames were shared with the record before are whole again */
+    CHECK_EQ_U64(e2e_depth_mismatches(trace, HR_MALLOC, 48, 5), 0);
 }
 
 /* A forked child killed by its parent: heaprr record completes the child's trace by itself. */

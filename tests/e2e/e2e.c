@@ -231,6 +231,28 @@ uint64_t e2e_count_size(const char *path, unsigned kind, uint64_t size)
     return n;
 }
 
+uint64_t e2e_depth_mismatches(const char *path, unsigned kind, uint64_t size, unsigned period)
+{
+    hr_reader *r;
+    hr_record rec;
+    uint64_t ips[256], i = 0, bad = 0;
+    size_t base = 0;
+    if (hr_reader_open(&r, path, 0) < 0)
+        return UINT64_MAX;
+    while (hr_reader_next(r, &rec) == 1) {
+        if (rec.type != HR_REC_EVENT || rec.u.event.kind != kind || rec.u.event.size != size)
+            continue;
+        size_t depth = hr_reader_stack(r, rec.u.event.stack, ips, 256);
+        if (i == 0)
+            base = depth;
+        if (depth != base + i % period)
+            bad++;
+        i++;
+    }
+    hr_reader_close(r);
+    return i ? bad : UINT64_MAX;
+}
+
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(a, b);

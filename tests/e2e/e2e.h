@@ -60,6 +60,9 @@ uint64_t e2e_sum(const trace_summary *s, const char *prefix, unsigned kind);
 
 /* Number of events of kind with the given size (any kind when kind is 0). */
 uint64_t e2e_count_size(const char *path, unsigned kind, uint64_t size);
+/* Events of kind with the given size whose backtrace depth is not that of the first one plus
+ * (their index among them) % period; UINT64_MAX when there are none. */
+uint64_t e2e_depth_mismatches(const char *path, unsigned kind, uint64_t size, unsigned period);
 /* Names of files in the temporary directory that start with prefix, sorted, at most max. */
 size_t e2e_list(const char *prefix, char names[][256], size_t max);
 

@@ -15,7 +15,7 @@ extern "C" {
 #endif
 
 #define HR_STAGE_MAGIC "HRSTAGE1"
-#define HR_STAGE_VERSION 1
+#define HR_STAGE_VERSION 2 /* version 1 files read as version 2: their records hold every frame */
 #define HR_STAGE_HEADER_SIZE 4096u
 #define HR_STAGE_RING_HEADER 4096u
 #define HR_STAGE_MAX_RINGS 4096u
@@ -50,7 +50,19 @@ typedef struct hr_stage_header {
 
 enum { HR_RING_FREE = 0, HR_RING_ACTIVE = 1, HR_RING_RETIRED = 2 };
 
-/* Ring header page: producer fields and consumer fields on separate cache lines. */
+/* The consumer's stack state at a ring position, saved at each commit so that recovery starting
+ * there can resolve records that share outer frames with the record before it: the node ids of
+ * the last unwound record before `at`, from its outermost frame. */
+#define HR_STAGE_SAVED_PATH 240
+typedef struct hr_stage_saved {
+    uint64_t at;    /* ring position the state belongs to */
+    uint32_t depth; /* entries of path in use; 0: no usable state */
+    uint32_t reserved;
+    uint64_t path[HR_STAGE_SAVED_PATH];
+} hr_stage_saved;
+
+/* Ring header page: producer fields and consumer fields on separate cache lines, then the saved
+ * consumer states (two copies: the one being written is never the one in use). */
 typedef struct hr_ring_header {
     uint64_t head;     /* bytes published by the producer (monotonic) */
     uint64_t last_seq; /* seq of the last record published */
@@ -60,8 +72,10 @@ typedef struct hr_ring_header {
     uint32_t state; /* HR_RING_* */
     uint32_t wake_sent;
     uint8_t pad1[64 - 40];
-    uint64_t tail; /* bytes consumed by the writer */
-    uint8_t pad2[64 - 8];
+    uint64_t tail;         /* bytes consumed by the writer */
+    uint32_t saved_index;  /* which saved state is in use */
+    uint8_t pad2[64 - 12];
+    hr_stage_saved saved[2];
 } hr_ring_header;
 
 /* Staged record types beyond the event kinds (1..14): the typed record types (0x41..0x49) and: */
@@ -81,8 +95,9 @@ typedef struct hr_stage_rec {
     uint64_t a[6];
     uint32_t s1, s2; /* typed: lengths of the strings that follow (s1 then s2);
                       * events: s1 HR_STAGE_UNWOUND when the frames come from the thread's unwinder,
-                      * and then s2 how many outermost frames equal those of its previous unwound
-                      * record (a hint: 0 when unknown) */
+                      * and then s2 how many outermost frames equal those of the previous unwound
+                      * record of the ring: those are left out, only the depth - s2 inner ones
+                      * follow */
 } hr_stage_rec;
 #define HR_STAGE_UNWOUND 1u
 #define HR_STAGE_REC_FIXED ((uint32_t)sizeof(hr_stage_rec))
@@ -101,7 +116,8 @@ typedef struct hr_stage_consumer {
 
 typedef struct hr_stage_cursor {
     uint32_t ring;
-    uint64_t head; /* snapshot of the ring's head for one drain */
+    uint32_t thread; /* the ring's thread index, read once: its header line is the producer's */
+    uint64_t head;   /* snapshot of the ring's head for one drain */
 } hr_stage_cursor;
 
 typedef struct hr_stage {
@@ -156,6 +172,20 @@ static inline uint32_t hr_stage_rec_size(uint32_t depth, uint32_t n1, uint32_t n
 {
     return (HR_STAGE_REC_FIXED + depth * 8u + n1 + n2 + 7u) & ~7u;
 }
+
+/* Outer frames a staged event shares with the ring's previous unwound record (left out). */
+static inline uint32_t hr_stage_rec_shared(const hr_stage_rec *r)
+{
+    return (r->s1 & HR_STAGE_UNWOUND) && r->s2 <= r->depth ? r->s2 : 0;
+}
+
+/* Frames a staged event holds. */
+static inline uint32_t hr_stage_rec_frames(const hr_stage_rec *r)
+{
+    return r->depth - hr_stage_rec_shared(r);
+}
+
+_Static_assert(sizeof(hr_ring_header) <= HR_STAGE_RING_HEADER, "ring header page overflow");
 
 #ifdef __cplusplus
 }

@@ -59,6 +59,9 @@ int hr_writer_ordered(hr_writer *w, unsigned type, const hr_record *rec);
 int hr_writer_intern(hr_writer *w, const uint64_t *frames, uint32_t depth, uint32_t keep,
                      uint64_t *path, uint64_t *stack);
 
+/* A hint that an event naming pointer p comes soon: starts loading what coding it will look at. */
+void hr_writer_prefetch(const hr_writer *w, uint64_t p);
+
 /* Compresses and writes the current chunk, if it holds records. */
 int hr_writer_flush(hr_writer *w);
 /* Flushes and writes a trailer. The writer may still be used afterwards (a later trailer then
