@@ -262,12 +262,16 @@ const char *hr_column_name(int col);
 /* ---- interner.c ---- */
 
 /* The stack trie: node id -> (parent, ip) and (parent, ip) -> node id. Ids start at 1. */
+typedef struct hr_node {
+    uint64_t parent, ip;
+} hr_node;
+
 typedef struct hr_interner {
     const hr_alloc *alloc;
-    uint64_t *parent, *ip; /* indexed by id; [0] unused */
-    size_t cap;            /* entries in parent/ip */
-    uint64_t count;        /* nodes defined: ids 1..count */
-    uint32_t *slots;       /* open addressing, node ids, 0 empty */
+    hr_node *node;   /* indexed by id; [0] unused */
+    size_t cap;      /* entries in node */
+    uint64_t count;  /* nodes defined: ids 1..count */
+    uint64_t *slots; /* open addressing: hash tag << 32 | node id, 0 empty */
     size_t mask;
 } hr_interner;
 

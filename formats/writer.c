@@ -114,7 +114,7 @@ int hr_writer_create(hr_writer **out, const hr_writer_config *cfg)
     HR_RETURN_IF(!w, HR_ERR_NOMEM);
     w->alloc = *a;
     w->fd = cfg->fd;
-    w->level = cfg->zstd_level ? cfg->zstd_level : 3;
+    w->level = cfg->zstd_level ? cfg->zstd_level : 1;
     w->chunk_size = cfg->chunk_size ? cfg->chunk_size : DEFAULT_CHUNK;
     hr_rules_init(&w->rules, &w->alloc);
     w->on_frame = cfg->on_frame;

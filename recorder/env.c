@@ -43,7 +43,7 @@ int hr_env_read(void)
     hr_cfg.precise_clock = clk && strcmp(clk, "precise") == 0;
     hr_cfg.ring_size = parse_num(secure_getenv("HEAPRR_RING_KB"), 1024, 64, 1u << 20) << 10;
     hr_cfg.chunk_size = parse_num(secure_getenv("HEAPRR_CHUNK_KB"), 1024, 16, 32768) << 10;
-    hr_cfg.zstd_level = (int)parse_num(secure_getenv("HEAPRR_ZSTD_LEVEL"), 3, 1, 19);
+    hr_cfg.zstd_level = (int)parse_num(secure_getenv("HEAPRR_ZSTD_LEVEL"), 1, 1, 19);
     hr_cfg.session_raw = secure_getenv("HEAPRR_TRACE_RAW");
     hr_cfg.session_tmpl = secure_getenv("HEAPRR_TRACE_TEMPLATE");
     hr_cfg.parent = secure_getenv("HEAPRR_PARENT");
@@ -51,6 +51,7 @@ int hr_env_read(void)
     const char *wt = secure_getenv("HEAPRR_WRITER_THREAD");
     hr_cfg.no_thread = wt && strcmp(wt, "0") == 0;
     hr_cfg.unwind_check = is_on(secure_getenv("HEAPRR_UNWIND_CHECK"));
+    hr_cfg.stats = is_on(secure_getenv("HEAPRR_STATS"));
     const char *uw = secure_getenv("HEAPRR_UNWIND");
     hr_cfg.unwind_libunwind = uw && strcmp(uw, "libunwind") == 0;
     /* Rings hold whole pages of records: round to a power of two. */

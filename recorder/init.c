@@ -50,6 +50,7 @@ static void finalize(void *unused)
     if (__atomic_load_n(&hr_stg->hdr->clean, __ATOMIC_ACQUIRE))
         unlink(hr_sess.stage_path);
     hr_unwind_report();
+    hr_selfstats_report();
     hr_self.busy--;
 }
 

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define HR_HIDDEN __attribute__((visibility("hidden")))
 #define HR_EXPORT __attribute__((visibility("default")))
@@ -80,6 +81,7 @@ typedef struct hr_config {
     int no_thread;             /* HEAPRR_WRITER_THREAD=0: drain on program threads only */
     int unwind_check;          /* HEAPRR_UNWIND_CHECK=1: compare every backtrace with libunwind */
     int unwind_libunwind;      /* HEAPRR_UNWIND=libunwind: never use the fast unwinder */
+    int stats;                 /* HEAPRR_STATS=1: report the recorder's own costs at exit */
 } hr_config;
 
 extern hr_config hr_cfg HR_HIDDEN;
@@ -168,6 +170,18 @@ int hr_writer_drain_now(int full) HR_HIDDEN;
 void hr_writer_finish_all(void) HR_HIDDEN;
 void hr_writer_reset(void) HR_HIDDEN;
 extern pthread_mutex_t hr_writer_lock HR_HIDDEN;
+
+/* ---- selfstats.c: the recorder's own costs (HEAPRR_STATS=1) ---- */
+
+typedef struct hr_selfstats {
+    uint64_t waits, wait_ns;         /* program threads waiting for ring space */
+    uint64_t drains, records;        /* the writer thread's drains */
+    uint64_t writer_cpu_ns;          /* the writer thread's CPU time */
+} hr_selfstats;
+extern hr_selfstats hr_stats HR_HIDDEN;
+uint64_t hr_selfstats_now(clockid_t id) HR_HIDDEN;
+void hr_selfstats_waited(uint64_t ns) HR_HIDDEN;
+void hr_selfstats_report(void) HR_HIDDEN;
 
 /* ---- modules.c ---- */
 

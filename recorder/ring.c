@@ -43,7 +43,19 @@ static void pause_briefly(unsigned round)
 
 /* Waits until the ring has need free bytes: wakes the writer, drains here when no one else is
  * draining, and gives up (stopping the recording) only if nothing moves for a long time. */
+static int wait_for_room_loop(hr_tls *t, uint64_t need);
+
 static int wait_for_room(hr_tls *t, uint64_t need)
+{
+    if (HR_LIKELY(!hr_cfg.stats))
+        return wait_for_room_loop(t, need);
+    uint64_t start = hr_selfstats_now(CLOCK_MONOTONIC);
+    int rc = wait_for_room_loop(t, need);
+    hr_selfstats_waited(hr_selfstats_now(CLOCK_MONOTONIC) - start);
+    return rc;
+}
+
+static int wait_for_room_loop(hr_tls *t, uint64_t need)
 {
     hr_ring_header *h = t->ring->h;
     uint64_t size = ring_size(), last_tail = t->cached_tail, since = 0;

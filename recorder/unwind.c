@@ -17,18 +17,40 @@
 #include <string.h>
 
 #define SELF_FRAMES_MAX 16
-#define CACHE_SIZE 512
+/* Recipes cached per thread, in two levels: a small table that stays in the L1 cache in front of
+ * a big one, as big interpreters have thousands of call sites. */
+#define HOT_BITS 9
+#define CACHE_BITS 12
+#define CACHE_SIZE (1u << CACHE_BITS)
 #define CHAIN_MAX 128
 
+/* A stack word a walk read, and the value it read. */
+typedef struct uword {
+    uint64_t addr, val;
+} uword;
+
 /* One frame of a walk: its registers, and the stack words read to reach its caller: the return
- * address slot (ra_addr; the value read is ra_val) and up to two more (a saved rbp, a realigned
- * CFA). At the end of the stack ra_addr points at a zero word, so checks need no branch. */
+ * address slot (w[0]) and up to two more (a saved rbp, a realigned CFA). Words not read point at
+ * a zero word with value 0, so that checks need no branch. */
 typedef struct uframe {
     uint64_t ip, rsp, rbp;
-    uint64_t ra_addr, ra_val;
-    uint64_t x_addr[2], x_val[2];
-    int extra; /* x_addr used */
+    uword w[3];
 } uframe;
+
+/* The previous backtrace is kept split by use, so that the scans of every walk touch little
+ * memory: registers to find a frame, the words read to check that it did not change. */
+typedef struct ukey {
+    uint64_t rsp, ip, rbp;
+} ukey;
+
+/* A cached recipe, packed in 16 bytes (recipes whose rbp offset does not fit are not cached). */
+typedef struct urecipe {
+    uint64_t ip;
+    int32_t cfa_off;
+    int16_t rbp_off;
+    uint8_t kinds; /* cfa_kind | rbp_kind << 4 */
+    uint8_t ok;
+} urecipe;
 
 static const uint64_t zero_word;
 
@@ -37,14 +59,12 @@ struct hr_unw {
     uint32_t gen;
     int prev_complete; /* the cached chain reached the outermost frame */
     int prev_full;     /* ... and fit in the recorded depth */
-    struct {
-        uint64_t ip;
-        hr_recipe r;
-        int ok;
-    } cache[CACHE_SIZE];
-    uint32_t n;              /* frames in chain */
-    uframe chain[CHAIN_MAX]; /* the previous backtrace, outermost frame first */
-    uframe inner[CHAIN_MAX]; /* frames found by the current walk, innermost first */
+    urecipe hot[1u << HOT_BITS];
+    urecipe cache[CACHE_SIZE];
+    uint32_t n;                /* frames in the chain: the previous backtrace, outermost first */
+    ukey key[CHAIN_MAX];       /* ... their registers */
+    uword words[CHAIN_MAX][3]; /* ... the stack words read to step from each */
+    uframe inner[CHAIN_MAX];   /* frames found by the current walk, innermost first */
 };
 
 static uint32_t cache_gen = 1;
@@ -89,57 +109,64 @@ static inline int in_stack(const hr_unw *u, uint64_t addr)
     return addr >= u->stack_lo && addr + 8 <= u->stack_hi && !(addr & 7);
 }
 
-static int recipe(hr_unw *u, uint64_t ip, hr_recipe *r)
+/* The cached recipe for ip, or NULL. */
+static inline const urecipe *cached(hr_unw *u, uint64_t ip)
 {
-    uint32_t i = (uint32_t)((ip * 0x9E3779B97F4A7C15ull) >> 55) & (CACHE_SIZE - 1);
-    if (u->cache[i].ip != ip) {
-        u->cache[i].ok = hr_cfi_recipe(ip, &u->cache[i].r) == 0;
-        u->cache[i].ip = ip;
-    }
-    *r = u->cache[i].r;
-    return u->cache[i].ok ? 0 : -1;
+    uint64_t h = ip * 0x9E3779B97F4A7C15ull;
+    urecipe *hot = &u->hot[h >> (64 - HOT_BITS)];
+    if (HR_LIKELY(hot->ip == ip))
+        return hot;
+    urecipe *e = &u->cache[h >> (64 - CACHE_BITS)];
+    if (e->ip != ip)
+        return NULL;
+    *hot = *e;
+    return hot;
+}
+
+/* Finds the recipe for ip and caches it. Returns 0 or -1 (none). */
+static int find_recipe(hr_unw *u, uint64_t ip, hr_recipe *r)
+{
+    int ok = hr_cfi_recipe(ip, r) == 0;
+    if (ok && (int16_t)r->rbp_off != r->rbp_off)
+        return 0;
+    uint64_t h = ip * 0x9E3779B97F4A7C15ull;
+    urecipe e = {ip, r->cfa_off, (int16_t)r->rbp_off, (uint8_t)(r->cfa_kind | r->rbp_kind << 4), (uint8_t)ok};
+    u->cache[h >> (64 - CACHE_BITS)] = u->hot[h >> (64 - HOT_BITS)] = e;
+    return ok ? 0 : -1;
 }
 
 /* Reads a stack word other than the return address, remembering it for the prefix check. */
-static int read_extra(const hr_unw *u, uframe *f, int slot, uint64_t addr, uint64_t *out)
+static inline int read_extra(const hr_unw *u, uframe *f, int slot, uint64_t addr, uint64_t *out)
 {
     if (!in_stack(u, addr))
         return -1;
     *out = *(const uint64_t *)(uintptr_t)addr;
-    f->x_addr[slot] = addr;
-    f->x_val[slot] = *out;
-    f->extra = 1;
+    f->w[1 + slot] = (uword){addr, *out};
     return 0;
 }
 
-/* One step: from frame f to its caller's registers. Returns 1 at the end of the stack, 0, or -1
- * when the fast path cannot go on. */
-static int step(hr_unw *u, uframe *f, uint64_t *ip, uint64_t *rsp, uint64_t *rbp)
+/* Applies a recipe: from frame f to its caller's registers. Returns 1 at the end of the stack, 0,
+ * or -1 when the fast path cannot go on. */
+static inline __attribute__((always_inline)) int apply(const hr_unw *u, uframe *f, unsigned cfa_kind, unsigned rbp_kind,
+                                                       int64_t cfa_off, int64_t rbp_off, uint64_t *ip, uint64_t *rsp,
+                                                       uint64_t *rbp)
 {
-    hr_recipe r;
     uint64_t cfa, ra, nrbp = *rbp;
-    if (recipe(u, *ip - 1, &r) < 0) {
-        if (check_mode && fallbacks < 3)
-            hr_log("unwind: no recipe for %p", (void *)(uintptr_t)*ip);
-        return -1;
-    }
-    if (r.cfa_kind == HR_CFA_END) {
-        f->ra_addr = (uint64_t)(uintptr_t)&zero_word;
+    if (cfa_kind == HR_CFA_END)
         return 1;
-    }
-    if (r.cfa_kind == HR_CFA_RSP)
-        cfa = *rsp + (uint64_t)(int64_t)r.cfa_off;
-    else if (r.cfa_kind == HR_CFA_RBP)
-        cfa = *rbp + (uint64_t)(int64_t)r.cfa_off;
-    else if (read_extra(u, f, 1, *rbp + (uint64_t)(int64_t)r.cfa_off, &cfa) < 0)
+    if (cfa_kind == HR_CFA_RSP)
+        cfa = *rsp + (uint64_t)cfa_off;
+    else if (cfa_kind == HR_CFA_RBP)
+        cfa = *rbp + (uint64_t)cfa_off;
+    else if (read_extra(u, f, 1, *rbp + (uint64_t)cfa_off, &cfa) < 0)
         return -1;
     if (cfa <= *rsp || !in_stack(u, cfa - 8))
         return -1;
-    f->ra_addr = cfa - 8;
-    f->ra_val = ra = *(const uint64_t *)(uintptr_t)(cfa - 8);
-    if (r.rbp_kind == HR_RBP_AT_CFA && read_extra(u, f, 0, cfa + (uint64_t)(int64_t)r.rbp_off, &nrbp) < 0)
+    ra = *(const uint64_t *)(uintptr_t)(cfa - 8);
+    f->w[0] = (uword){cfa - 8, ra};
+    if (rbp_kind == HR_RBP_AT_CFA && read_extra(u, f, 0, cfa + (uint64_t)rbp_off, &nrbp) < 0)
         return -1;
-    if (r.rbp_kind == HR_RBP_AT_RBP && read_extra(u, f, 0, *rbp + (uint64_t)(int64_t)r.rbp_off, &nrbp) < 0)
+    if (rbp_kind == HR_RBP_AT_RBP && read_extra(u, f, 0, *rbp + (uint64_t)rbp_off, &nrbp) < 0)
         return -1;
     *ip = ra;
     *rsp = cfa;
@@ -147,23 +174,30 @@ static int step(hr_unw *u, uframe *f, uint64_t *ip, uint64_t *rsp, uint64_t *rbp
     return ra == 0;
 }
 
-/* Whether every word the previous walk read from chain[0..j] (frame j and those outside it)
- * still holds its value. */
-static int unchanged(const uframe *chain, uint32_t j)
+/* One step from frame f (whose words are all the zero word on entry). */
+static int step(hr_unw *u, uframe *f, uint64_t *ip, uint64_t *rsp, uint64_t *rbp)
+{
+    const urecipe *e = cached(u, *ip - 1);
+    if (HR_LIKELY(e && e->ok))
+        return apply(u, f, e->kinds & 15u, e->kinds >> 4, e->cfa_off, e->rbp_off, ip, rsp, rbp);
+    hr_recipe r;
+    if (e || find_recipe(u, *ip - 1, &r) < 0) {
+        if (check_mode && fallbacks < 3)
+            hr_log("unwind: no recipe for %p", (void *)(uintptr_t)*ip);
+        return -1;
+    }
+    return apply(u, f, r.cfa_kind, r.rbp_kind, r.cfa_off, r.rbp_off, ip, rsp, rbp);
+}
+
+/* Whether every word the previous walk read from frames 0..j of the chain (frame j and those
+ * outside it) still holds its value. */
+static int unchanged(const hr_unw *u, uint32_t j)
 {
     uint64_t diff = 0;
-    int extra = 0;
-    for (uint32_t k = 0; k <= j; k++) {
-        diff |= *(const uint64_t *)(uintptr_t)chain[k].ra_addr ^ chain[k].ra_val;
-        extra |= chain[k].extra;
-    }
-    if (diff)
-        return 0;
-    for (uint32_t k = 0; extra && k <= j; k++)
-        for (int s = 0; s < 2; s++)
-            if (chain[k].x_addr[s] && *(const uint64_t *)(uintptr_t)chain[k].x_addr[s] != chain[k].x_val[s])
-                return 0;
-    return 1;
+    for (uint32_t k = 0; k <= j; k++)
+        for (int s = 0; s < 3; s++)
+            diff |= *(const uint64_t *)(uintptr_t)u->words[k][s].addr ^ u->words[k][s].val;
+    return diff == 0;
 }
 
 /* Walks from the first frame outside the recorder into u->inner until it reaches a frame of the
@@ -171,15 +205,15 @@ static int unchanged(const uframe *chain, uint32_t j)
  * the number of inner frames, or -1. */
 static int walk(hr_unw *u, uint64_t ip, uint64_t rsp, uint64_t rbp, int *match, int *complete)
 {
-    const uframe *chain = u->chain;
+    const ukey *key = u->key;
     int j = (int)u->n - 1; /* cached frames from the inside out: rsp grows as j falls */
     uint32_t n = 0;
     *match = -1;
     *complete = 0;
     while (n < CHAIN_MAX) {
-        while (j >= 0 && chain[j].rsp < rsp)
+        while (j >= 0 && key[j].rsp < rsp)
             j--;
-        if (j >= 0 && chain[j].rsp == rsp && chain[j].ip == ip && chain[j].rbp == rbp && unchanged(chain, (uint32_t)j)) {
+        if (j >= 0 && key[j].rsp == rsp && key[j].ip == ip && key[j].rbp == rbp && unchanged(u, (uint32_t)j)) {
             *match = j;
             if (check_mode) {
                 matches++;
@@ -194,10 +228,10 @@ static int walk(hr_unw *u, uint64_t ip, uint64_t rsp, uint64_t rbp, int *match, 
         f->ip = ip;
         f->rsp = rsp;
         f->rbp = rbp;
-        f->ra_addr = (uint64_t)(uintptr_t)&zero_word;
-        f->ra_val = 0;
-        f->x_addr[0] = f->x_addr[1] = 0;
-        f->extra = 0;
+        for (int s = 0; s < 3; s++) { /* field by field: a copied struct would reload the stores */
+            f->w[s].addr = (uint64_t)(uintptr_t)&zero_word;
+            f->w[s].val = 0;
+        }
         int rc = step(u, f, &ip, &rsp, &rbp);
         if (rc < 0)
             return -1;
@@ -209,18 +243,23 @@ static int walk(hr_unw *u, uint64_t ip, uint64_t rsp, uint64_t rbp, int *match, 
     return (int)n; /* deeper than CHAIN_MAX: not complete */
 }
 
-/* Makes the cached chain: the matched outer part (chain[0..match]) stays where it is, the new inner
+/* Makes the cached chain: the matched outer part (frames 0..match) stays where it is, the new inner
  * frames go after it. Returns the chain length. */
 static uint32_t rebuild(hr_unw *u, int match, uint32_t inner)
 {
     uint32_t base = (uint32_t)(match + 1);
     if (base + inner > CHAIN_MAX) { /* keep the innermost frames: drop outer ones */
         uint32_t drop = base + inner - CHAIN_MAX;
-        memmove(u->chain, u->chain + drop, (base - drop) * sizeof *u->chain);
+        memmove(u->key, u->key + drop, (base - drop) * sizeof *u->key);
+        memmove(u->words, u->words + drop, (base - drop) * sizeof *u->words);
         base -= drop;
     }
-    for (uint32_t i = 0; i < inner; i++)
-        u->chain[base + inner - 1 - i] = u->inner[i];
+    for (uint32_t i = 0; i < inner; i++) {
+        const uframe *f = &u->inner[i];
+        uint32_t k = base + inner - 1 - i;
+        u->key[k] = (ukey){f->rsp, f->ip, f->rbp};
+        memcpy(u->words[k], f->w, sizeof f->w);
+    }
     return base + inner;
 }
 
@@ -250,8 +289,8 @@ static void check(const uint64_t *frames, uint32_t depth, uint32_t max)
             uint32_t i = 0;
             while (i < n && i < depth && ref[i] == frames[i])
                 i++;
-            hr_log("unwind check: depth %u vs libunwind %u, first difference at frame %u (%p vs %p)", depth, n,
-                   i, (void *)(uintptr_t)(i < depth ? frames[i] : 0), (void *)(uintptr_t)(i < n ? ref[i] : 0));
+            hr_log("unwind check: depth %u vs libunwind %u, first difference at frame %u (%p vs %p)", depth, n, i,
+                   (void *)(uintptr_t)(i < depth ? frames[i] : 0), (void *)(uintptr_t)(i < n ? ref[i] : 0));
         }
     }
 }
@@ -282,6 +321,7 @@ __attribute__((noinline)) uint32_t hr_unwind(hr_unw *u, uint64_t *frames, uint32
     if (u) {
         uint32_t gen = __atomic_load_n(&cache_gen, __ATOMIC_ACQUIRE);
         if (HR_UNLIKELY(u->gen != gen)) {
+            memset(u->hot, 0, sizeof u->hot);
             memset(u->cache, 0, sizeof u->cache);
             u->n = 0;
             u->gen = gen;
@@ -307,7 +347,7 @@ __attribute__((noinline)) uint32_t hr_unwind(hr_unw *u, uint64_t *frames, uint32
     u->n = total;
     uint32_t written = HR_UNLIKELY(check_mode) ? depth : depth - *keep;
     for (uint32_t i = 0; i < written; i++)
-        frames[i] = u->chain[total - 1 - i].ip;
+        frames[i] = u->key[total - 1 - i].ip;
     if (HR_UNLIKELY(check_mode))
         check(frames, depth, max);
     return depth;
@@ -316,8 +356,9 @@ __attribute__((noinline)) uint32_t hr_unwind(hr_unw *u, uint64_t *frames, uint32
 void hr_unwind_report(void)
 {
     if (check_mode)
-        hr_log("unwind check: %llu backtraces compared with libunwind, %llu differ, %llu fell back to it "
-               "(%llu steps, %llu prefix matches over %llu frames)",
-               (unsigned long long)checked, (unsigned long long)mismatched, (unsigned long long)fallbacks,
-               (unsigned long long)steps, (unsigned long long)matches, (unsigned long long)verified);
+        hr_log(
+            "unwind check: %llu backtraces compared with libunwind, %llu differ, %llu fell back to it "
+            "(%llu steps, %llu prefix matches over %llu frames)",
+            (unsigned long long)checked, (unsigned long long)mismatched, (unsigned long long)fallbacks,
+            (unsigned long long)steps, (unsigned long long)matches, (unsigned long long)verified);
 }

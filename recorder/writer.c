@@ -69,6 +69,13 @@ static void futex_wait(uint32_t *word, long timeout_ms)
     syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
 }
 
+static void count_drain(int64_t n)
+{
+    hr_stats.drains++;
+    hr_stats.records += n > 0 ? (uint64_t)n : 0;
+    hr_stats.writer_cpu_ns = hr_selfstats_now(CLOCK_THREAD_CPUTIME_ID);
+}
+
 static void *writer_main(void *arg)
 {
     (void)arg;
@@ -84,6 +91,8 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&hr_writer_lock);
         n = drain_locked(0);
         pthread_mutex_unlock(&hr_writer_lock);
+        if (HR_UNLIKELY(hr_cfg.stats))
+            count_drain(n);
     }
     __atomic_store_n(&thread_state, 0, __ATOMIC_RELEASE);
     return NULL;

@@ -14,9 +14,15 @@ int main(void)
     trace_summary s;
     e2e_path(trace, sizeof trace, "stress.hrr");
     char *argv[] = {(char *)e2e_workload("wl-stress"), "40000", NULL};
-    char *env[] = {"HEAPRR_RING_KB=128", NULL}; /* small rings: the writer works during the run */
+    /* small rings: the writer works during the run */
+    char *env[] = {"HEAPRR_RING_KB=128", "HEAPRR_STATS=1", NULL};
     CHECK_FATAL(e2e_run_traced(&r, trace, argv, env) == 0);
     CHECK(r.exited && r.code == 0);
+    unsigned long long drained = 0, drains = 0;
+    const char *costs = strstr(r.err, "recorder costs: ");
+    CHECK(costs && sscanf(costs, "recorder costs: %llu records drained by the writer thread in %llu drains",
+                          &drained, &drains) == 2);
+    CHECK(drained > 0 && drained <= 16ull * OPS + 1000 && drains > 0); /* + thread and module records */
     CHECK_FATAL(e2e_summarize(trace, &s) == 0);
     CHECK(s.complete);
     CHECK_EQ_U64(e2e_sum(&s, "worker-", HR_MALLOC), 8 * OPS);

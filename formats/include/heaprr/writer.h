@@ -16,7 +16,7 @@ typedef struct hr_writer hr_writer;
 typedef struct hr_writer_config {
     int fd;                     /* written with write(2); the writer does not close it */
     const hr_alloc *alloc;      /* NULL: malloc/free */
-    int zstd_level;             /* 0: default (3) */
+    int zstd_level;             /* 0: default (1) */
     size_t chunk_size;          /* raw bytes after which a chunk is compressed; 0: 1 MiB */
     uint8_t *chunk_mem;         /* optional caller memory for the chunk (e.g. the staging file) */
     size_t chunk_mem_size;      /* its size, at least hr_writer_chunk_mem(chunk_size) */
