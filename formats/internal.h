@@ -266,8 +266,14 @@ typedef struct hr_node {
     uint64_t parent, ip;
 } hr_node;
 
+#define HR_INTERNER_HOT 1024
+typedef struct hr_node_hot {
+    uint64_t parent, ip, id;
+} hr_node_hot;
+
 typedef struct hr_interner {
     const hr_alloc *alloc;
+    hr_node_hot *hot; /* the nodes found last, by hash: small enough to stay in the cache */
     hr_node *node;   /* indexed by id; [0] unused */
     size_t cap;      /* entries in node */
     uint64_t count;  /* nodes defined: ids 1..count */

@@ -25,8 +25,9 @@ int hr_interner_init(hr_interner *in, const hr_alloc *alloc)
     in->cap = INITIAL_CAP;
     in->node = alloc->alloc(alloc->opaque, in->cap * sizeof *in->node);
     in->slots = hr_alloc_zeroed(alloc, 2 * INITIAL_CAP * sizeof *in->slots);
+    in->hot = hr_alloc_zeroed(alloc, HR_INTERNER_HOT * sizeof *in->hot);
     in->mask = 2 * INITIAL_CAP - 1;
-    if (!in->node || !in->slots) {
+    if (!in->node || !in->slots || !in->hot) {
         hr_interner_free(in);
         return HR_ERR_NOMEM;
     }
@@ -42,19 +43,31 @@ void hr_interner_free(hr_interner *in)
         a->free(a->opaque, in->node);
     if (in->slots)
         a->free(a->opaque, in->slots);
+    if (in->hot)
+        a->free(a->opaque, in->hot);
     memset(in, 0, sizeof *in);
+}
+
+static hr_node_hot *hot_of(const hr_interner *in, uint64_t h)
+{
+    return &in->hot[(h >> 16) & (HR_INTERNER_HOT - 1)];
 }
 
 uint64_t hr_interner_find(const hr_interner *in, uint64_t parent, uint64_t ip)
 {
     uint64_t h = hash_of(parent, ip), tag = tag_of(h);
+    hr_node_hot *hot = hot_of(in, h);
+    if (hot->ip == ip && hot->parent == parent && hot->id)
+        return hot->id;
     for (size_t s = h & in->mask;; s = (s + 1) & in->mask) {
         uint64_t v = in->slots[s];
         if (v == 0)
             return 0;
         uint32_t id = (uint32_t)v;
-        if (tag_of(v) == tag && in->node[id].ip == ip && in->node[id].parent == parent)
+        if (tag_of(v) == tag && in->node[id].ip == ip && in->node[id].parent == parent) {
+            *hot = (hr_node_hot){parent, ip, id};
             return id;
+        }
     }
 }
 
@@ -107,5 +120,6 @@ int64_t hr_interner_add(hr_interner *in, uint64_t parent, uint64_t ip)
     uint64_t id = ++in->count;
     in->node[id] = (hr_node){parent, ip};
     place(in->slots, in->mask, parent, ip, (uint32_t)id);
+    *hot_of(in, hash_of(parent, ip)) = (hr_node_hot){parent, ip, id};
     return (int64_t)id;
 }

@@ -38,23 +38,35 @@ static const hr_stage_rec *peek(hr_stage *st, uint32_t i, uint64_t head, int *ba
 }
 
 /* Interns a record's stack. An unwound record leaves out the outermost frames it shares with the
- * previous unwound record of its ring: their node ids are in path[] and only the inner frames are
- * looked up. If the shared frames are unknown (a staging file damaged on disk) the stack is
- * interned from its inner frames alone. */
+ * previous unwound record of its ring: their node ids are in path[]. More frames are often shared
+ * (the producer only counts those it proved unchanged): those equal to the previous record's are
+ * not looked up either. If the shared frames are unknown (a staging file damaged on disk) the
+ * stack is interned from its inner frames alone. */
 static int intern(hr_stage *st, hr_writer *w, uint32_t i, const hr_stage_rec *r, uint64_t *stack)
 {
     hr_stage_consumer *c = st->cons[i];
     const uint64_t *frames = (const uint64_t *)(r + 1);
     if (!(r->s1 & HR_STAGE_UNWOUND))
         return hr_writer_intern(w, frames, r->depth, 0, st->scratch, stack);
-    uint32_t keep = hr_stage_rec_shared(r);
+    uint32_t keep = hr_stage_rec_shared(r), depth = r->depth;
     if (keep > c->prev_depth || (keep && c->path[keep - 1] > hr_writer_node_count(w))) {
-        c->prev_depth = 0;
-        return hr_writer_intern(w, frames, r->depth - keep, 0, st->scratch, stack);
+        c->prev_depth = c->ips_depth = 0;
+        return hr_writer_intern(w, frames, depth - keep, 0, st->scratch, stack);
     }
-    int rc = hr_writer_intern(w, frames, r->depth, keep, c->path, stack);
-    c->prev_depth = rc < 0 ? 0 : r->depth;
-    return rc;
+    uint32_t known = c->ips_depth < depth ? c->ips_depth : depth;
+    while (keep < known && c->ips[keep] == frames[depth - 1 - keep])
+        keep++;
+    int rc = hr_writer_intern(w, frames, depth, keep, c->path, stack);
+    if (rc < 0) {
+        c->prev_depth = c->ips_depth = 0;
+        return rc;
+    }
+    for (uint32_t j = keep; j < depth; j++)
+        c->ips[j] = frames[depth - 1 - j];
+    c->prev_depth = depth;
+    /* ips[] holds every frame if it held the shared ones (not so after a recovery started here) */
+    c->ips_depth = c->ips_depth >= hr_stage_rec_shared(r) ? depth : 0;
+    return 0;
 }
 
 static int emit_event(hr_stage *st, hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec *r, uint64_t seq,
@@ -134,7 +146,7 @@ static void follow(hr_stage *st, hr_writer *w, const hr_stage_cursor *c, const h
 {
     uint64_t stack;
     if (r->type >= 1 && r->type < HR_KIND_COUNT && (r->s1 & HR_STAGE_UNWOUND) && intern(st, w, c->ring, r, &stack) < 0)
-        st->cons[c->ring]->prev_depth = 0;
+        st->cons[c->ring]->prev_depth = st->cons[c->ring]->ips_depth = 0;
 }
 
 /* Saves the consumer's stack state at its cursor in the copy not in use, then switches to it. */
@@ -188,19 +200,24 @@ static uint32_t snapshot(hr_stage *st, hr_stage_cursor *cur, int *bad)
     return n;
 }
 
-/* The record after a ring's cursor is likely the next one emitted: its pointers' map slots are
- * loaded while the current record is coded. */
+/* The record after the cursor of the ring the last record came from is likely the next one
+ * emitted: the map slots its pointers will look up are loaded while this one is coded, and the
+ * ring's lines further on too. Only hints: nothing read here is trusted. */
+#define PREFETCH_LINES 512
+
 static void prefetch_next(hr_stage *st, hr_writer *w, const hr_stage_cursor *cur)
 {
-    uint32_t ring = cur->ring;
-    uint64_t cursor = st->cons[ring]->cursor, size = st->hdr->ring_data_size;
-    if (cur->head - cursor < HR_STAGE_REC_FIXED || (cursor & 7))
+    uint64_t cursor = st->cons[cur->ring]->cursor, size = st->hdr->ring_data_size, off = cursor & (size - 1);
+    const uint8_t *data = st->rings[cur->ring].data;
+    if (cur->head - cursor < HR_STAGE_REC_FIXED || (off & 7) || size - off < HR_STAGE_REC_FIXED)
         return;
-    const hr_stage_rec *r = (const hr_stage_rec *)(st->rings[ring].data + (cursor & (size - 1)));
-    if ((cursor & (size - 1)) + HR_STAGE_REC_FIXED > size || r->type < 1 || r->type >= HR_KIND_COUNT)
-        return;
-    hr_writer_prefetch(w, r->a[0]);
-    hr_writer_prefetch(w, r->a[1]);
+    if (cur->head - cursor > PREFETCH_LINES + 64)
+        __builtin_prefetch(data + ((cursor + PREFETCH_LINES) & (size - 1)));
+    const hr_stage_rec *r = (const hr_stage_rec *)(data + off);
+    if (r->type >= 1 && r->type < HR_KIND_COUNT) {
+        hr_writer_prefetch(w, r->a[0]);
+        hr_writer_prefetch(w, r->a[1]);
+    }
 }
 
 /* Records taken between two commits within one drain (a power of 2). */
@@ -259,8 +276,8 @@ static int is_pending_valid(hr_stage *st, uint32_t i, const hr_stage_rec *r)
     uint64_t size = st->hdr->ring_data_size;
     uint64_t off = st->cons[i]->cursor & (size - 1);
     return !(off & 7) && size - off >= HR_STAGE_REC_FIXED && r->len >= HR_STAGE_REC_FIXED && !(r->len & 7) &&
-           r->len <= size - off && r->depth <= HR_MAX_DEPTH && hr_stage_rec_size(hr_stage_rec_frames(r), 0, 0) <= r->len &&
-           r->type >= 1 && r->type < HR_KIND_COUNT;
+           r->len <= size - off && r->depth <= HR_MAX_DEPTH &&
+           hr_stage_rec_size(hr_stage_rec_frames(r), 0, 0) <= r->len && r->type >= 1 && r->type < HR_KIND_COUNT;
 }
 
 int64_t hr_stage_drain_pending(hr_stage *st, hr_writer *w)

@@ -110,6 +110,8 @@ typedef struct hr_ring {
 
 typedef struct hr_stage_consumer {
     uint32_t prev_depth;         /* depth of the previous unwound record (0: none seen) */
+    uint32_t ips_depth;          /* entries of ips known (0 after a recovery started here) */
+    uint64_t ips[HR_MAX_DEPTH];  /* that record's frames, from the outermost */
     uint64_t path[HR_MAX_DEPTH]; /* its node ids, from the outermost frame */
     uint64_t cursor;             /* next byte to read (>= tail) */
 } hr_stage_consumer;
