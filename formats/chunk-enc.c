@@ -22,6 +22,14 @@ int hr_enc_init(hr_enc *e, uint8_t *const cols[HR_NCOL], const size_t caps[HR_NC
     return rc;
 }
 
+void hr_enc_columns(hr_enc *e, uint8_t *const cols[HR_NCOL], const size_t caps[HR_NCOL])
+{
+    for (int c = 0; c < HR_NCOL; c++) {
+        e->col[c] = cols[c];
+        e->cap[c] = caps[c];
+    }
+}
+
 void hr_enc_free(hr_enc *e)
 {
     hr_model_free(&e->model);
@@ -43,15 +51,6 @@ void hr_enc_reset(hr_enc *e)
 size_t hr_enc_size(const hr_enc *e)
 {
     return e->total;
-}
-
-size_t hr_enc_header(const hr_enc *e, uint8_t out[HR_CHUNK_HEADER_MAX])
-{
-    size_t n = hr_put_varint(out, e->nrec);
-    n += hr_put_varint(out + n, HR_NCOL);
-    for (int c = 0; c < HR_NCOL; c++)
-        n += hr_put_varint(out + n, e->len[c]);
-    return n;
 }
 
 /* Writes v to the split-varint field whose low column is c. */

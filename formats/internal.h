@@ -216,11 +216,11 @@ typedef struct hr_enc {
 /* cols: HR_NCOL buffers of caps[i] bytes each (at least 64 KiB). */
 int hr_enc_init(hr_enc *e, uint8_t *const cols[HR_NCOL], const size_t caps[HR_NCOL], const hr_alloc *a);
 void hr_enc_free(hr_enc *e);
+/* Moves the encoder to other column memory (as big as at init); call hr_enc_reset() next. */
+void hr_enc_columns(hr_enc *e, uint8_t *const cols[HR_NCOL], const size_t caps[HR_NCOL]);
 void hr_enc_reset(hr_enc *e);
 /* Bytes of all columns. */
 size_t hr_enc_size(const hr_enc *e);
-/* Writes the chunk header (nrec, ncol, column sizes); returns its length. */
-size_t hr_enc_header(const hr_enc *e, uint8_t out[HR_CHUNK_HEADER_MAX]);
 /* Each returns 0, HR_ERR_LIMIT when a column has no room or the chunk holds the maximum number
  * of records (nothing is written then), or HR_ERR_ARG. */
 int hr_enc_event(hr_enc *e, uint32_t thread, uint64_t seq, uint64_t time, const hr_event *ev);
@@ -313,8 +313,19 @@ int hr_rules_learn(hr_rules *r, const hr_record *rec);
 struct hr_writer;
 /* Splits chunk memory of size bytes into the HR_NCOL column regions a writer uses. */
 void hr_chunk_layout(uint8_t *mem, size_t size, uint8_t *cols[], size_t caps[]);
-/* The current chunk: records and column sizes. */
-void hr_writer_chunk_state(const struct hr_writer *w, uint64_t *nrec, size_t lens[]);
+/* What of the writer's chunks is not in the file yet: the chunk being built (records, column
+ * sizes, the half of the chunk memory it is in) and a sealed one being compressed, if any. */
+typedef struct hr_chunk_state {
+    uint64_t nrec;
+    size_t lens[HR_NCOL];
+    unsigned half;
+    int sealed;
+    unsigned sealed_half;
+    uint64_t sealed_nrec;
+    size_t sealed_lens[HR_NCOL];
+    uint64_t frames, file_size; /* frames written and the file size */
+} hr_chunk_state;
+void hr_writer_chunk_state(const struct hr_writer *w, hr_chunk_state *cs);
 /* Lets a resuming writer (recover.c) learn a record the trace already holds. */
 int hr_writer_learn(struct hr_writer *w, const hr_record *rec);
 /* Writes a chunk given as columns (already encoded records) as one frame and adds their counts. */

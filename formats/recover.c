@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* heaprr recover (include/heaprr/recover.h). The trace is read once to learn what it holds
  * (records, stack nodes, CRC, where its last complete frame ends); the staging file then tells
- * whether the chunk the writer was building is already in the trace (frames_written), and the
- * rings give every record after it. Records already in the trace are skipped by sequence number,
+ * whether the writer's chunks (a sealed one being compressed, the one being built) are already in
+ * the trace (frames_written), and the rings give every record after them. Records already in the
+ * trace are skipped by sequence number,
  * so a crash at any point of the writer's work neither loses nor duplicates a record. */
 #include <heaprr/reader.h>
 #include <heaprr/recover.h>
@@ -146,23 +147,21 @@ static int open_writer(rstate *s)
     return learn_tables(s);
 }
 
-/* The committed part of the chunk the writer was building, if it is not in the trace yet: decoded
- * to learn its nodes and counts (only its valid prefix is kept), then written as it is. */
-static int chunk_columns(rstate *s, const uint8_t *cols[], size_t lens[], uint64_t *nrec)
+/* One of the writer's chunks as the commit describes it: its columns in their half of the chunk
+ * region. Returns 0 if it holds nothing usable. */
+static int chunk_columns(rstate *s, unsigned half, uint64_t nrec, const uint64_t *clens, const uint8_t *cols[],
+                         size_t lens[])
 {
-    hr_stage_header *h = s->stage.hdr;
-    const hr_stage_commit *c = &h->commit[h->commit_index & 1];
     uint8_t *mcols[HR_NCOL];
     size_t caps[HR_NCOL];
-    hr_chunk_layout(s->stage.chunk, h->chunk_size, mcols, caps);
+    hr_chunk_layout(hr_stage_half(&s->stage, half), s->stage.hdr->chunk_size, mcols, caps);
     for (int i = 0; i < HR_NCOL; i++) {
-        if (c->len[i] > caps[i])
+        if (clens[i] > caps[i])
             return 0; /* damaged: recover without it */
         cols[i] = mcols[i];
-        lens[i] = (size_t)c->len[i];
+        lens[i] = (size_t)clens[i];
     }
-    *nrec = c->nrec;
-    return c->nrec > 0 && c->nrec <= HR_CHUNK_RECORDS_MAX;
+    return nrec > 0 && nrec <= HR_CHUNK_RECORDS_MAX;
 }
 
 typedef struct chunk_scan {
@@ -233,17 +232,19 @@ static int learn_chunk(rstate *s, uint64_t nrec, const uint8_t *const cols[], co
     return rc < 0 ? rc : 0;
 }
 
-static int append_chunk(rstate *s, hr_recover_report *rep)
+/* Appends a chunk of the staging file, decoded first to learn its nodes and counts (a chunk that
+ * does not decode is left out). */
+static int append_chunk(rstate *s, hr_recover_report *rep, unsigned half, uint64_t nrec, const uint64_t *clens)
 {
     const uint8_t *cols[HR_NCOL];
     size_t lens[HR_NCOL];
-    uint64_t nrec, time_before = s->last_time;
+    uint64_t time_before = s->last_time;
     chunk_scan c;
-    if (s->stage.hdr->frames_written < s->st.frames || !chunk_columns(s, cols, lens, &nrec))
+    if (!chunk_columns(s, half, nrec, clens, cols, lens))
         return 0;
     memset(&c, 0, sizeof c);
     int rc = scan_chunk(s, &c, nrec, cols, lens);
-    if (rc == 1) { /* a committed chunk always decodes; if not, it is left out */
+    if (rc == 1) {
         for (size_t i = 0; i < c.nodes && rc >= 0; i++)
             rc = hr_writer_known_node(s->w, c.parents[i], c.ips[i]);
         if (rc >= 0)
@@ -261,11 +262,27 @@ static int append_chunk(rstate *s, hr_recover_report *rep)
     return rc < 0 ? rc : 0;
 }
 
+/* The sealed chunk is due as frame frames_written + 1 and the chunk being built after it: each is
+ * appended unless the trace already has its frame (the writer died between writing a frame and
+ * committing that it did). */
+static int append_chunks(rstate *s, hr_recover_report *rep)
+{
+    const hr_stage_header *h = s->stage.hdr;
+    const hr_stage_commit *c = &h->commit[h->commit_index & 1];
+    uint64_t frames = s->st.frames, due = c->frames_written + 1;
+    if (c->sealed) {
+        if (frames < due)
+            HR_FORWARD(append_chunk(s, rep, c->half ^ 1, c->sealed_nrec, c->sealed_len));
+        due++;
+    }
+    return frames < due ? append_chunk(s, rep, c->half, c->nrec, c->len) : 0;
+}
+
 static int recover_stage(rstate *s, hr_recover_report *rep)
 {
     s->stage.lenient = 1;
     s->stage.max_seq = s->st.last_seq;
-    HR_FORWARD(append_chunk(s, rep));
+    HR_FORWARD(append_chunks(s, rep));
     s->stage.last_time = s->last_time;
     uint64_t before = s->stage.emitted;
     int64_t n = hr_stage_drain(&s->stage, s->w, UINT64_MAX);

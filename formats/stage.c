@@ -68,7 +68,8 @@ int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint
     h.ring_data_size = ring_data_size;
     h.chunk_offset = HR_STAGE_HEADER_SIZE;
     h.chunk_size = hr_writer_chunk_mem(chunk_size);
-    h.rings_offset = round_up(h.chunk_offset + h.chunk_size, page_align());
+    h.chunk_halves = 2;
+    h.rings_offset = round_up(h.chunk_offset + 2 * h.chunk_size, page_align());
     h.ring_stride = round_up(HR_STAGE_RING_HEADER + ring_data_size, page_align());
     h.time_unit_ns = time_unit_ns;
     strcpy(h.trace_path, trace_path);
@@ -95,7 +96,7 @@ int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint
 
 static int check_header(const hr_stage_header *h, uint64_t file_size, const char **why)
 {
-    if (memcmp(h->magic, HR_STAGE_MAGIC, 8) != 0 || h->version < 1 || h->version > HR_STAGE_VERSION) {
+    if (memcmp(h->magic, HR_STAGE_MAGIC, 8) != 0 || h->version != HR_STAGE_VERSION) {
         *why = "not a heaprr staging file of this version";
         return HR_ERR_CORRUPT;
     }
@@ -103,7 +104,7 @@ static int check_header(const hr_stage_header *h, uint64_t file_size, const char
     if (h->ring_data_size < 65536 || (h->ring_data_size & (h->ring_data_size - 1)) ||
         h->ring_data_size > (1ull << 32) || h->chunk_offset != HR_STAGE_HEADER_SIZE ||
         h->chunk_size > HR_CHUNK_MAX || h->chunk_size < hr_writer_chunk_mem(256) ||
-        h->rings_offset != round_up(h->chunk_offset + h->chunk_size, page) ||
+        h->chunk_halves != 2 || h->rings_offset != round_up(h->chunk_offset + 2 * h->chunk_size, page) ||
         h->ring_stride != round_up(HR_STAGE_RING_HEADER + h->ring_data_size, page) ||
         h->ring_count > HR_STAGE_MAX_RINGS || h->commit_index > 1 || h->time_unit_ns == 0) {
         *why = "staging file header is damaged";
@@ -258,30 +259,37 @@ int hr_stage_map_rings(hr_stage *st)
     return 0;
 }
 
-static void publish_commit(hr_stage *st, uint64_t nrec, const size_t *lens)
+static void publish_commit(hr_stage *st, const hr_writer *w)
 {
+    hr_chunk_state cs;
+    hr_writer_chunk_state(w, &cs);
     uint32_t next = st->hdr->commit_index ^ 1;
     hr_stage_commit *c = &st->hdr->commit[next];
-    c->nrec = nrec;
     _Static_assert(HR_NCOL <= sizeof c->len / sizeof c->len[0], "commit holds every column");
-    for (int i = 0; i < HR_NCOL; i++)
-        c->len[i] = lens ? lens[i] : 0;
+    c->nrec = cs.nrec;
+    c->half = cs.half;
+    c->sealed = (uint32_t)cs.sealed;
+    c->sealed_nrec = cs.sealed_nrec;
+    for (int i = 0; i < HR_NCOL; i++) {
+        c->len[i] = cs.lens[i];
+        c->sealed_len[i] = cs.sealed_lens[i];
+    }
+    c->frames_written = cs.frames;
+    c->trace_size = cs.file_size;
     __atomic_store_n(&st->hdr->commit_index, next, __ATOMIC_RELEASE);
 }
 
 void hr_stage_commit_chunk(hr_stage *st, const hr_writer *w)
 {
-    uint64_t nrec;
-    size_t lens[HR_NCOL];
-    hr_writer_chunk_state(w, &nrec, lens);
-    publish_commit(st, nrec, lens);
+    publish_commit(st, w);
 }
 
-void hr_stage_on_frame(void *stage, uint64_t frames, uint64_t file_size)
+void hr_stage_on_frame(void *stage, const hr_writer *w)
 {
-    hr_stage *st = stage;
-    /* The chunk just written restarts empty: recovery must not reuse its old bytes. */
-    publish_commit(st, 0, NULL);
-    __atomic_store_n(&st->hdr->trace_size, file_size, __ATOMIC_RELEASE);
-    __atomic_store_n(&st->hdr->frames_written, frames, __ATOMIC_RELEASE);
+    publish_commit(stage, w); /* a chunk just written is no longer one recovery may use */
+}
+
+uint8_t *hr_stage_half(const hr_stage *st, unsigned half)
+{
+    return st->chunk + (half & 1) * st->hdr->chunk_size;
 }

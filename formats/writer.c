@@ -15,6 +15,20 @@
 #define COLUMN_SPREAD 4 /* chunk memory = 4 x chunk_size: no one column fills before the target */
 #define NODE_BATCH HR_MAX_DEPTH
 
+/* A chunk on its way into a frame: its columns are fed to zstd a slice at a time. */
+typedef struct hr_stream {
+    int active;
+    unsigned half;
+    uint64_t nrec;
+    const uint8_t *cols[HR_NCOL];
+    size_t lens[HR_NCOL];
+    uint8_t head[HR_CHUNK_HEADER_MAX];
+    size_t hn, raw;
+    int col;    /* column being fed; -1: the chunk header */
+    size_t pos; /* bytes of it fed */
+    size_t out; /* compressed bytes in zbuf */
+} hr_stream;
+
 struct hr_writer {
     hr_alloc alloc;
     int fd;
@@ -22,6 +36,11 @@ struct hr_writer {
     size_t chunk_size;
     hr_enc enc;
     int enc_ready;
+    int background;
+    uint8_t *half_mem[2]; /* the chunk memory's halves (background), or [0] alone */
+    size_t half_size;
+    unsigned half; /* the half the encoder fills */
+    hr_stream sealed;
     uint8_t *own_mem;
     uint8_t *zbuf;
     size_t zcap;
@@ -31,7 +50,7 @@ struct hr_writer {
     uint64_t file_size, frames;
     hr_interner in;
     int error, err_no;
-    void (*on_frame)(void *, uint64_t, uint64_t);
+    void (*on_frame)(void *, const hr_writer *);
     int (*check_fd)(void *, int, uint64_t);
     void *opaque;
     hr_rules rules;
@@ -80,20 +99,24 @@ void hr_chunk_layout(uint8_t *mem, size_t size, uint8_t *cols[], size_t caps[])
 
 static int setup_buffers(hr_writer *w, const hr_writer_config *cfg)
 {
-    size_t need = hr_writer_chunk_mem(w->chunk_size), size = need;
+    unsigned halves = w->background ? 2 : 1;
+    size_t need = hr_writer_chunk_mem(w->chunk_size), size = need * halves;
     uint8_t *mem = cfg->chunk_mem, *cols[HR_NCOL];
     size_t caps[HR_NCOL];
     if (mem) {
-        HR_RETURN_IF(cfg->chunk_mem_size < need, HR_ERR_ARG);
+        HR_RETURN_IF(cfg->chunk_mem_size < size, HR_ERR_ARG);
         size = cfg->chunk_mem_size;
     } else {
         mem = w->own_mem = w->alloc.alloc(w->alloc.opaque, size);
         HR_RETURN_IF(!mem, HR_ERR_NOMEM);
     }
-    hr_chunk_layout(mem, size, cols, caps);
+    w->half_size = size / halves;
+    w->half_mem[0] = mem;
+    w->half_mem[1] = halves == 2 ? mem + w->half_size : NULL;
+    hr_chunk_layout(mem, w->half_size, cols, caps);
     HR_FORWARD(hr_enc_init(&w->enc, cols, caps, &w->alloc));
     w->enc_ready = 1;
-    w->zcap = ZSTD_compressBound(size) + HR_CHUNK_HEADER_MAX;
+    w->zcap = ZSTD_compressBound(w->half_size) + HR_CHUNK_HEADER_MAX;
     w->zbuf = w->alloc.alloc(w->alloc.opaque, w->zcap);
     HR_RETURN_IF(!w->zbuf, HR_ERR_NOMEM);
     ZSTD_customMem zmem = {zalloc, zfree, w};
@@ -115,6 +138,7 @@ int hr_writer_create(hr_writer **out, const hr_writer_config *cfg)
     w->alloc = *a;
     w->fd = cfg->fd;
     w->level = cfg->zstd_level ? cfg->zstd_level : 1;
+    w->background = cfg->background != 0;
     w->chunk_size = cfg->chunk_size ? cfg->chunk_size : DEFAULT_CHUNK;
     hr_rules_init(&w->rules, &w->alloc);
     w->on_frame = cfg->on_frame;
@@ -174,6 +198,7 @@ static int write_all(hr_writer *w, const void *buf, size_t n)
     return 0;
 }
 
+/* Writes a frame. The caller brings its own state up to date, then calls frame_done(). */
 static int write_frame(hr_writer *w, uint8_t type, const void *payload, size_t size, size_t raw)
 {
     uint8_t fh[HR_FRAME_HEADER];
@@ -181,9 +206,13 @@ static int write_frame(hr_writer *w, uint8_t type, const void *payload, size_t s
     HR_FORWARD(write_all(w, fh, sizeof fh));
     HR_FORWARD(write_all(w, payload, size));
     w->frames++;
-    if (w->on_frame)
-        w->on_frame(w->opaque, w->frames, w->file_size);
     return 0;
+}
+
+static void frame_done(hr_writer *w)
+{
+    if (w->on_frame)
+        w->on_frame(w->opaque, w);
 }
 
 int hr_writer_begin(hr_writer *w, const hr_header *h)
@@ -231,49 +260,132 @@ static int ensure_zbuf(hr_writer *w, size_t need)
     return 0;
 }
 
-/* Compresses the chunk header and the columns into one zstd frame and writes it. */
-static int write_columns(hr_writer *w, uint64_t nrec, const uint8_t *const cols[], const size_t lens[])
+/* Starts compressing a chunk given as columns: one zstd frame of the chunk header and the columns,
+ * with a new block (and entropy tables) for each column. */
+static int stream_start(hr_writer *w, unsigned half, uint64_t nrec, const uint8_t *const cols[], const size_t lens[])
 {
-    uint8_t head[HR_CHUNK_HEADER_MAX];
-    size_t hn = hr_put_varint(head, nrec), total;
-    hn += hr_put_varint(head + hn, HR_NCOL);
-    total = 0;
+    hr_stream *st = &w->sealed;
+    size_t hn = hr_put_varint(st->head, nrec), total = 0;
+    hn += hr_put_varint(st->head + hn, HR_NCOL);
     for (int c = 0; c < HR_NCOL; c++) {
-        hn += hr_put_varint(head + hn, lens[c]);
+        hn += hr_put_varint(st->head + hn, lens[c]);
         total += lens[c];
+        st->cols[c] = cols[c];
+        st->lens[c] = lens[c];
     }
     HR_RETURN_IF(hn + total > HR_CHUNK_MAX, HR_ERR_LIMIT);
     HR_FORWARD(ensure_zbuf(w, ZSTD_compressBound(hn + total)));
-    ZSTD_outBuffer out = {w->zbuf, w->zcap, 0};
     ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_only);
     HR_RETURN_IF(ZSTD_isError(ZSTD_CCtx_setPledgedSrcSize(w->cctx, hn + total)), HR_ERR_ZSTD);
-    for (int c = -1; c < HR_NCOL; c++) {
-        ZSTD_inBuffer in = {c < 0 ? head : cols[c], c < 0 ? hn : lens[c], 0};
-        /* A flush after each column starts a new zstd block, with entropy tables of its own. */
-        ZSTD_EndDirective mode = c == HR_NCOL - 1 ? ZSTD_e_end : ZSTD_e_flush;
-        size_t left;
-        do {
-            size_t before = out.pos + in.pos;
-            left = ZSTD_compressStream2(w->cctx, &out, &in, mode);
-            HR_RETURN_IF(ZSTD_isError(left), HR_ERR_ZSTD);
-            HR_RETURN_IF(out.pos + in.pos == before && (in.pos < in.size || left), HR_ERR_LIMIT);
-        } while (in.pos < in.size || (mode == ZSTD_e_end && left != 0));
+    st->active = 1;
+    st->half = half;
+    st->nrec = nrec;
+    st->hn = hn;
+    st->raw = hn + total;
+    st->col = -1;
+    st->pos = 0;
+    st->out = 0;
+    return 0;
+}
+
+/* Feeds zstd up to n bytes of the current column (to its end: with a flush, or the frame end);
+ * *fed gets how many. */
+static int stream_feed(hr_writer *w, size_t n, size_t *fed)
+{
+    hr_stream *st = &w->sealed;
+    const uint8_t *src = st->col < 0 ? st->head : st->cols[st->col];
+    size_t size = st->col < 0 ? st->hn : st->lens[st->col];
+    if (n > size - st->pos)
+        n = size - st->pos;
+    int last = st->pos + n == size;
+    ZSTD_EndDirective mode = !last ? ZSTD_e_continue : st->col == HR_NCOL - 1 ? ZSTD_e_end : ZSTD_e_flush;
+    ZSTD_inBuffer in = {src + st->pos, n, 0};
+    ZSTD_outBuffer out = {w->zbuf, w->zcap, st->out};
+    size_t left;
+    do {
+        size_t before = out.pos + in.pos;
+        left = ZSTD_compressStream2(w->cctx, &out, &in, mode);
+        HR_RETURN_IF(ZSTD_isError(left), HR_ERR_ZSTD);
+        HR_RETURN_IF(out.pos + in.pos == before && (in.pos < in.size || left), HR_ERR_LIMIT);
+    } while (in.pos < in.size || (mode != ZSTD_e_continue && left != 0));
+    st->out = out.pos;
+    st->pos += n;
+    *fed = n;
+    if (last) {
+        st->col++;
+        st->pos = 0;
     }
-    return write_frame(w, HR_FRAME_CHUNK, w->zbuf, out.pos, hn + total);
+    return 0;
+}
+
+/* Compresses about budget more bytes of the chunk in the stream; writes its frame when done.
+ * Returns 1 if more remains, 0 when the frame is written, or an hr_err. */
+static int stream_step(hr_writer *w, size_t budget)
+{
+    hr_stream *st = &w->sealed;
+    while (st->col < HR_NCOL) {
+        if (!budget)
+            return 1;
+        size_t fed;
+        HR_FORWARD(stream_feed(w, budget, &fed));
+        budget = fed < budget ? budget - fed : 0;
+    }
+    st->active = 0;
+    return write_frame(w, HR_FRAME_CHUNK, w->zbuf, st->out, st->raw);
+}
+
+/* Runs a writer step that may fail the writer for good. */
+static int fatal(hr_writer *w, int rc)
+{
+    if (rc < 0 && !w->error)
+        w->error = rc;
+    return rc;
+}
+
+int hr_writer_pump(hr_writer *w, size_t budget)
+{
+    HR_RETURN_IF(w->error, w->error);
+    if (!w->sealed.active || !budget)
+        return w->sealed.active;
+    int rc = fatal(w, stream_step(w, budget));
+    if (rc == 0)
+        frame_done(w);
+    return rc;
+}
+
+static int finish_sealed(hr_writer *w)
+{
+    return w->sealed.active ? hr_writer_pump(w, SIZE_MAX) : 0;
+}
+
+/* Ends the chunk being built: it is sealed and compressed in the background (hr_writer_pump)
+ * while the encoder fills the other half of the chunk memory, or compressed and written now. */
+static int seal(hr_writer *w, int now)
+{
+    HR_FORWARD(finish_sealed(w));
+    if (w->enc.nrec == 0)
+        return 0;
+    HR_FORWARD(fatal(w, stream_start(w, w->half, w->enc.nrec, (const uint8_t *const *)w->enc.col, w->enc.len)));
+    if (w->background) {
+        uint8_t *cols[HR_NCOL];
+        size_t caps[HR_NCOL];
+        w->half ^= 1;
+        hr_chunk_layout(w->half_mem[w->half], w->half_size, cols, caps);
+        hr_enc_columns(&w->enc, cols, caps);
+        hr_enc_reset(&w->enc);
+        return now ? finish_sealed(w) : 0;
+    }
+    int rc = fatal(w, stream_step(w, SIZE_MAX));
+    hr_enc_reset(&w->enc);
+    if (rc == 0)
+        frame_done(w);
+    return rc;
 }
 
 int hr_writer_flush(hr_writer *w)
 {
     HR_RETURN_IF(w->error, w->error);
-    if (w->enc.nrec == 0)
-        return 0;
-    int rc = write_columns(w, w->enc.nrec, (const uint8_t *const *)w->enc.col, w->enc.len);
-    if (rc < 0) {
-        w->error = rc;
-        return rc;
-    }
-    hr_enc_reset(&w->enc);
-    return 0;
+    return seal(w, 1);
 }
 
 int hr_writer_raw_cols(hr_writer *w, uint64_t nrec, const uint8_t *const cols[], const size_t lens[],
@@ -282,7 +394,9 @@ int hr_writer_raw_cols(hr_writer *w, uint64_t nrec, const uint8_t *const cols[],
     HR_FORWARD(hr_writer_flush(w));
     if (!nrec)
         return 0;
-    HR_FORWARD(write_columns(w, nrec, cols, lens));
+    HR_FORWARD(fatal(w, stream_start(w, 0, nrec, cols, lens)));
+    HR_FORWARD(fatal(w, stream_step(w, SIZE_MAX)));
+    frame_done(w);
     for (unsigned k = 0; k < HR_KIND_COUNT; k++)
         w->counts.events[k] += added->events[k];
     for (unsigned t = 0; t < HR_REC_TYPE_LIMIT; t++)
@@ -293,10 +407,20 @@ int hr_writer_raw_cols(hr_writer *w, uint64_t nrec, const uint8_t *const cols[],
     return 0;
 }
 
-void hr_writer_chunk_state(const hr_writer *w, uint64_t *nrec, size_t lens[])
+void hr_writer_chunk_state(const hr_writer *w, hr_chunk_state *cs)
 {
-    *nrec = w->enc.nrec;
-    memcpy(lens, w->enc.len, sizeof w->enc.len);
+    cs->nrec = w->enc.nrec;
+    memcpy(cs->lens, w->enc.len, sizeof cs->lens);
+    cs->half = w->half;
+    cs->sealed = w->sealed.active;
+    cs->sealed_half = w->sealed.half;
+    cs->sealed_nrec = w->sealed.active ? w->sealed.nrec : 0;
+    if (w->sealed.active)
+        memcpy(cs->sealed_lens, w->sealed.lens, sizeof cs->sealed_lens);
+    else
+        memset(cs->sealed_lens, 0, sizeof cs->sealed_lens);
+    cs->frames = w->frames;
+    cs->file_size = w->file_size;
 }
 
 int hr_writer_finish(hr_writer *w)
@@ -304,23 +428,25 @@ int hr_writer_finish(hr_writer *w)
     uint8_t buf[HR_TRAILER_MAX];
     HR_FORWARD(hr_writer_flush(w));
     size_t n = hr_trailer_encode(buf, &w->counts, w->crc);
-    return write_frame(w, HR_FRAME_TRAILER, buf, n, n);
+    HR_FORWARD(write_frame(w, HR_FRAME_TRAILER, buf, n, n));
+    frame_done(w);
+    return 0;
 }
 
-/* Runs an encoder call; when the chunk is full, flushes and retries once in a fresh chunk. */
+/* Runs an encoder call; when the chunk is full, seals it and retries once in a fresh chunk. */
 #define ENCODE(w, call)                                      \
     do {                                                     \
         HR_RETURN_IF((w)->error, (w)->error);                \
         int enc_rc_ = (call);                                \
         if (enc_rc_ == HR_ERR_LIMIT && (w)->enc.nrec) {      \
-            HR_FORWARD(hr_writer_flush(w));                  \
+            HR_FORWARD(seal(w, 0));                          \
             enc_rc_ = (call);                                \
         }                                                    \
         if (enc_rc_ == HR_ERR_NOMEM)                         \
             (w)->error = enc_rc_;                            \
         HR_FORWARD(enc_rc_);                                 \
         if (hr_enc_size(&(w)->enc) >= (w)->chunk_size)       \
-            HR_FORWARD(hr_writer_flush(w));                  \
+            HR_FORWARD(seal(w, 0));                          \
     } while (0)
 
 int hr_writer_process(hr_writer *w, const hr_process_info *pi)

@@ -216,7 +216,8 @@ static int open_files(void)
                            .zstd_level = hr_cfg.zstd_level,
                            .chunk_size = hr_cfg.chunk_size,
                            .chunk_mem = hr_stg->chunk,
-                           .chunk_mem_size = hr_stg->hdr->chunk_size,
+                           .chunk_mem_size = 2 * hr_stg->hdr->chunk_size,
+                           .background = 1,
                            .on_frame = hr_stage_on_frame,
                            .check_fd = still_ours,
                            .opaque = hr_stg};

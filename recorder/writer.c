@@ -45,14 +45,22 @@ static uint64_t horizon(void)
     return h;
 }
 
-/* Returns the number of records drained. */
+/* A sealed chunk is compressed a slice at a time between drains, so that the rings are drained
+ * at least every slice (a few hundred microseconds) and never wait for a whole chunk. */
+#define PUMP_BYTES (128u << 10)
+
+static int compressing; /* a sealed chunk is still being compressed */
+
+/* Drains, then compresses a slice of the sealed chunk. Returns the number of records drained. */
 static int64_t drain_locked(uint64_t limit)
 {
     if (!hr_wr || __atomic_load_n(&hr_state, __ATOMIC_RELAXED) == HR_STOPPED)
         return 0;
     int64_t n = hr_stage_drain(hr_stg, hr_wr, limit ? limit : horizon());
-    if (n < 0)
+    int rc = n < 0 ? (int)n : hr_writer_pump(hr_wr, PUMP_BYTES);
+    if (rc < 0)
         hr_stop("cannot write the trace", hr_writer_errno(hr_wr));
+    compressing = rc > 0;
     hr_thread_recycle();
     return n;
 }
@@ -98,8 +106,8 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&hr_writer_lock);
         if (HR_UNLIKELY(hr_cfg.stats))
             count_drain(n);
-        if (n >= AGAIN_RECORDS)
-            continue; /* more is surely waiting */
+        if (n >= AGAIN_RECORDS || compressing)
+            continue; /* more is surely waiting, or more to compress */
         idle = n > 0 ? 0 : idle + 1;
         if (idle < IDLE_POLLS) {
             poll_pause();
@@ -187,4 +195,5 @@ void hr_writer_reset(void)
     pthread_mutex_init(&hr_writer_lock, NULL);
     wake_word = 0;
     thread_state = 0;
+    compressing = 0;
 }

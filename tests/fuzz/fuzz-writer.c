@@ -11,7 +11,9 @@
  *                         plus i8 * 16, 2 a raw u64le, 3 null
  *   u8 size (>= 200: a raw u64le follows instead), u8 count, u8 log2 align, u8 errno,
  *   u8 sequence gap (% 4), u8 time delta, u8 stack (depth % 4, frames from a small set),
- *   u8 free-sequence distance (free_seq = seq - distance, at least 0) */
+ *   u8 free-sequence distance (free_seq = seq - distance, at least 0)
+ * An odd-sized input uses background compression: full chunks are sealed and compressed 512 bytes
+ * after each event. */
 #include "fuzz-common.h"
 
 #include <heaprr/reader.h>
@@ -36,6 +38,7 @@ typedef struct gen {
     unsigned nrecent;
     uint64_t seq, time;
     uint64_t path[HR_MAX_DEPTH];
+    int pump; /* background compression: pump after each event */
 } gen;
 
 static uint8_t take8(src *s)
@@ -161,6 +164,8 @@ static int write_events(gen *g, hr_writer *w, written *out)
             continue;
         }
         remember(g, out, &ev);
+        if (g->pump && hr_writer_pump(w, 512) < 0)
+            return -1;
         seq = g->seq;
         time = g->time;
     }
@@ -231,7 +236,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g.in = (src){data, size, 0};
     g.seq = 1;
     out.n = 0;
-    hr_writer_config cfg = {.fd = fd, .chunk_size = 4096};
+    /* odd-sized inputs seal full chunks and compress them a slice after each event */
+    hr_writer_config cfg = {.fd = fd, .chunk_size = 4096, .background = (int)(size & 1)};
+    g.pump = cfg.background;
     if (hr_writer_create(&w, &cfg) == 0 && start(w) == 0 && write_events(&g, w, &out) == 0 &&
         lseek(fd, 0, SEEK_SET) == 0)
         read_back(fd, &out);

@@ -15,17 +15,25 @@ extern "C" {
 #endif
 
 #define HR_STAGE_MAGIC "HRSTAGE1"
-#define HR_STAGE_VERSION 2 /* version 1 files read as version 2: their records hold every frame */
-#define HR_STAGE_HEADER_SIZE 4096u
+#define HR_STAGE_VERSION 3
+#define HR_STAGE_HEADER_SIZE 8192u
 #define HR_STAGE_RING_HEADER 4096u
 #define HR_STAGE_MAX_RINGS 4096u
 #define HR_STAGE_PATH_MAX 3072u
 
-/* What recovery may use of the chunk being built: its records and column sizes. Two copies, so
- * that the one being written is never the one in use. */
+/* What recovery may use of the writer's chunks, and how far the trace goes. The chunk region has
+ * two halves: the writer builds a chunk in one while the other may hold a full (sealed) chunk it
+ * is compressing, due as the trace's next frame. Two copies of this, so that the one being
+ * written is never the one in use: every field changes at once. */
 typedef struct hr_stage_commit {
-    uint64_t nrec;
-    uint64_t len[32];
+    uint64_t nrec;           /* the chunk being built: records */
+    uint64_t len[32];        /* ... and column sizes */
+    uint64_t frames_written; /* frames in the trace */
+    uint64_t trace_size;     /* trace bytes after the last frame */
+    uint32_t half;           /* the half the chunk being built is in */
+    uint32_t sealed;         /* 1: the other half holds a sealed chunk, due as frame frames_written + 1 */
+    uint64_t sealed_nrec;
+    uint64_t sealed_len[32];
 } hr_stage_commit;
 
 /* Header page. Fields marked (w) are written by the writer to make recovery exact. */
@@ -39,8 +47,8 @@ typedef struct hr_stage_header {
     uint32_t ring_count; /* rings created (the file holds this many) */
     uint32_t flags;
     uint64_t time_unit_ns;
-    uint64_t frames_written; /* (w) frames in the trace */
-    uint64_t trace_size;     /* (w) trace bytes after the last frame */
+    uint32_t chunk_halves;     /* 2: chunk_size bytes each */
+    uint32_t reserved0;
     hr_stage_commit commit[2]; /* (w) */
     uint32_t commit_index;     /* (w) which commit is in use */
     uint32_t reserved;
@@ -164,10 +172,13 @@ int64_t hr_stage_drain(hr_stage *st, hr_writer *w, uint64_t horizon);
  * marked HR_XF_INCOMPLETE and placed after everything else. */
 int64_t hr_stage_drain_pending(hr_stage *st, hr_writer *w);
 
-/* The writer's on_frame callback for a writer whose chunk memory is st->chunk. */
-void hr_stage_on_frame(void *stage, uint64_t frames, uint64_t file_size);
-/* Records in the header how much of the chunk w is building recovery may use. */
+/* The writer's on_frame callback for a writer whose chunk memory is st->chunk (with background
+ * compression: st->hdr->chunk_halves halves). */
+void hr_stage_on_frame(void *stage, const hr_writer *w);
+/* Records in the header how much of w's chunks recovery may use. */
 void hr_stage_commit_chunk(hr_stage *st, const hr_writer *w);
+/* The chunk memory's halves and their size. */
+uint8_t *hr_stage_half(const hr_stage *st, unsigned half);
 
 /* Bytes a staged event with depth frames or a typed record with strings of n1 + n2 bytes takes. */
 static inline uint32_t hr_stage_rec_size(uint32_t depth, uint32_t n1, uint32_t n2)
@@ -188,6 +199,7 @@ static inline uint32_t hr_stage_rec_frames(const hr_stage_rec *r)
 }
 
 _Static_assert(sizeof(hr_ring_header) <= HR_STAGE_RING_HEADER, "ring header page overflow");
+_Static_assert(sizeof(hr_stage_header) <= HR_STAGE_HEADER_SIZE, "header page overflow");
 
 #ifdef __cplusplus
 }

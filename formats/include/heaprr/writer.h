@@ -19,9 +19,14 @@ typedef struct hr_writer_config {
     int zstd_level;             /* 0: default (1) */
     size_t chunk_size;          /* raw bytes after which a chunk is compressed; 0: 1 MiB */
     uint8_t *chunk_mem;         /* optional caller memory for the chunk (e.g. the staging file) */
-    size_t chunk_mem_size;      /* its size, at least hr_writer_chunk_mem(chunk_size) */
-    /* Called after every frame is written, with the number of frames and the file size so far. */
-    void (*on_frame)(void *opaque, uint64_t frames, uint64_t file_size);
+    size_t chunk_mem_size;      /* its size, at least hr_writer_chunk_mem(chunk_size), twice that
+                                 * with background */
+    /* Nonzero: a full chunk is sealed in one half of the chunk memory and compressed a slice at a
+     * time by hr_writer_pump() while records go to the other half, so that no single call stalls
+     * for the whole compression. */
+    int background;
+    /* Called after every frame is written, once the writer's state reflects it. */
+    void (*on_frame)(void *opaque, const hr_writer *w);
     /* Called before every write with the descriptor and the file size so far; returns the
      * descriptor to write to (the same, or a replacement positioned at that size), or -1 to refuse
      * the write (HR_ERR_IO, errno EBADF). The recorder uses it to survive a program that closes
@@ -62,7 +67,12 @@ int hr_writer_intern(hr_writer *w, const uint64_t *frames, uint32_t depth, uint3
 /* A hint that an event naming pointer p comes soon: starts loading what coding it will look at. */
 void hr_writer_prefetch(const hr_writer *w, uint64_t p);
 
-/* Compresses and writes the current chunk, if it holds records. */
+/* With background compression: compresses about budget more bytes of the sealed chunk (0: none,
+ * only tell), writing its frame once done. Returns 1 while a sealed chunk remains, 0 when none
+ * does, or an hr_err. */
+int hr_writer_pump(hr_writer *w, size_t budget);
+
+/* Compresses and writes the sealed chunk if any, then the current chunk, if it holds records. */
 int hr_writer_flush(hr_writer *w);
 /* Flushes and writes a trailer. The writer may still be used afterwards (a later trailer then
  * covers everything). */

@@ -127,8 +127,21 @@ static int add_typed(hr_writer *w, gen_trace *t, unsigned type, uint32_t thread,
 
 int gen_write(int fd, size_t n_events, size_t chunk_size, int finish, gen_trace *out)
 {
+    gen_options opt = {0};
+    return gen_write_ex(fd, n_events, chunk_size, finish, &opt, out);
+}
+
+int gen_write_ex(int fd, size_t n_events, size_t chunk_size, int finish, const gen_options *opt, gen_trace *out)
+{
     hr_writer *w;
-    hr_writer_config cfg = {.fd = fd, .chunk_size = chunk_size};
+    hr_writer_config cfg = {.fd = fd,
+                            .chunk_size = chunk_size,
+                            .background = opt->background,
+                            .chunk_mem = opt->chunk_mem,
+                            .chunk_mem_size = opt->chunk_mem_size,
+                            .on_frame = opt->on_frame,
+                            .opaque = opt->opaque};
+    int stopped = 0;
     uint64_t live[1000], seq = 0, time = 0;
     size_t nlive = 0;
     memset(out, 0, sizeof *out);
@@ -143,16 +156,18 @@ int gen_write(int fd, size_t n_events, size_t chunk_size, int finish, gen_trace 
         rc = add_typed(w, out, HR_REC_THREAD_START, th, ++seq, time);
     if (rc == 0)
         rc = add_typed(w, out, HR_REC_MODULE_LOAD, 1, ++seq, time);
-    for (size_t i = 0; rc == 0 && i < n_events; i++) {
+    for (size_t i = 0; rc == 0 && !stopped && i < n_events; i++) {
         seq += 1 + (rnd() % 5 == 0 ? rnd() % 100 : 0);
         time += rnd() % 3;
         uint32_t th = 1 + (uint32_t)(rnd() % 3);
         rc = i % 97 == 50 ? add_typed(w, out, HR_REC_MARK, th, seq, time)
                           : add_event(w, out, th, seq, time, live, &nlive);
+        if (rc == 0 && opt->after_record)
+            stopped = opt->after_record(opt->opaque, w, out->n);
     }
     if (rc < 0)
         fprintf(stderr, "gen_write: %s after %zu records\n", hr_strerror(rc), out->n);
-    if (rc == 0)
+    if (rc == 0 && !stopped)
         rc = finish ? hr_writer_finish(w) : hr_writer_flush(w);
     hr_writer_destroy(w);
     return rc;

@@ -25,6 +25,21 @@ typedef struct gen_trace {
 /* Writes a trace of about n_events events to fd (chunk_size small to get many frames). Returns 0
  * or a negative hr_err. finish: write a trailer. */
 int gen_write(int fd, size_t n_events, size_t chunk_size, int finish, gen_trace *out);
+
+struct hr_writer;
+/* More control for gen_write_ex: the writer's chunk memory and callbacks, and a hook called after
+ * every record that may stop the writing at once (a crash: nothing more is written). */
+typedef struct gen_options {
+    int background;
+    uint8_t *chunk_mem;
+    size_t chunk_mem_size;
+    void (*on_frame)(void *opaque, const struct hr_writer *w);
+    int (*after_record)(void *opaque, struct hr_writer *w, size_t records); /* nonzero: stop */
+    void *opaque;
+} gen_options;
+
+/* Returns 0 (also when after_record stopped it), or a negative hr_err. */
+int gen_write_ex(int fd, size_t n_events, size_t chunk_size, int finish, const gen_options *opt, gen_trace *out);
 void gen_free(gen_trace *t);
 
 #endif
