@@ -69,5 +69,7 @@ int cmd_dump(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

@@ -9,6 +9,8 @@ static const cli_command commands[] = {
     {"dump", cmd_dump, "print every record of a trace, one per line"},
     {"stats", cmd_stats, "counts per call kind, threads, peak and leaked bytes"},
     {"recover", cmd_recover, "complete the trace of a process that crashed or was killed"},
+    {"replay", cmd_replay, "replay a trace on the band/arena allocator model and check the heap"},
+    {"config", cmd_config, "print the allocator model's configuration after normalization"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr replay: replays a trace against the band/arena model and the checker, and reports the
+ * findings, footprint, fragmentation and per-band figures. */
+#include "cli.h"
+#include "heapopts.h"
+#include "stacks.h"
+
+#include <heaprr/replay.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXIT_FINDINGS 3
+
+static const char help[] =
+    "usage: heaprr replay [OPTIONS] FILE\n"
+    "\n"
+    "Replays the allocation calls of a trace, in the order they happened, against a model of the\n"
+    "QNX band/arena allocator and a heap checker. The replay is deterministic: the same trace and\n"
+    "configuration give the same addresses, findings and digest. Exit status: 0 when the checker\n"
+    "found nothing, 3 when it found errors, 1 for an unreadable trace, 2 for bad usage.\n"
+    "\n"
+    "  --allocator band       the allocator model (the default and, for now, the only choice)\n"
+    "  --check LEVEL          none, basic (default), bounds (MALLOC_CKBOUNDS) or chain (MALLOC_CKCHAIN)\n"
+    "  --on-error continue|stop  go on after an error (default) or stop at the first (MALLOC_ACTION)\n"
+    "  --max-errors N         errors listed in the report (all are counted; default 1000)\n"
+    "  --timeline FILE.csv    footprint and live bytes every --every events (default 10000)\n"
+    "  --every K              sampling interval of the timeline, in events\n"
+    "  --json                 machine-readable output\n" CLI_HEAP_HELP;
+
+enum { OPT_CHECK = 1100, OPT_ON_ERROR, OPT_TIMELINE, OPT_EVERY, OPT_ALLOCATOR, OPT_MAX_ERRORS };
+
+typedef struct replay_args {
+    hr_replay_options o;
+    const char *path, *timeline;
+    int as_json;
+} replay_args;
+
+static void parse(int argc, char **argv, replay_args *a)
+{
+    static const struct option opts[] = {CLI_HEAP_LONGOPTS,
+                                         {"check", required_argument, NULL, OPT_CHECK},
+                                         {"on-error", required_argument, NULL, OPT_ON_ERROR},
+                                         {"timeline", required_argument, NULL, OPT_TIMELINE},
+                                         {"every", required_argument, NULL, OPT_EVERY},
+                                         {"allocator", required_argument, NULL, OPT_ALLOCATOR},
+                                         {"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    cli_heapopts ho = {0};
+    const char *action = getenv("MALLOC_ACTION");
+    int c;
+    memset(a, 0, sizeof *a);
+    a->o.check = HR_CHECK_BASIC;
+    a->o.timeline_every = 10000;
+    if (getenv("MALLOC_CKBOUNDS") && atoi(getenv("MALLOC_CKBOUNDS")))
+        a->o.check = HR_CHECK_BOUNDS;
+    if (getenv("MALLOC_CKCHAIN") && atoi(getenv("MALLOC_CKCHAIN")))
+        a->o.check = HR_CHECK_CHAIN;
+    a->o.stop_on_error = action && atoi(action) != 0;
+    while ((c = cli_getopt("replay", argc, argv, "h", opts)) != -1) {
+        if (c == 'h')
+            cli_help(help);
+        else if (c == 'j')
+            a->as_json = 1;
+        else if (c == OPT_CHECK && hr_check_from_name(optarg, &a->o.check) < 0)
+            cli_usage("replay", "--check expects none, basic, bounds or chain, not '%s'", optarg);
+        else if (c == OPT_ON_ERROR) {
+            if (strcmp(optarg, "continue") != 0 && strcmp(optarg, "stop") != 0)
+                cli_usage("replay", "--on-error expects continue or stop, not '%s'", optarg);
+            a->o.stop_on_error = strcmp(optarg, "stop") == 0;
+        } else if (c == OPT_TIMELINE)
+            a->timeline = optarg;
+        else if (c == OPT_EVERY)
+            a->o.timeline_every = cli_number("replay", "--every", optarg, 1, UINT64_MAX);
+        else if (c == OPT_MAX_ERRORS)
+            a->o.max_findings = cli_number("replay", "--max-errors", optarg, 1, 1u << 24);
+        else if (c == OPT_ALLOCATOR && strcmp(optarg, "band") != 0)
+            cli_usage("replay", "--allocator: unknown allocator '%s' (expected band)", optarg);
+        else
+            cli_heap_option(&ho, c, optarg);
+    }
+    if (optind != argc - 1)
+        cli_usage("replay", optind >= argc ? "missing trace file" : "expects one trace file");
+    a->path = argv[optind];
+    cli_heap_config("replay", &ho, &a->o.heap);
+}
+
+static void json_finding(json *j, hr_reader *r, const hr_finding *f)
+{
+    json_object_begin(j, NULL);
+    json_cstr(j, "kind", hr_finding_name(f->kind));
+    json_u64(j, "event", f->seq);
+    json_cstr(j, "call", hr_kind_name(f->event_kind));
+    json_u64(j, "thread", f->thread);
+    cli_json_hex(j, "ptr", f->ptr);
+    json_u64(j, "size", f->size);
+    if (f->block)
+        cli_json_hex(j, "block", f->block);
+    if (f->kind == HR_FIND_INTERIOR_FREE || f->kind >= HR_FIND_CORRUPT_HEADER) {
+        json_i64(j, "offset", f->offset);
+        if (f->kind != HR_FIND_INTERIOR_FREE)
+            json_u64(j, "bytes_damaged", f->bytes);
+    }
+    cli_json_stack(j, "stack", r, f->stack);
+    if (f->alloc_seq) {
+        json_u64(j, "alloc_event", f->alloc_seq);
+        json_cstr(j, "alloc_call", hr_kind_name(f->alloc_kind));
+        json_u64(j, "alloc_thread", f->alloc_thread);
+    }
+    cli_json_stack(j, "alloc_stack", r, f->alloc_stack);
+    if (f->free_seq) {
+        json_u64(j, "free_event", f->free_seq);
+        json_cstr(j, "free_call", hr_kind_name(f->free_kind));
+        json_u64(j, "free_thread", f->free_thread);
+    }
+    cli_json_stack(j, "free_stack", r, f->free_stack);
+    json_object_end(j);
+}
+
+static void print_json(const replay_args *a, hr_reader *r, const hr_replay_result *res, const hr_finding *f,
+                       size_t nf)
+{
+    char digest[20];
+    snprintf(digest, sizeof digest, "%016" PRIx64, res->digest);
+    json j;
+    json_init(&j, stdout);
+    json_object_begin(&j, NULL);
+    json_cstr(&j, "file", a->path);
+    json_cstr(&j, "allocator", "band");
+    json_cstr(&j, "model", a->o.heap.layout.kind == HR_LAYOUT_QNX32 ? "qnx32" : "native");
+    json_cstr(&j, "check", hr_check_name(a->o.check));
+    json_u64(&j, "events", res->events);
+    json_cstr(&j, "digest", digest);
+    json_u64(&j, "error_count", res->findings_total);
+    json_object_begin(&j, "error_counts");
+    for (int k = 0; k < HR_FIND_COUNT; k++)
+        json_u64(&j, hr_finding_name((hr_finding_kind)k), res->findings[k]);
+    json_object_end(&j);
+    json_array_begin(&j, "errors");
+    for (size_t i = 0; i < nf; i++)
+        json_finding(&j, r, &f[i]);
+    json_array_end(&j);
+    json_bool(&j, "stopped", res->stopped);
+    json_u64(&j, "allocs", res->allocs);
+    json_u64(&j, "frees", res->frees);
+    json_u64(&j, "reallocs", res->reallocs);
+    json_u64(&j, "failed_calls", res->failed_skipped);
+    json_u64(&j, "inherited_frees", res->inherited_frees);
+    json_u64(&j, "peak_footprint_bytes", res->peak_footprint);
+    json_u64(&j, "peak_live_bytes", res->peak_live);
+    json_u64(&j, "live_at_peak_footprint_bytes", res->live_at_peak_footprint);
+    json_u64(&j, "final_footprint_bytes", res->footprint_end);
+    json_u64(&j, "final_live_bytes", res->live_end);
+    json_u64(&j, "final_live_blocks", res->live_blocks_end);
+    json_object_begin(&j, "fragmentation");
+    json_double(&j, "at_peak_footprint", res->frag_at_peak_footprint);
+    json_double(&j, "peak_vs_peak", res->frag_peak_vs_peak);
+    json_object_end(&j);
+    json_array_begin(&j, "bands");
+    for (uint32_t k = 0; k < res->nbands; k++) {
+        const hr_band_report *b = &res->bands[k];
+        json_object_begin(&j, NULL);
+        json_u64(&j, "size", b->size);
+        json_u64(&j, "blocks", b->blocks);
+        json_u64(&j, "allocs", b->allocs);
+        json_u64(&j, "peak_in_use", b->peak_in_use);
+        json_u64(&j, "peak_arenas", b->peak_arenas);
+        json_double(&j, "utilization", b->utilization);
+        json_double(&j, "internal_fragmentation", b->internal_frag);
+        json_object_end(&j);
+    }
+    json_array_end(&j);
+    json_object_begin(&j, "large");
+    json_u64(&j, "allocs", res->large_allocs);
+    json_u64(&j, "peak_in_use", res->peak_large_in_use);
+    json_object_end(&j);
+    json_object_begin(&j, "arena_cache");
+    json_u64(&j, "hits", res->cache_hits);
+    json_u64(&j, "misses", res->cache_misses);
+    json_u64(&j, "os_maps", res->os_maps);
+    json_u64(&j, "os_unmaps", res->os_unmaps);
+    json_object_end(&j);
+    json_double(&j, "seconds", res->seconds);
+    json_double(&j, "events_per_second", res->seconds > 0 ? (double)res->events / res->seconds : 0.0);
+    json_object_end(&j);
+    json_finish(&j);
+}
+
+static void print_finding(hr_reader *r, const hr_finding *f)
+{
+    printf("\n%s: %s(0x%" PRIx64 ") at event #%" PRIu64 ", thread %u", hr_finding_name(f->kind),
+           hr_kind_name(f->event_kind), f->ptr, f->seq, f->thread);
+    if (f->kind == HR_FIND_INTERIOR_FREE)
+        printf(": %" PRId64 " bytes into the %" PRIu64 "-byte block 0x%" PRIx64, f->offset, f->size, f->block);
+    else if (f->kind == HR_FIND_CORRUPT_HEADER || f->kind == HR_FIND_CORRUPT_CHAIN || f->kind == HR_FIND_OVERRUN)
+        printf(": %" PRIu64 " bytes damaged from offset %" PRId64 " of %s 0x%" PRIx64 " (%" PRIu64 " bytes requested)",
+               f->bytes, f->offset, f->block ? "block" : "free block", f->block, f->size);
+    else if (f->kind == HR_FIND_MISMATCHED_FREE)
+        printf(": the block came from %s", hr_kind_name(f->alloc_kind));
+    printf("\n");
+    cli_print_stack(r, "  at", f->stack);
+    if (f->alloc_seq) {
+        printf("  allocated by %s at event #%" PRIu64 ", thread %u\n", hr_kind_name(f->alloc_kind), f->alloc_seq,
+               f->alloc_thread);
+        cli_print_stack(r, "   ", f->alloc_stack);
+    }
+    if (f->free_seq) {
+        printf("  first freed by %s at event #%" PRIu64 ", thread %u\n", hr_kind_name(f->free_kind), f->free_seq,
+               f->free_thread);
+        cli_print_stack(r, "   ", f->free_stack);
+    }
+}
+
+static void print_text(const replay_args *a, hr_reader *r, const hr_replay_result *res, const hr_finding *f,
+                       size_t nf)
+{
+    printf("%s: %" PRIu64 " events replayed on the band model (%s, check %s) in %.3f s, %.1f M events/s\n",
+           a->path, res->events, a->o.heap.layout.kind == HR_LAYOUT_QNX32 ? "qnx32" : "native",
+           hr_check_name(a->o.check), res->seconds, res->seconds > 0 ? res->events / res->seconds / 1e6 : 0.0);
+    printf("  peak footprint %" PRIu64 " B, peak live %" PRIu64 " B; fragmentation %.3f at peak footprint, "
+           "%.3f peak vs peak\n",
+           res->peak_footprint, res->peak_live, res->frag_at_peak_footprint, res->frag_peak_vs_peak);
+    printf("  %6s %7s %10s %11s %11s %9s\n", "band", "blocks", "allocs", "peak used", "utilization", "int.frag");
+    for (uint32_t k = 0; k < res->nbands; k++) {
+        const hr_band_report *b = &res->bands[k];
+        printf("  %6u %7u %10" PRIu64 " %11" PRIu64 " %10.1f%% %8.1f%%\n", b->size, b->blocks, b->allocs,
+               b->peak_in_use, 100 * b->utilization, 100 * b->internal_frag);
+    }
+    printf("  %6s %7s %10" PRIu64 " %11" PRIu64 "\n", "large", "-", res->large_allocs, res->peak_large_in_use);
+    printf("  digest %016" PRIx64 "\n", res->digest);
+    for (size_t i = 0; i < nf; i++)
+        print_finding(r, &f[i]);
+    printf("%s%" PRIu64 " error%s found%s\n", nf ? "\n" : "", res->findings_total,
+           res->findings_total == 1 ? "" : "s",
+           res->findings_total > nf ? " (see --max-errors for the ones not listed)" : "");
+}
+
+int cmd_replay(int argc, char **argv)
+{
+    replay_args a;
+    parse(argc, argv, &a);
+    hr_reader *r = cli_open_trace(a.path, 0);
+    FILE *tl = NULL;
+    if (a.timeline && !(tl = fopen(a.timeline, "w")))
+        cli_die(EXIT_USAGE, "cannot write %s: %s", a.timeline, strerror(errno));
+    a.o.timeline = tl;
+    hr_replay *rp;
+    int rc = hr_replay_new(&rp, &a.o);
+    if (rc < 0)
+        cli_die(1, "cannot set up the allocator model: %s", hr_strerror(rc));
+    rc = hr_replay_run(rp, r);
+    if (rc < 0 && rc != HR_ERR_NOMEM)
+        cli_trace_error(r);
+    if (rc == HR_ERR_NOMEM)
+        cli_die(1, "out of memory replaying %s", a.path);
+    hr_replay_result res;
+    hr_replay_result_get(rp, &res);
+    size_t nf;
+    const hr_finding *f = hr_replay_findings(rp, &nf);
+    if (a.as_json)
+        print_json(&a, r, &res, f, nf);
+    else
+        print_text(&a, r, &res, f, nf);
+    hr_reader_status st;
+    hr_reader_status_get(r, &st);
+    if (st.truncated)
+        fprintf(stderr, "heaprr: %s (replayed what it holds)\n", hr_reader_message(r));
+    if (tl && fclose(tl) != 0)
+        cli_die(1, "cannot write %s: %s", a.timeline, strerror(errno));
+    hr_replay_free(rp);
+    hr_reader_close(r);
+    return res.findings_total ? EXIT_FINDINGS : 0;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Stacks in reports: each frame's address with the module that holds it (from the trace's module
+ * records) and the offset in it. */
+#ifndef HEAPRR_CLI_STACKS_H
+#define HEAPRR_CLI_STACKS_H
+
+#include "cli.h"
+
+/* "key": "0x..." */
+void cli_json_hex(json *j, const char *key, uint64_t v);
+/* "key": [{"function", "file", "line", "module", "address"}, ...] for stack id (none: []). */
+void cli_json_stack(json *j, const char *key, hr_reader *r, uint64_t stack);
+/* One line per frame, each starting with indent. */
+void cli_print_stack(hr_reader *r, const char *indent, uint64_t stack);
+
+#endif

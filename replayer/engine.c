@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/* The replay engine: applies a trace's allocation events, in global sequence order, to the band
+ * model, keeps the trace's pointers mapped to the model's blocks, and turns what it sees into
+ * findings: frees that do not name a live block (always, unless --check none), and the model's
+ * header and fill damage (basic and above). It also keeps the footprint, live bytes and digest. */
+#include "engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t hr_replay_mix(uint64_t h)
+{
+    h ^= h >> 31;
+    h *= 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 32);
+}
+
+static void digest_add(hr_replay *r, uint64_t v)
+{
+    r->digest = hr_replay_mix(r->digest ^ v) + 0x632BE59BD9B4E019ull;
+}
+
+/* ---- findings ---- */
+
+static void finding_add(hr_replay *r, const hr_finding *f)
+{
+    r->res.findings[f->kind]++;
+    r->res.findings_total++;
+    if (r->o.stop_on_error)
+        r->stop = 1;
+    if (r->nfind >= r->o.max_findings)
+        return;
+    if (r->nfind == r->capfind) {
+        size_t cap = r->capfind ? r->capfind * 2 : 16;
+        hr_finding *n = realloc(r->findings, cap * sizeof *n);
+        if (!n)
+            return; /* counted, not kept */
+        r->findings = n;
+        r->capfind = cap;
+    }
+    r->findings[r->nfind++] = *f;
+}
+
+/* A finding about the current event. */
+static hr_finding finding_here(const hr_replay *r, hr_finding_kind kind, uint64_t ptr)
+{
+    const hr_record *rec = r->cur;
+    hr_finding f;
+    memset(&f, 0, sizeof f);
+    f.kind = kind;
+    f.event_kind = rec->u.event.kind;
+    f.seq = rec->seq;
+    f.thread = rec->thread;
+    f.ptr = ptr;
+    f.stack = rec->u.event.stack;
+    return f;
+}
+
+static void with_alloc(hr_finding *f, const hr_live *e)
+{
+    f->block = e->ptr;
+    f->size = e->size;
+    f->alloc_seq = e->seq;
+    f->alloc_stack = e->stack;
+    f->alloc_thread = e->thread;
+    f->alloc_kind = e->kind;
+}
+
+static void with_free(hr_finding *f, const hr_live *e)
+{
+    f->free_seq = e->u.f.seq;
+    f->free_stack = e->u.f.stack;
+    f->free_thread = e->u.f.thread;
+    f->free_kind = e->u.f.kind;
+}
+
+static void on_damage(void *ctx, const hr_damage *d)
+{
+    hr_replay *r = ctx;
+    hr_finding f = finding_here(r, d->kind, r->cur->u.event.ptr);
+    const hr_live *e = d->owner ? hr_livemap_find(&r->live, d->owner) : NULL;
+    if (e && !e->freed)
+        with_alloc(&f, e);
+    f.block = d->owner;
+    f.size = d->req;
+    f.offset = d->offset;
+    f.bytes = d->bytes;
+    finding_add(r, &f);
+}
+
+/* ---- set-up ---- */
+
+int hr_replay_new(hr_replay **out, const hr_replay_options *o)
+{
+    hr_replay *r = calloc(1, sizeof *r);
+    if (!r)
+        return HR_ERR_NOMEM;
+    r->o = *o;
+    if (!r->o.max_findings)
+        r->o.max_findings = 1000;
+    r->next_sample = r->o.timeline_every;
+    int rc = hr_bh_init(&r->heap, &o->heap, o->check, o->sim_limit);
+    if (rc < 0) {
+        free(r);
+        return rc;
+    }
+    r->heap.on_damage = on_damage;
+    r->heap.damage_ctx = r;
+    if ((rc = hr_livemap_init(&r->live)) < 0) {
+        hr_replay_free(r);
+        return rc;
+    }
+    if (r->o.timeline)
+        fprintf(r->o.timeline, "event,seq,time_ns,footprint_bytes,live_bytes,live_blocks\n");
+    clock_gettime(CLOCK_MONOTONIC, &r->started);
+    *out = r;
+    return 0;
+}
+
+void hr_replay_free(hr_replay *r)
+{
+    if (!r)
+        return;
+    hr_bh_destroy(&r->heap);
+    hr_livemap_destroy(&r->live);
+    free(r->findings);
+    free(r);
+}
+
+void hr_replay_set_forked(hr_replay *r, int forked)
+{
+    r->forked = forked;
+}
+
+/* ---- events ---- */
+
+static int is_malloc_family(unsigned kind)
+{
+    return kind != HR_NEW && kind != HR_NEW_ARRAY && kind != HR_DELETE && kind != HR_DELETE_ARRAY;
+}
+
+/* Whether a block allocated by alloc_kind may be released by the call kind. */
+static int kinds_match(unsigned alloc_kind, unsigned kind)
+{
+    if (kind == HR_DELETE)
+        return alloc_kind == HR_NEW;
+    if (kind == HR_DELETE_ARRAY)
+        return alloc_kind == HR_NEW_ARRAY;
+    return is_malloc_family(alloc_kind);
+}
+
+static uint64_t bytes_of(const hr_event *ev)
+{
+    uint64_t n = ev->size;
+    if (hr_kind_has_count(ev->kind)) {
+        if (ev->count && n > UINT64_MAX / ev->count)
+            return UINT64_MAX;
+        n *= ev->count;
+    }
+    if (ev->kind == HR_PVALLOC)
+        n = (n + HR_SIM_PAGE - 1) / HR_SIM_PAGE * HR_SIM_PAGE;
+    return n;
+}
+
+static uint64_t align_of(const hr_event *ev)
+{
+    if (ev->kind == HR_VALLOC || ev->kind == HR_PVALLOC)
+        return HR_SIM_PAGE;
+    return ev->align;
+}
+
+static void track_footprint(hr_replay *r)
+{
+    uint64_t fp = r->heap.os.mapped;
+    if (fp > r->res.peak_footprint) {
+        r->res.peak_footprint = fp;
+        r->res.live_at_peak_footprint = r->live_bytes;
+    }
+    if (r->live_bytes > r->res.peak_live)
+        r->res.peak_live = r->live_bytes;
+}
+
+static int model_error(hr_replay *r, int rc, uint64_t ptr, uint64_t size)
+{
+    if (rc == HR_ERR_NOMEM)
+        return rc;
+    hr_finding f = finding_here(r, HR_FIND_OUT_OF_MEMORY, ptr);
+    f.size = size;
+    finding_add(r, &f);
+    return 0;
+}
+
+static void model_free(hr_replay *r, const hr_live *e)
+{
+    hr_mblock b = {e->u.b.addr, e->u.b.ref, e->band};
+    hr_bh_free(&r->heap, &b);
+    r->live_bytes -= e->size;
+}
+
+/* Sets what e knows of the block the current event allocated. */
+static void refill(hr_replay *r, hr_live *e, uint64_t size, const hr_mblock *b)
+{
+    const hr_record *rec = r->cur;
+    e->size = size;
+    e->seq = rec->seq;
+    e->stack = rec->u.event.stack;
+    e->thread = rec->thread;
+    e->kind = (uint8_t)rec->u.event.kind;
+    e->band = b->band;
+    e->u.b.addr = b->addr;
+    e->u.b.ref = b->ref;
+    r->live_bytes += size;
+    digest_add(r, b->addr);
+    track_footprint(r);
+}
+
+/* A claimed slot that holds a live block: the trace returned a live address again, so the free
+ * that made it available was not recorded (SPEC 7). It is freed now. */
+static void evict_stale(hr_replay *r, hr_live *e)
+{
+    if (e->ptr && !e->freed) {
+        model_free(r, e);
+        hr_livemap_bury(&r->live, e);
+    }
+}
+
+/* Fills a claimed slot (empty or a tombstone) for a block at ptr. */
+static int place(hr_replay *r, hr_live *e, uint64_t ptr, uint64_t size, const hr_mblock *b)
+{
+    int was_empty = !e->ptr;
+    e->ptr = ptr;
+    e->freed = 0;
+    hr_livemap_filled(&r->live, was_empty, 1);
+    refill(r, e, size, b);
+    return 0;
+}
+
+/* The block the trace allocated at ptr. */
+static int allocate(hr_replay *r, uint64_t ptr, uint64_t size, uint64_t align)
+{
+    hr_live *e = hr_livemap_claim(&r->live, ptr);
+    if (!e)
+        return HR_ERR_NOMEM;
+    evict_stale(r, e);
+    hr_mblock b;
+    int rc = hr_bh_alloc(&r->heap, size, align, ptr, &b);
+    if (rc < 0)
+        return model_error(r, rc, ptr, size);
+    r->res.allocs++;
+    return place(r, e, ptr, size, &b);
+}
+
+/* Releases live entry e (the current event frees it); it stays as a tombstone. */
+static void release(hr_replay *r, hr_live *e)
+{
+    const hr_record *rec = r->cur;
+    model_free(r, e);
+    hr_livemap_bury(&r->live, e);
+    e->u.f.seq = rec->seq;
+    e->u.f.stack = rec->u.event.stack;
+    e->u.f.thread = rec->thread;
+    e->u.f.kind = (uint8_t)rec->u.event.kind;
+    r->res.frees++;
+}
+
+/* A free or realloc named ptr, which is not live (e: its tombstone, if any): say what it is. */
+static void not_live(hr_replay *r, const hr_live *e, uint64_t ptr, int is_realloc)
+{
+    if (r->o.check == HR_CHECK_NONE)
+        return;
+    if (e) {
+        hr_finding f = finding_here(r, is_realloc ? HR_FIND_REALLOC_FREED : HR_FIND_DOUBLE_FREE, ptr);
+        with_alloc(&f, e);
+        with_free(&f, e);
+        finding_add(r, &f);
+        return;
+    }
+    const hr_live *in = hr_livemap_containing(&r->live, ptr);
+    if (in) {
+        hr_finding f = finding_here(r, HR_FIND_INTERIOR_FREE, ptr);
+        with_alloc(&f, in);
+        f.offset = (int64_t)(ptr - in->ptr);
+        finding_add(r, &f);
+        return;
+    }
+    if (r->forked) { /* a block inherited from the parent process */
+        r->res.inherited_frees++;
+        return;
+    }
+    hr_finding f = finding_here(r, HR_FIND_INVALID_FREE, ptr);
+    finding_add(r, &f);
+}
+
+static void mismatch(hr_replay *r, const hr_live *e)
+{
+    if (r->o.check == HR_CHECK_NONE || kinds_match(e->kind, r->cur->u.event.kind))
+        return;
+    hr_finding f = finding_here(r, HR_FIND_MISMATCHED_FREE, e->ptr);
+    with_alloc(&f, e);
+    finding_add(r, &f);
+}
+
+static int apply_free(hr_replay *r, const hr_event *ev)
+{
+    if (!ev->ptr) {
+        r->res.null_frees++;
+        return 0;
+    }
+    hr_live *e = hr_livemap_find(&r->live, ev->ptr);
+    if (!e || e->freed) {
+        not_live(r, e, ev->ptr, 0);
+        return 0;
+    }
+    mismatch(r, e);
+    release(r, e);
+    return 0;
+}
+
+static int apply_realloc(hr_replay *r, const hr_event *ev)
+{
+    uint64_t size = bytes_of(ev);
+    r->res.reallocs++;
+    if (!ev->old_ptr)
+        return ev->ptr ? allocate(r, ev->ptr, size, 0) : 0;
+    hr_live *e = hr_livemap_find(&r->live, ev->old_ptr);
+    if (!e || e->freed) {
+        not_live(r, e, ev->old_ptr, 1);
+        return ev->ptr ? allocate(r, ev->ptr, size, 0) : 0;
+    }
+    mismatch(r, e);
+    if (!ev->ptr) { /* realloc(p, 0) freed it */
+        release(r, e);
+        return 0;
+    }
+    hr_mblock b = {e->u.b.addr, e->u.b.ref, e->band};
+    int rc = hr_bh_realloc(&r->heap, &b, size, ev->ptr);
+    if (rc < 0)
+        return model_error(r, rc, ev->ptr, size);
+    r->live_bytes -= e->size;
+    if (ev->ptr == ev->old_ptr) {
+        refill(r, e, size, &b);
+        return 0;
+    }
+    hr_livemap_bury(&r->live, e); /* the old address is free now, its block moved */
+    e->u.f.seq = r->cur->seq;
+    e->u.f.stack = ev->stack;
+    e->u.f.thread = r->cur->thread;
+    e->u.f.kind = (uint8_t)ev->kind;
+    hr_live *n = hr_livemap_claim(&r->live, ev->ptr);
+    if (!n)
+        return HR_ERR_NOMEM;
+    evict_stale(r, n);
+    return place(r, n, ev->ptr, size, &b);
+}
+
+static void sample(hr_replay *r)
+{
+    if (!r->o.timeline || r->res.events < r->next_sample)
+        return;
+    r->next_sample += r->o.timeline_every;
+    fprintf(r->o.timeline, "%llu,%llu,%llu,%llu,%llu,%zu\n", (unsigned long long)r->res.events,
+            (unsigned long long)r->cur->seq, (unsigned long long)r->cur->time_ns,
+            (unsigned long long)r->heap.os.mapped, (unsigned long long)r->live_bytes, r->live.live);
+}
+
+int hr_replay_apply(hr_replay *r, const hr_record *rec)
+{
+    if (rec->type == HR_REC_PROCESS_INFO && rec->u.process.origin == HR_ORIGIN_FORK)
+        r->forked = 1; /* frees of unknown blocks are of inherited ones */
+    if (rec->type != HR_REC_EVENT)
+        return 0;
+    const hr_event *ev = &rec->u.event;
+    r->cur = rec;
+    r->res.events++;
+    int rc = 0;
+    if (ev->xflags & HR_XF_FAILED) {
+        r->res.failed_skipped++;
+    } else if (hr_kind_is_free(ev->kind)) {
+        rc = apply_free(r, ev);
+    } else if (hr_kind_is_realloc(ev->kind)) {
+        rc = apply_realloc(r, ev);
+    } else if (ev->ptr) {
+        rc = allocate(r, ev->ptr, bytes_of(ev), align_of(ev));
+    } else {
+        r->res.failed_skipped++; /* an allocation that never returned */
+    }
+    sample(r);
+    if (rc < 0)
+        return rc;
+    return r->stop ? 1 : 0;
+}
+
+int hr_replay_run(hr_replay *r, hr_reader *rd)
+{
+    hr_record rec;
+    int rc;
+    while ((rc = hr_reader_next(rd, &rec)) > 0) {
+        if ((rc = hr_replay_apply(r, &rec)) != 0) {
+            r->res.stopped = rc == 1;
+            return rc;
+        }
+    }
+    return rc;
+}

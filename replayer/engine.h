@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* The replay engine's state, shared by engine.c (events) and results.c (final figures). */
+#ifndef HEAPRR_ENGINE_H
+#define HEAPRR_ENGINE_H
+
+#include "bandheap.h"
+#include "livemap.h"
+
+#include <time.h>
+
+struct hr_replay {
+    hr_replay_options o;
+    hr_bandheap heap;
+    hr_livemap live;
+    hr_finding *findings;
+    size_t nfind, capfind;
+    hr_replay_result res;
+    uint64_t live_bytes, digest, next_sample;
+    const hr_record *cur;
+    int forked, stop;
+    struct timespec started;
+};
+
+uint64_t hr_replay_mix(uint64_t h);
+
+#endif

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/* Large blocks: address-ordered first fit over a free list, with splitting and coalescing, in
+ * arenas of MALLOC_ARENA_SIZE bytes. A block is a header of block_header bytes and its data,
+ * rounded to the alignment. A request larger than an arena gets a mapping of a multiple of the
+ * arena size and the rest goes on the free list. When an arena is wholly free again it goes back
+ * to the arena cache. Records (index 0 is "none") describe every block, free or not, with its
+ * neighbours in its arena. */
+#include "bandheap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t round_up(uint64_t v, uint64_t to)
+{
+    return (v + to - 1) / to * to;
+}
+
+static int grow_pool(void **pool, uint32_t *cap, size_t elem)
+{
+    uint32_t n = *cap ? *cap * 2 : 64;
+    void *p = realloc(*pool, (size_t)n * elem);
+    if (!p)
+        return HR_ERR_NOMEM;
+    *pool = p;
+    *cap = n;
+    return 0;
+}
+
+static int lb_new(hr_bandheap *h, uint32_t *out)
+{
+    if (h->free_lb) {
+        *out = h->free_lb;
+        h->free_lb = h->lb[*out].next;
+        return 0;
+    }
+    if (h->nlb == h->cap_lb && grow_pool((void **)&h->lb, &h->cap_lb, sizeof *h->lb) < 0)
+        return HR_ERR_NOMEM;
+    *out = h->nlb++;
+    return 0;
+}
+
+static void lb_release(hr_bandheap *h, uint32_t i)
+{
+    h->lb[i].next = h->free_lb;
+    h->lb[i].size = 0;
+    h->free_lb = i;
+}
+
+static uint64_t user_of(const hr_bandheap *h, const hr_lblock *b)
+{
+    return b->addr + h->hsize;
+}
+
+static void stamp(hr_bandheap *h, const hr_lblock *b)
+{
+    if (h->check == HR_CHECK_NONE)
+        return;
+    hr_stamp_header(hr_simos_host(&h->os, b->addr), h->hsize, user_of(h, b), !b->free, b->size, b->free ? 0 : b->req);
+}
+
+int hr_large_init(hr_bandheap *h)
+{
+    const hr_layout *l = &h->cfg.layout;
+    h->hsize = (uint32_t)round_up(l->block_header, l->align);
+    h->minb = (uint32_t)round_up(h->hsize + l->align, l->align);
+    h->nlb = h->nla = 1; /* record 0 means none */
+    if (grow_pool((void **)&h->lb, &h->cap_lb, sizeof *h->lb) < 0 ||
+        grow_pool((void **)&h->la, &h->cap_la, sizeof *h->la) < 0)
+        return HR_ERR_NOMEM;
+    memset(&h->lb[0], 0, sizeof h->lb[0]);
+    return hr_fit_init(&h->freelist);
+}
+
+void hr_large_destroy(hr_bandheap *h)
+{
+    free(h->lb);
+    free(h->la);
+    hr_fit_destroy(&h->freelist);
+}
+
+/* Maps an arena able to hold a block of need bytes; its single free block goes on the list. */
+static int arena_new(hr_bandheap *h, uint64_t need)
+{
+    uint64_t ah = h->cfg.layout.arena_header, size = h->cfg.arena_size;
+    if (need + ah > size)
+        size = round_up(need + ah, h->cfg.arena_size);
+    uint32_t ai, bi = 0;
+    if (h->free_la) {
+        ai = h->free_la;
+        h->free_la = h->la[ai].first;
+    } else {
+        if (h->nla == h->cap_la && grow_pool((void **)&h->la, &h->cap_la, sizeof *h->la) < 0)
+            return HR_ERR_NOMEM;
+        ai = h->nla++;
+    }
+    uint64_t addr;
+    int rc = hr_cache_take(&h->cache, size, &addr);
+    if (rc == 0 && (rc = lb_new(h, &bi)) < 0)
+        hr_cache_give(&h->cache, addr, size);
+    if (rc < 0) {
+        h->la[ai].first = h->free_la;
+        h->free_la = ai;
+        return rc;
+    }
+    h->la[ai] = (hr_larena){addr, size, bi};
+    h->lb[bi] = (hr_lblock){addr + ah, size - ah, 0, 0, 0, 0, ai, 1};
+    stamp(h, &h->lb[bi]);
+    return hr_fit_insert(&h->freelist, h->lb[bi].addr, h->lb[bi].size, bi);
+}
+
+static void arena_release(hr_bandheap *h, uint32_t bi)
+{
+    uint32_t ai = h->lb[bi].arena;
+    hr_fit_remove(&h->freelist, h->lb[bi].addr);
+    lb_release(h, bi);
+    hr_cache_give(&h->cache, h->la[ai].addr, h->la[ai].size);
+    h->la[ai].size = 0;
+    h->la[ai].first = h->free_la;
+    h->free_la = ai;
+}
+
+/* Splits record bi after n bytes; the new record (the rest) is returned in *rest. */
+static int split(hr_bandheap *h, uint32_t bi, uint64_t n, uint32_t *rest)
+{
+    uint32_t ri;
+    if (lb_new(h, &ri) < 0)
+        return HR_ERR_NOMEM;
+    hr_lblock *b = &h->lb[bi], *r = &h->lb[ri];
+    *r = (hr_lblock){b->addr + n, b->size - n, 0, 0, bi, b->next, b->arena, 1};
+    if (b->next)
+        h->lb[b->next].prev = ri;
+    b->next = ri;
+    b->size = n;
+    *rest = ri;
+    return 0;
+}
+
+/* Takes need bytes from the front of free block bi (in the free list); returns the block used. */
+static int take_front(hr_bandheap *h, uint32_t bi, uint64_t need)
+{
+    hr_lblock *b = &h->lb[bi];
+    if (b->size - need < h->minb) { /* the whole block: a remainder could not be a block */
+        hr_fit_remove(&h->freelist, b->addr);
+        b->free = 0;
+        return 0;
+    }
+    uint32_t ri;
+    uint64_t old = b->addr;
+    if (split(h, bi, need, &ri) < 0)
+        return HR_ERR_NOMEM;
+    hr_fit_node *node = hr_fit_find(&h->freelist, old);
+    node->ref = ri;
+    hr_fit_update(&h->freelist, old, h->lb[ri].addr, h->lb[ri].size);
+    h->lb[bi].free = 0;
+    stamp(h, &h->lb[ri]);
+    return 0;
+}
+
+/* For an alignment above the default: frees a front part of free block *bi so that the block
+ * that remains has its user address aligned. */
+static int align_front(hr_bandheap *h, uint32_t *bi, uint64_t align)
+{
+    hr_lblock *b = &h->lb[*bi];
+    uint64_t user = round_up(b->addr + h->hsize, align), gap = user - h->hsize - b->addr;
+    if (gap && gap < h->minb)
+        gap = round_up(b->addr + h->hsize + h->minb, align) - h->hsize - b->addr;
+    if (!gap)
+        return 0;
+    uint32_t ri;
+    uint64_t old = b->addr, old_size = b->size;
+    if (split(h, *bi, gap, &ri) < 0)
+        return HR_ERR_NOMEM;
+    hr_fit_update(&h->freelist, old, old, gap); /* the front stays free, listed */
+    int rc = hr_fit_insert(&h->freelist, h->lb[ri].addr, old_size - gap, ri);
+    stamp(h, &h->lb[*bi]);
+    *bi = ri;
+    return rc;
+}
+
+int hr_large_alloc(hr_bandheap *h, uint64_t size, uint64_t align, uint64_t owner, hr_mblock *out)
+{
+    uint64_t a = h->cfg.layout.align;
+    if (size > (1ull << 62))
+        return HR_ERR_LIMIT;
+    uint64_t need = round_up(h->hsize + size, a), look = need;
+    if (need < h->minb)
+        need = look = h->minb;
+    int aligned = align > a;
+    if (aligned)
+        look = need + align + h->minb;
+    hr_fit_node *f = hr_fit_first(&h->freelist, look);
+    if (!f) {
+        int rc = arena_new(h, look);
+        if (rc < 0)
+            return rc;
+        f = hr_fit_first(&h->freelist, look);
+    }
+    uint32_t bi = f->ref;
+    int rc = aligned ? align_front(h, &bi, align) : 0;
+    if (rc < 0 || (rc = take_front(h, bi, need)) < 0)
+        return rc;
+    hr_lblock *b = &h->lb[bi];
+    b->req = size;
+    b->owner = owner;
+    stamp(h, b);
+    if (h->check >= HR_CHECK_BOUNDS)
+        hr_stamp_fill(hr_simos_host(&h->os, user_of(h, b) + size), b->size - h->hsize - size, user_of(h, b) + size);
+    out->addr = user_of(h, b);
+    out->ref = bi;
+    out->band = HR_BH_LARGE;
+    h->large_allocs++;
+    if (++h->large_in_use > h->peak_large_in_use)
+        h->peak_large_in_use = h->large_in_use;
+    return 0;
+}
+
+/* Joins free record n into its free predecessor p (both listed; n leaves the list). */
+static void absorb_next(hr_bandheap *h, uint32_t p, uint32_t n)
+{
+    hr_lblock *pb = &h->lb[p], *nb = &h->lb[n];
+    pb->size += nb->size;
+    pb->next = nb->next;
+    if (nb->next)
+        h->lb[nb->next].prev = p;
+    lb_release(h, n);
+}
+
+void hr_large_free(hr_bandheap *h, uint32_t bi)
+{
+    hr_lblock *b = &h->lb[bi];
+    uint32_t p = b->prev, n = b->next;
+    int pfree = p && h->lb[p].free, nfree = n && h->lb[n].free;
+    b->free = 1;
+    b->owner = 0;
+    h->large_in_use--;
+    if (nfree) { /* b takes over n's place in the list */
+        hr_fit_node *node = hr_fit_find(&h->freelist, h->lb[n].addr);
+        node->ref = bi;
+        hr_fit_update(&h->freelist, h->lb[n].addr, b->addr, b->size + h->lb[n].size);
+        absorb_next(h, bi, n);
+    }
+    if (pfree) { /* p grows over b (and what b took from n) */
+        if (nfree)
+            hr_fit_remove(&h->freelist, b->addr);
+        hr_fit_update(&h->freelist, h->lb[p].addr, h->lb[p].addr, h->lb[p].size + b->size);
+        absorb_next(h, p, bi);
+        bi = p;
+    } else if (!nfree) {
+        hr_fit_insert(&h->freelist, b->addr, b->size, bi);
+    }
+    b = &h->lb[bi];
+    if (!b->prev && !b->next)
+        arena_release(h, bi);
+    else
+        stamp(h, b);
+}
+
+int hr_large_resize(hr_bandheap *h, uint32_t bi, uint64_t size)
+{
+    hr_lblock *b = &h->lb[bi];
+    uint64_t need = round_up(h->hsize + size, h->cfg.layout.align);
+    if (need < h->minb)
+        need = h->minb;
+    uint32_t n = b->next;
+    if (need > b->size) { /* grow into a free neighbour */
+        if (!n || !h->lb[n].free || b->size + h->lb[n].size < need)
+            return -1;
+        uint64_t want = need - b->size;
+        hr_lblock *nb = &h->lb[n];
+        if (nb->size - want < h->minb) {
+            hr_fit_remove(&h->freelist, nb->addr);
+            absorb_next(h, bi, n);
+        } else {
+            hr_fit_update(&h->freelist, nb->addr, nb->addr + want, nb->size - want);
+            nb->addr += want;
+            nb->size -= want;
+            b->size = need;
+            stamp(h, nb);
+        }
+    } else if (b->size - need >= h->minb) { /* shrink: the tail becomes free */
+        uint32_t ri;
+        if (split(h, bi, need, &ri) < 0)
+            return -1;
+        h->large_in_use++; /* hr_large_free counts a block going */
+        hr_large_free(h, ri);
+    }
+    b = &h->lb[bi];
+    b->req = size;
+    stamp(h, b);
+    if (h->check >= HR_CHECK_BOUNDS)
+        hr_stamp_fill(hr_simos_host(&h->os, user_of(h, b) + size), b->size - h->hsize - size, user_of(h, b) + size);
+    return 0;
+}
+
+void hr_large_check(hr_bandheap *h, uint32_t bi, int with_slack)
+{
+    const hr_lblock *b = &h->lb[bi];
+    hr_bh_verify(h, user_of(h, b), h->hsize, !b->free, b->size, b->free ? 0 : b->req, b->size - h->hsize,
+                 b->free ? 0 : b->owner, with_slack && !b->free);
+}
+
+void hr_large_check_all(hr_bandheap *h)
+{
+    int slack = h->check >= HR_CHECK_BOUNDS;
+    for (uint32_t ai = 1; ai < h->nla; ai++) {
+        const hr_larena *a = &h->la[ai];
+        if (!a->size)
+            continue;
+        for (uint32_t bi = a->first; bi; bi = h->lb[bi].next)
+            hr_large_check(h, bi, slack);
+    }
+}
