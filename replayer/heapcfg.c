@@ -193,8 +193,14 @@ int hr_heapcfg_from_env(hr_heap_config *c, const char *(*get)(const char *name),
     };
     for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
         const char *v = get(vars[i].name);
-        if (v && vars[i].set(c, vars[i].name, v, why, why_size) < 0 && !lenient)
-            return -1;
+        if (!v || vars[i].set(c, vars[i].name, v, why, why_size) == 0 || lenient)
+            continue;
+        if (why && why_size && strncmp(why, vars[i].name, strlen(vars[i].name)) != 0) {
+            char inner[256];
+            snprintf(inner, sizeof inner, "%s", why);
+            snprintf(why, why_size, "%s: %s", vars[i].name, inner);
+        }
+        return -1;
     }
     return 0;
 }

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr replay on real recordings: a cross-thread double free that glibc lets pass is reported
+ * with the stacks of the faulting free, of the allocation and of the first free; two replays give
+ * the same report; --check none finds nothing; bad input gets one line and the documented status. */
+#include "e2e.h"
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* The JSON report without its timing lines. */
+static void strip_timing(char *s)
+{
+    char *out = s;
+    for (char *line = s; *line;) {
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line + 1) : strlen(line);
+        if (!strstr(line, "\"seconds\"") || (end && strstr(line, "\"seconds\"") > end))
+            if (!(strstr(line, "\"events_per_second\"") && (!end || strstr(line, "\"events_per_second\"") < end))) {
+                memmove(out, line, len);
+                out += len;
+            }
+        line += len;
+    }
+    *out = 0;
+}
+
+/* The stack array after key in a finding: its frames counted, and whether one is in module. */
+static size_t frames_after(const char *json, const char *key, const char *module, int *in_module)
+{
+    const char *p = strstr(json, key);
+    if (!p)
+        return 0;
+    const char *end = strchr(p, ']');
+    size_t n = 0;
+    *in_module = 0;
+    for (const char *q = p; (q = strstr(q, "\"address\"")) != NULL && q < end; q++)
+        n++;
+    const char *m = strstr(p, module);
+    if (m && m < end)
+        *in_module = 1;
+    return n;
+}
+
+int main(void)
+{
+    char trace[4096];
+    run_result r;
+    e2e_path(trace, sizeof trace, "xthread.hrr");
+    char *rec[] = {(char *)e2e_heaprr(), "record", "-q", "--free-stacks", "-o", trace, "--",
+                   (char *)e2e_workload("wl-xthread-df"), NULL};
+    CHECK_FATAL(e2e_run(&r, rec, NULL) == 0);
+    CHECK(r.exited && r.code == 0); /* glibc did not notice */
+
+    char *replay[] = {(char *)e2e_heaprr(), "replay", "--json", trace, NULL};
+    CHECK_FATAL(e2e_run(&r, replay, NULL) == 0);
+    CHECK(r.exited && r.code == 3);
+    CHECK(strstr(r.out, "\"allocator\": \"band\"") != NULL);
+    CHECK(strstr(r.out, "\"error_count\": 1,") != NULL);
+    CHECK_EQ_U64(count(r.out, "\"kind\": \"double-free\""), 1);
+    int in;
+    CHECK(frames_after(r.out, "\"stack\":", "wl-xthread-df", &in) >= 2 && in);
+    CHECK(frames_after(r.out, "\"alloc_stack\":", "wl-xthread-df", &in) >= 2 && in);
+    CHECK(frames_after(r.out, "\"free_stack\":", "wl-xthread-df", &in) >= 2 && in);
+    CHECK(strstr(r.out, "\"digest\": \"") != NULL);
+    CHECK(strstr(r.out, "\"fragmentation\"") != NULL);
+    static char first[16384];
+    strip_timing(r.out);
+    memcpy(first, r.out, sizeof first);
+    CHECK_FATAL(e2e_run(&r, replay, NULL) == 0);
+    strip_timing(r.out);
+    CHECK(strcmp(first, r.out) == 0); /* deterministic */
+
+    char *text[] = {(char *)e2e_heaprr(), "replay", trace, NULL};
+    CHECK_FATAL(e2e_run(&r, text, NULL) == 0);
+    CHECK(strstr(r.out, "double-free: free(") != NULL);
+    CHECK(strstr(r.out, "first freed by free") != NULL);
+    CHECK(strstr(r.out, "1 error found") != NULL);
+
+    char *none[] = {(char *)e2e_heaprr(), "replay", "--check", "none", trace, NULL};
+    CHECK_FATAL(e2e_run(&r, none, NULL) == 0);
+    CHECK(r.exited && r.code == 0);
+    CHECK(strstr(r.out, "0 errors found") != NULL);
+
+    char missing[4096];
+    e2e_path(missing, sizeof missing, "missing.hrr");
+    char *bad_file[] = {(char *)e2e_heaprr(), "replay", missing, NULL};
+    CHECK_FATAL(e2e_run(&r, bad_file, NULL) == 0);
+    CHECK(r.exited && r.code == 1 && count(r.err, "\n") == 1);
+    char *bad_check[] = {(char *)e2e_heaprr(), "replay", "--check", "most", trace, NULL};
+    CHECK_FATAL(e2e_run(&r, bad_check, NULL) == 0);
+    CHECK(r.exited && r.code == 2 && count(r.err, "\n") == 1);
+    char *bad_bands[] = {(char *)e2e_heaprr(), "replay", "--band-config", "2:16,3,0", trace, NULL};
+    CHECK_FATAL(e2e_run(&r, bad_bands, NULL) == 0);
+    CHECK(r.exited && r.code == 2 && strstr(r.err, "band configuration") && count(r.err, "\n") == 1);
+    char *lenient[] = {(char *)e2e_heaprr(), "replay", "--lenient", "--band-config", "2:16,3,0", trace, NULL};
+    CHECK_FATAL(e2e_run(&r, lenient, NULL) == 0);
+    CHECK(r.exited && r.code == 3);
+    char *env[] = {"MALLOC_ARENA_SIZE=1000", NULL};
+    CHECK_FATAL(e2e_run(&r, replay, env) == 0);
+    CHECK(r.exited && r.code == 2 && strstr(r.err, "MALLOC_ARENA_SIZE"));
+    return check_done("e2e-replay");
+}
