@@ -273,6 +273,7 @@ int cmd_replay(int argc, char **argv)
     if (tl && fclose(tl) != 0)
         cli_die(1, "cannot write %s: %s", a.timeline, strerror(errno));
     hr_replay_free(rp);
+    cli_stacks_done();
     hr_reader_close(r);
     return res.findings_total ? EXIT_FINDINGS : 0;
 }

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Stacks in reports (stacks.h). */
+/* Stacks in reports (stacks.h), symbolized with the analyzer's symbolizer. */
 #include "stacks.h"
 
+#include <heaprr/symbolize.h>
+
 #include <inttypes.h>
+#include <string.h>
 
 #define MAX_FRAMES 256
+#define MAX_OUT (MAX_FRAMES * 4)
 
-typedef struct frame {
-    uint64_t ip;
-    const hr_module_info *module;
-} frame;
+static hr_symbolizer *sym;
+static hr_reader *sym_reader;
 
 void cli_json_hex(json *j, const char *key, uint64_t v)
 {
@@ -18,61 +20,85 @@ void cli_json_hex(json *j, const char *key, uint64_t v)
     json_cstr(j, key, buf);
 }
 
-/* The module whose mapping holds ip (the latest loaded, if several did over time). */
-static const hr_module_info *module_of(hr_reader *r, uint64_t ip)
+void cli_stacks_done(void)
 {
-    const hr_module_info *best = NULL;
-    for (uint64_t id = 0; id < hr_reader_module_limit(r); id++) {
-        int unloaded;
-        const hr_module_info *m = hr_reader_module(r, id, &unloaded);
-        if (m && ip >= m->start && ip < m->end)
-            best = m;
-    }
-    return best;
+    hr_sym_free(sym);
+    sym = NULL;
+    sym_reader = NULL;
 }
 
-static size_t frames_of(hr_reader *r, uint64_t stack, frame *out)
+/* The frames of stack id, inlined ones included. */
+static size_t frames_of(hr_reader *r, uint64_t stack, hr_symframe *out)
 {
+    if (sym_reader != r) {
+        cli_stacks_done();
+        sym = hr_sym_new(r);
+        sym_reader = r;
+    }
     uint64_t ips[MAX_FRAMES];
-    size_t n = stack ? hr_reader_stack(r, stack, ips, MAX_FRAMES) : 0;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (frame){ips[i], module_of(r, ips[i])};
-    return n;
+    size_t n = stack ? hr_reader_stack(r, stack, ips, MAX_FRAMES) : 0, k = 0;
+    for (size_t i = 0; i < n && k < MAX_OUT; i++) {
+        if (sym) {
+            k += hr_sym_resolve(sym, ips[i], out + k, MAX_OUT - k);
+        } else {
+            memset(&out[k], 0, sizeof out[k]);
+            out[k++].address = ips[i];
+        }
+    }
+    return k;
 }
 
 void cli_json_stack(json *j, const char *key, hr_reader *r, uint64_t stack)
 {
-    frame f[MAX_FRAMES];
+    static hr_symframe f[MAX_OUT];
     size_t n = frames_of(r, stack, f);
     json_array_begin(j, key);
     for (size_t i = 0; i < n; i++) {
         json_object_begin(j, NULL);
-        json_null(j, "function");
-        json_null(j, "file");
-        json_null(j, "line");
+        if (f[i].function)
+            json_cstr(j, "function", f[i].function);
+        else
+            json_null(j, "function");
+        if (f[i].file)
+            json_cstr(j, "file", f[i].file);
+        else
+            json_null(j, "file");
+        if (f[i].line)
+            json_u64(j, "line", f[i].line);
+        else
+            json_null(j, "line");
         if (f[i].module) {
-            json_str(j, "module", f[i].module->path.ptr, f[i].module->path.len);
-            cli_json_hex(j, "offset", f[i].ip - f[i].module->bias);
+            json_cstr(j, "module", f[i].module);
+            cli_json_hex(j, "offset", f[i].offset);
         } else {
             json_null(j, "module");
         }
-        cli_json_hex(j, "address", f[i].ip);
+        cli_json_hex(j, "address", f[i].address);
+        if (f[i].inlined)
+            json_bool(j, "inlined", 1);
         json_object_end(j);
     }
     json_array_end(j);
 }
 
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
 void cli_print_stack(hr_reader *r, const char *indent, uint64_t stack)
 {
-    frame f[MAX_FRAMES];
+    static hr_symframe f[MAX_OUT];
     size_t n = frames_of(r, stack, f);
     if (!n)
         printf("%s (no stack recorded)\n", indent);
     for (size_t i = 0; i < n; i++) {
+        printf("%s #%-2zu 0x%" PRIx64 " %s", indent, i, f[i].address, f[i].function ? f[i].function : "??");
+        if (f[i].file)
+            printf(" %s:%u", f[i].file, f[i].line);
         if (f[i].module)
-            printf("%s #%-2zu 0x%" PRIx64 " %.*s+0x%" PRIx64 "\n", indent, i, f[i].ip, (int)f[i].module->path.len,
-                   f[i].module->path.ptr, f[i].ip - f[i].module->bias);
-        else
-            printf("%s #%-2zu 0x%" PRIx64 "\n", indent, i, f[i].ip);
+            printf(" (%s+0x%" PRIx64 ")", base_name(f[i].module), f[i].offset);
+        printf("%s\n", f[i].inlined ? " [inlined]" : "");
     }
 }

@@ -66,6 +66,10 @@ int main(void)
     CHECK(frames_after(r.out, "\"stack\":", "wl-xthread-df", &in) >= 2 && in);
     CHECK(frames_after(r.out, "\"alloc_stack\":", "wl-xthread-df", &in) >= 2 && in);
     CHECK(frames_after(r.out, "\"free_stack\":", "wl-xthread-df", &in) >= 2 && in);
+    CHECK(frames_after(r.out, "\"stack\":", "\"function\": \"second\"", &in) && in);
+    CHECK(frames_after(r.out, "\"alloc_stack\":", "\"function\": \"main\"", &in) && in);
+    CHECK(frames_after(r.out, "\"free_stack\":", "\"function\": \"first\"", &in) && in);
+    CHECK(frames_after(r.out, "\"stack\":", "wl-xthread-df.c\"", &in) && in); /* the file */
     CHECK(strstr(r.out, "\"digest\": \"") != NULL);
     CHECK(strstr(r.out, "\"fragmentation\"") != NULL);
     static char first[16384];
