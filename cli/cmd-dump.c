@@ -73,6 +73,20 @@ static void print_event(const hr_event *e)
     printf(" stack=%" PRIu64, e->stack);
 }
 
+/* The guard zone's damage: offsets past the end of the request and the bytes found there. */
+static void print_guard(const hr_record *r)
+{
+    printf("guard ptr=0x%" PRIx64 " size=%" PRIu64 " damaged:", r->u.guard.ptr, r->u.guard.size);
+    int shown = 0;
+    for (size_t i = 0; i < r->u.guard.found.len && shown < 16; i++) {
+        uint8_t b = (uint8_t)r->u.guard.found.ptr[i];
+        if (b != hr_guard_byte(i)) {
+            printf(" +%" PRIu64 "=0x%02x", r->u.guard.size + i, b);
+            shown++;
+        }
+    }
+}
+
 static void print_module(const hr_module_info *m)
 {
     printf("module-load id=%" PRIu64 " [0x%" PRIx64 "-0x%" PRIx64 ") bias=0x%" PRIx64 " build-id=", m->id, m->start,
@@ -115,6 +129,7 @@ static void print_typed(const hr_record *r)
         printf("exec \"%.*s\"%s%s", (int)r->u.exec.path.len, r->u.exec.path.ptr, r->u.exec.result ? " failed: " : "",
                r->u.exec.result ? strerror((int)r->u.exec.result) : "");
         break;
+    case HR_REC_GUARD: print_guard(r); break;
     case HR_REC_TRAILER:
         printf("trailer last-seq=%" PRIu64 " records=%" PRIu64, r->u.trailer.last_seq, r->u.trailer.records);
         break;

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: heaprr record [-o FILE] [--depth N] [--free-stacks] -- PROGRAM [ARGS...]\n"
+    "usage: heaprr record [-o FILE] [--depth N] [--free-stacks] [--guard] -- PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with libheaprr.so preloaded and MALLOC_TRACE set, so every allocation call\n"
     "of it and of its children is recorded with a backtrace. Exits with PROGRAM's status\n"
@@ -32,6 +32,9 @@ static const char help[] =
     "  -o, --output FILE  trace file (default: heaprr.PROGRAM.%p.hrr; %p is the pid)\n"
     "  --depth N          frames per backtrace, 1 to 256 (default 64)\n"
     "  --free-stacks      full backtraces for frees too (default: the caller only)\n"
+    "  --guard            guard mode (MALLOC_CKBOUNDS=1): a 32-byte guard zone after every block,\n"
+    "                     checked at free and realloc; damage goes into the trace, and\n"
+    "                     'heaprr replay' puts it back into its own heap to report it\n"
     "  -q, --quiet        do not list the traces\n"
     "\n"
     "The library is found next to heaprr (build tree or installation), or at $HEAPRR_LIB.\n";
@@ -39,7 +42,7 @@ static const char help[] =
 typedef struct rec_opts {
     const char *output;
     uint64_t depth;
-    int free_stacks, quiet;
+    int free_stacks, quiet, guard;
 } rec_opts;
 
 static int exists(const char *p)
@@ -78,6 +81,7 @@ static void parse(int argc, char **argv, rec_opts *o)
                                          {"depth", required_argument, NULL, 'd'},
                                          {"free-stacks", no_argument, NULL, 'f'},
                                          {"quiet", no_argument, NULL, 'q'},
+                                         {"guard", no_argument, NULL, 'g'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     int c;
@@ -92,6 +96,8 @@ static void parse(int argc, char **argv, rec_opts *o)
             o->free_stacks = 1;
         else if (c == 'q')
             o->quiet = 1;
+        else if (c == 'g')
+            o->guard = 1;
     }
     if (optind >= argc)
         cli_usage("record", "missing program to run (heaprr record -- PROGRAM ARGS)");
@@ -129,6 +135,8 @@ static void child_env(const rec_opts *o, const char *lib, const char *tmpl)
     }
     if (o->free_stacks)
         setenv("MALLOC_TRACE_FREE_STACKS", "1", 1);
+    if (o->guard)
+        setenv("MALLOC_CKBOUNDS", "1", 1);
     unsetenv("HEAPRR_TRACE_RAW");
     unsetenv("HEAPRR_TRACE_TEMPLATE");
     unsetenv("HEAPRR_PARENT");

@@ -24,7 +24,8 @@ static const char help[] =
     "found nothing, 3 when it found errors, 1 for an unreadable trace, 2 for bad usage.\n"
     "\n"
     "  --allocator band       the allocator model (the default and, for now, the only choice)\n"
-    "  --check LEVEL          none, basic (default), bounds (MALLOC_CKBOUNDS) or chain (MALLOC_CKCHAIN)\n"
+    "  --check LEVEL          none, basic (default), bounds (MALLOC_CKBOUNDS) or chain (MALLOC_CKCHAIN);\n"
+    "                         traces recorded with 'heaprr record --guard' replay with bounds by default\n"
     "  --on-error continue|stop  go on after an error (default) or stop at the first (MALLOC_ACTION)\n"
     "  --max-errors N         errors listed in the report (all are counted; default 1000)\n"
     "  --timeline FILE.csv    footprint and live bytes every --every events (default 10000)\n"
@@ -133,7 +134,7 @@ static void print_json(const replay_args *a, hr_reader *r, const hr_replay_resul
     json_cstr(&j, "file", a->path);
     json_cstr(&j, "allocator", "band");
     json_cstr(&j, "model", a->o.heap.layout.kind == HR_LAYOUT_QNX32 ? "qnx32" : "native");
-    json_cstr(&j, "check", hr_check_name(a->o.check));
+    json_cstr(&j, "check", hr_check_name(res->check));
     json_u64(&j, "events", res->events);
     json_cstr(&j, "digest", digest);
     json_u64(&j, "error_count", res->findings_total);
@@ -151,6 +152,7 @@ static void print_json(const replay_args *a, hr_reader *r, const hr_replay_resul
     json_u64(&j, "reallocs", res->reallocs);
     json_u64(&j, "failed_calls", res->failed_skipped);
     json_u64(&j, "inherited_frees", res->inherited_frees);
+    json_u64(&j, "guard_records", res->guard_records);
     json_u64(&j, "peak_footprint_bytes", res->peak_footprint);
     json_u64(&j, "peak_live_bytes", res->peak_live);
     json_u64(&j, "live_at_peak_footprint_bytes", res->live_at_peak_footprint);
@@ -221,7 +223,7 @@ static void print_text(const replay_args *a, hr_reader *r, const hr_replay_resul
 {
     printf("%s: %" PRIu64 " events replayed on the band model (%s, check %s) in %.3f s, %.1f M events/s\n",
            a->path, res->events, a->o.heap.layout.kind == HR_LAYOUT_QNX32 ? "qnx32" : "native",
-           hr_check_name(a->o.check), res->seconds, res->seconds > 0 ? res->events / res->seconds / 1e6 : 0.0);
+           hr_check_name(res->check), res->seconds, res->seconds > 0 ? res->events / res->seconds / 1e6 : 0.0);
     printf("  peak footprint %" PRIu64 " B, peak live %" PRIu64 " B; fragmentation %.3f at peak footprint, "
            "%.3f peak vs peak\n",
            res->peak_footprint, res->peak_live, res->frag_at_peak_footprint, res->frag_peak_vs_peak);

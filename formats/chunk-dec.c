@@ -341,6 +341,11 @@ static int dec_ordered_body(hr_dec *d, unsigned type, const uint8_t *p, const ui
         BV(&v, "an exec result");
         r->u.exec.result = hr_unzigzag(v);
         return 0;
+    case HR_REC_GUARD:
+        BV(&r->u.guard.ptr, "a guarded pointer");
+        BV(&r->u.guard.size, "a guarded size");
+        BS(&r->u.guard.found, "a guard zone");
+        return 0;
     default: return 0; /* unknown ordered type: prefix only */
     }
 }

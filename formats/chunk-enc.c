@@ -268,6 +268,7 @@ static size_t ordered_need(unsigned type, const hr_record *r)
     case HR_REC_MARK:
     case HR_REC_STOPPED: return need + r->u.text.len;
     case HR_REC_EXEC: return need + r->u.exec.path.len;
+    case HR_REC_GUARD: return need + r->u.guard.found.len;
     default: return need;
     }
 }
@@ -297,6 +298,10 @@ static uint8_t *ordered_body(uint8_t *p, unsigned type, const hr_record *r)
     case HR_REC_EXEC:
         p = put_str(p, r->u.exec.path);
         return p + hr_put_varint(p, hr_zigzag(r->u.exec.result));
+    case HR_REC_GUARD:
+        p += hr_put_varint(p, r->u.guard.ptr);
+        p += hr_put_varint(p, r->u.guard.size);
+        return put_str(p, r->u.guard.found);
     default: return NULL;
     }
 }

@@ -123,6 +123,11 @@ static int emit_typed(hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec
         rec.u.exec.path = str_at(r, 1);
         rec.u.exec.result = (int64_t)r->a[0];
         break;
+    case HR_REC_GUARD:
+        rec.u.guard.ptr = r->a[0];
+        rec.u.guard.size = r->a[1];
+        rec.u.guard.found = str_at(r, 1);
+        break;
     default: return 0; /* unknown staged type: nothing to write */
     }
     return hr_writer_ordered(w, r->type, &rec);

@@ -52,6 +52,7 @@ int hr_env_read(void)
     hr_cfg.no_thread = wt && strcmp(wt, "0") == 0;
     hr_cfg.unwind_check = is_on(secure_getenv("HEAPRR_UNWIND_CHECK"));
     hr_cfg.stats = is_on(secure_getenv("HEAPRR_STATS"));
+    hr_cfg.guard = is_on(secure_getenv("MALLOC_CKBOUNDS"));
     const char *uw = secure_getenv("HEAPRR_UNWIND");
     hr_cfg.unwind_libunwind = uw && strcmp(uw, "libunwind") == 0;
     /* Rings hold whole pages of records: round to a power of two. */

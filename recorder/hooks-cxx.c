@@ -68,14 +68,18 @@ static void *fallback_new(size_t size, size_t align)
 /* A real nothrow new calls the throwing one: the inner call is part of the outer one, so while
  * busy is 2 it passes through and leaves busy alone for the allocation underneath. */
 #define NEW_BODY(kind, xflags, size, align, call)                            \
+    size_t sz = size; /* what call asks for: the guard zone is added when recording */ \
     if (hr_self.busy == 2 || !hr_hook_enter())                              \
         return call;                                                        \
     new_call n __attribute__((cleanup(new_cleanup))) = {kind, xflags, size, align, 1}; \
     hr_self.busy = 2;                                                       \
+    sz = hr_guard_size(size);                                               \
     void *p = call;                                                         \
     int err = errno;                                                        \
     n.active = 0;                                                           \
     hr_self.busy = 1;                                                       \
+    if (hr_cfg.guard)                                                       \
+        hr_guard_arm(p, size);                                              \
     record_new(&n, p);                                                      \
     hr_hook_leave(err);                                                     \
     return p;
@@ -84,21 +88,21 @@ static void *fallback_new(size_t size, size_t align)
     HR_EXPORT void *sym(size_t size)                                        \
     {                                                                       \
         REAL(new_fn, sym)                                                   \
-        NEW_BODY(kind, 0, size, 0, real_##sym ? real_##sym(size) : fallback_new(size, 0)) \
+        NEW_BODY(kind, 0, size, 0, real_##sym ? real_##sym(sz) : fallback_new(sz, 0)) \
     }
 
 #define NEW_NT_HOOK(sym, kind)                                              \
     HR_EXPORT void *sym(size_t size, const void *nt)                        \
     {                                                                       \
         REAL(new_nt_fn, sym)                                                \
-        NEW_BODY(kind, HR_XF_NOTHROW, size, 0, real_##sym ? real_##sym(size, nt) : fallback_new(size, 0)) \
+        NEW_BODY(kind, HR_XF_NOTHROW, size, 0, real_##sym ? real_##sym(sz, nt) : fallback_new(sz, 0)) \
     }
 
 #define NEW_AL_HOOK(sym, kind)                                              \
     HR_EXPORT void *sym(size_t size, size_t al)                             \
     {                                                                       \
         REAL(new_al_fn, sym)                                                \
-        NEW_BODY(kind, HR_XF_ALIGNED, size, al, real_##sym ? real_##sym(size, al) : fallback_new(size, al)) \
+        NEW_BODY(kind, HR_XF_ALIGNED, size, al, real_##sym ? real_##sym(sz, al) : fallback_new(sz, al)) \
     }
 
 #define NEW_AL_NT_HOOK(sym, kind)                                           \
@@ -106,7 +110,7 @@ static void *fallback_new(size_t size, size_t align)
     {                                                                       \
         REAL(new_al_nt_fn, sym)                                             \
         NEW_BODY(kind, HR_XF_ALIGNED | HR_XF_NOTHROW, size, al,             \
-                 real_##sym ? real_##sym(size, al, nt) : fallback_new(size, al)) \
+                 real_##sym ? real_##sym(sz, al, nt) : fallback_new(sz, al)) \
     }
 
 NEW_HOOK(_Znwm, HR_NEW)
@@ -125,6 +129,8 @@ NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
         return;                                                             \
     }                                                                       \
     int saved = errno;                                                      \
+    if (hr_cfg.guard)                                                       \
+        hr_guard_check(p, 1);                                               \
     hr_free_record(kind, (uintptr_t)p, size, align, xflags, __builtin_return_address(0)); \
     call;                                                                   \
     hr_hook_leave(saved);
@@ -142,7 +148,7 @@ NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
         REAL(del_sz_fn, sym)                                                \
         REAL(del_fn, plain)                                                 \
         DEL_BODY(kind, HR_XF_SIZED, size, 0,                                \
-                 real_##sym ? real_##sym(p, size) : real_##plain ? real_##plain(p) : free(p)) \
+                 real_##sym && !hr_cfg.guard ? real_##sym(p, size) : real_##plain ? real_##plain(p) : free(p)) \
     }
 
 #define DEL_AL_HOOK(sym, kind)                                              \
@@ -158,7 +164,7 @@ NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
         REAL(del_sz_al_fn, sym)                                             \
         REAL(del_al_fn, unsized)                                            \
         DEL_BODY(kind, HR_XF_SIZED | HR_XF_ALIGNED, size, al,               \
-                 real_##sym ? real_##sym(p, size, al) : real_##unsized ? real_##unsized(p, al) : free(p)) \
+                 real_##sym && !hr_cfg.guard ? real_##sym(p, size, al) : real_##unsized ? real_##unsized(p, al) : free(p)) \
     }
 
 #define DEL_NT_HOOK(sym, kind)                                              \

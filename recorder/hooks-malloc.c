@@ -34,8 +34,10 @@ HR_EXPORT void *malloc(size_t size)
     hr_call c;
     int err;
     hr_alloc_begin(&c, HR_MALLOC, size, 0, 0);
-    void *p = hr_next.malloc(size);
+    void *p = hr_next.malloc(hr_guard_size(size));
     int failed = failed_ptr(p, &err);
+    if (hr_cfg.guard)
+        hr_guard_arm(p, size);
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
     hr_hook_leave(err);
     return p;
@@ -50,8 +52,12 @@ HR_EXPORT void *calloc(size_t n, size_t size)
     hr_call c;
     int err;
     hr_alloc_begin(&c, HR_CALLOC, size, n, 0);
-    void *p = hr_next.calloc(n, size);
+    size_t total;
+    int guarded = hr_cfg.guard && !__builtin_mul_overflow(n, size, &total);
+    void *p = guarded ? hr_next.calloc(1, hr_guard_size(total)) : hr_next.calloc(n, size);
     int failed = failed_ptr(p, &err);
+    if (guarded)
+        hr_guard_arm(p, total);
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
     hr_hook_leave(err);
     return p;
@@ -68,6 +74,8 @@ HR_EXPORT void free(void *p)
         return;
     }
     int saved = errno;
+    if (hr_cfg.guard)
+        hr_guard_check(p, 1);
     hr_free_record(HR_FREE, (uintptr_t)p, 0, 0, 0, __builtin_return_address(0));
     hr_next.free(p);
     hr_hook_leave(saved);
@@ -89,6 +97,8 @@ static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uin
 {
     hr_call c;
     int err;
+    if (hr_cfg.guard)
+        hr_guard_check(old, 0);
     hr_alloc_begin(&c, kind, size, n, 0);
     if (c.r) {
         c.r->a[1] = (uintptr_t)old;
@@ -97,12 +107,22 @@ static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uin
             hr_seq_release(c.t);
         }
     }
-    void *p = kind == HR_REALLOC ? hr_next.realloc(old, size) : hr_next.reallocarray(old, n, size);
+    void *p;
+    int guarded = hr_cfg.guard && total && total != SIZE_MAX; /* realloc(p, 0) keeps its meaning */
+    if (guarded)
+        p = hr_next.realloc(old, hr_guard_size(total));
+    else
+        p = kind == HR_REALLOC ? hr_next.realloc(old, size) : hr_next.reallocarray(old, n, size);
     err = errno;
     int freed = old && !p && total == 0; /* realloc(p, 0) frees and returns NULL */
     int failed = !p && !freed;
     if (c.r && old && !failed && p != old)
         c.r->xflags |= HR_XF_FREE_SEQ;
+    if (hr_cfg.guard && !failed) {
+        hr_guard_forget(old);
+        if (guarded)
+            hr_guard_arm(p, total);
+    }
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
     hr_hook_leave(err);
     return p;
@@ -139,7 +159,7 @@ HR_EXPORT void *reallocarray(void *old, size_t n, size_t size)
 }
 
 /* memalign, aligned_alloc, valloc, pvalloc: same shape, different real function. */
-#define ALIGNED_HOOK(name, kind, params, args, size_expr, align_expr)      \
+#define ALIGNED_HOOK(name, kind, params, args, gargs, size_expr, align_expr) \
     HR_EXPORT void *name params                                            \
     {                                                                      \
         if (!ready())                                                      \
@@ -149,17 +169,21 @@ HR_EXPORT void *reallocarray(void *old, size_t n, size_t size)
         hr_call c;                                                         \
         int err;                                                           \
         hr_alloc_begin(&c, kind, size_expr, align_expr, 0);                \
-        void *p = hr_next.name args;                                       \
+        void *p = hr_cfg.guard ? hr_next.name gargs : hr_next.name args;    \
         int failed = failed_ptr(p, &err);                                  \
+        if (hr_cfg.guard)                                                  \
+            hr_guard_arm(p, size_expr);                                    \
         hr_alloc_end(&c, (uintptr_t)p, failed, err);                       \
         hr_hook_leave(err);                                                \
         return p;                                                          \
     }
 
-ALIGNED_HOOK(memalign, HR_MEMALIGN, (size_t align, size_t size), (align, size), size, align)
-ALIGNED_HOOK(aligned_alloc, HR_ALIGNED_ALLOC, (size_t align, size_t size), (align, size), size, align)
-ALIGNED_HOOK(valloc, HR_VALLOC, (size_t size), (size), size, 4096)
-ALIGNED_HOOK(pvalloc, HR_PVALLOC, (size_t size), (size), size, 4096)
+ALIGNED_HOOK(memalign, HR_MEMALIGN, (size_t align, size_t size), (align, size), (align, hr_guard_size(size)), size,
+             align)
+ALIGNED_HOOK(aligned_alloc, HR_ALIGNED_ALLOC, (size_t align, size_t size), (align, size),
+             (align, hr_guard_size(size)), size, align)
+ALIGNED_HOOK(valloc, HR_VALLOC, (size_t size), (size), (hr_guard_size(size)), size, 4096)
+ALIGNED_HOOK(pvalloc, HR_PVALLOC, (size_t size), (size), (hr_guard_size(size)), size, 4096)
 
 HR_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
@@ -172,7 +196,9 @@ HR_EXPORT int posix_memalign(void **out, size_t align, size_t size)
     hr_call c;
     int saved = errno;
     hr_alloc_begin(&c, HR_POSIX_MEMALIGN, size, align, 0);
-    int rc = hr_next.posix_memalign(out, align, size);
+    int rc = hr_next.posix_memalign(out, align, hr_guard_size(size));
+    if (rc == 0 && hr_cfg.guard)
+        hr_guard_arm(*out, size);
     hr_alloc_end(&c, rc == 0 ? (uintptr_t)*out : 0, rc != 0, rc);
     hr_hook_leave(saved);
     return rc;
@@ -184,5 +210,5 @@ HR_EXPORT size_t malloc_usable_size(void *p)
         return hr_boot_size(p);
     if (!ready() || !hr_next.malloc_usable_size)
         return 0;
-    return hr_next.malloc_usable_size(p);
+    return hr_guard_usable(p, hr_next.malloc_usable_size(p));
 }

@@ -82,11 +82,25 @@ typedef struct hr_config {
     int unwind_check;          /* HEAPRR_UNWIND_CHECK=1: compare every backtrace with libunwind */
     int unwind_libunwind;      /* HEAPRR_UNWIND=libunwind: never use the fast unwinder */
     int stats;                 /* HEAPRR_STATS=1: report the recorder's own costs at exit */
+    int guard;                 /* MALLOC_CKBOUNDS=1: guard zones after blocks (guard.c) */
 } hr_config;
 
 extern hr_config hr_cfg HR_HIDDEN;
 /* Reads the settings; returns 0, or -1 when the environment is not readable yet. */
 int hr_env_read(void) HR_HIDDEN;
+
+/* ---- guard.c: guard mode ---- */
+
+#define HR_GUARD_BYTES 32u
+/* The size to ask the real allocator for (size + the guard zone in guard mode). */
+size_t hr_guard_size(size_t size) HR_HIDDEN;
+/* Fills the guard zone after a new block of size bytes and remembers the block. */
+void hr_guard_arm(void *p, size_t size) HR_HIDDEN;
+/* Checks the zone of a guarded block; damage is staged as a GUARD record. forget: the block goes. */
+void hr_guard_check(const void *p, int forget) HR_HIDDEN;
+void hr_guard_forget(const void *p) HR_HIDDEN;
+/* malloc_usable_size without the guard zone. */
+size_t hr_guard_usable(const void *p, size_t usable) HR_HIDDEN;
 
 /* ---- clock.c ---- */
 

@@ -189,7 +189,7 @@ static int write_start(const char *parent_trace)
         cwd[0] = 0;
     hr_process_info pi = {{HR_RECORDER_NAME, strlen(HR_RECORDER_NAME)}, (uint32_t)hr_sess.origin,
                           hr_sess.parent_pid, {parent_trace, strlen(parent_trace)}, hr_sess.fork_seq,
-                          {cwd, strlen(cwd)}, 0};
+                          {cwd, strlen(cwd)}, hr_cfg.guard ? HR_GUARD_BYTES : 0};
     if (hr_writer_begin(hr_wr, &h) < 0 || hr_writer_process(hr_wr, &pi) < 0)
         return -1;
     /* Recovery may use the chunk from here on: it holds the process info. */

@@ -366,10 +366,44 @@ static void sample(hr_replay *r)
             (unsigned long long)r->heap.os.mapped, (unsigned long long)r->live_bytes, r->live.live);
 }
 
+static int process_info(hr_replay *r, const hr_process_info *pi)
+{
+    if (pi->origin == HR_ORIGIN_FORK)
+        r->forked = 1; /* frees of unknown blocks are of inherited ones */
+    /* A trace recorded in guard mode holds overruns: check the fill areas they land on. */
+    if (pi->guard_bytes && r->o.check == HR_CHECK_BASIC && !r->res.events) {
+        r->o.check = HR_CHECK_BOUNDS;
+        r->heap.check = HR_CHECK_BOUNDS;
+    }
+    return 0;
+}
+
+/* Writes the bytes a guard zone was found with into the model's block, at the same distance
+ * from the end of the request, so the checker finds them when the free comes. */
+static int guard_damage(hr_replay *r, const hr_record *rec)
+{
+    const hr_live *e = hr_livemap_find(&r->live, rec->u.guard.ptr);
+    if (!e || e->freed)
+        return 0;
+    hr_mblock b = {e->u.b.addr, e->u.b.ref, e->band};
+    uint64_t lo, hi, end = b.addr + e->size;
+    hr_bh_span(&r->heap, &b, &lo, &hi);
+    const uint8_t *found = (const uint8_t *)rec->u.guard.found.ptr;
+    for (uint64_t i = 0; i < rec->u.guard.found.len; i++) {
+        if (found[i] == hr_guard_byte(i) || end + i < lo || end + i >= hi)
+            continue;
+        *hr_simos_host(&r->heap.os, end + i) = found[i];
+    }
+    r->res.guard_records++;
+    return 0;
+}
+
 int hr_replay_apply(hr_replay *r, const hr_record *rec)
 {
-    if (rec->type == HR_REC_PROCESS_INFO && rec->u.process.origin == HR_ORIGIN_FORK)
-        r->forked = 1; /* frees of unknown blocks are of inherited ones */
+    if (rec->type == HR_REC_PROCESS_INFO)
+        return process_info(r, &rec->u.process);
+    if (rec->type == HR_REC_GUARD)
+        return guard_damage(r, rec);
     if (rec->type != HR_REC_EVENT)
         return 0;
     const hr_event *ev = &rec->u.event;

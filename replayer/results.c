@@ -38,6 +38,7 @@ void hr_replay_result_get(hr_replay *r, hr_replay_result *res)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     *res = r->res;
+    res->check = r->o.check;
     const hr_bandheap *h = &r->heap;
     res->footprint_end = h->os.mapped;
     res->live_end = r->live_bytes;

@@ -95,6 +95,12 @@ static inline int hr_kind_has_align(unsigned kind)
 #define HR_XF_INCOMPLETE 0x20u
 #define HR_XF_KNOWN 0x3Fu
 
+/* Byte i of the guard zone after a block in guard mode (SPEC 5.2, GUARD). */
+static inline uint8_t hr_guard_byte(uint64_t i)
+{
+    return (uint8_t)(0xA7u ^ (uint8_t)(i * 0x3Bu));
+}
+
 /* Header flags (SPEC 3.1). */
 #define HR_HF_FREE_STACKS 0x01u
 #define HR_HF_COARSE_TIME 0x02u
@@ -116,6 +122,7 @@ typedef enum hr_rec_type {
     HR_REC_FORK = 0x47,
     HR_REC_EXEC = 0x48,
     HR_REC_STOPPED = 0x49,
+    HR_REC_GUARD = 0x4A,
     HR_REC_TRAILER = 0x100
 } hr_rec_type;
 #define HR_REC_STACK_NODE HR_REC_STACK_NODES
@@ -204,6 +211,10 @@ typedef struct hr_record {
             uint64_t id, parent, ip;
         } node;
         hr_str text; /* mark, stopped */
+        struct {
+            uint64_t ptr, size; /* the block and the bytes it was asked for */
+            hr_str found;       /* the guard zone after it, as the free found it */
+        } guard;
         struct {
             uint32_t child_pid;
         } fork;

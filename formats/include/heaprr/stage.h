@@ -86,7 +86,7 @@ typedef struct hr_ring_header {
     hr_stage_saved saved[2];
 } hr_ring_header;
 
-/* Staged record types beyond the event kinds (1..14): the typed record types (0x41..0x49) and: */
+/* Staged record types beyond the event kinds (1..14): the typed record types (0x41..0x4A) and: */
 #define HR_STAGE_PAD 0xFFu
 
 /* One staged record: 80 bytes, then frames (events) or string bytes (typed), padded to 8. */

@@ -95,6 +95,8 @@ typedef struct hr_replay_result {
     uint64_t cache_hits, cache_misses, os_maps, os_unmaps;
     double seconds;
     int stopped; /* stop_on_error ended the run at the first finding */
+    hr_check_level check;   /* the level used (basic becomes bounds for guard-mode traces) */
+    uint64_t guard_records; /* guard-zone damage recorded in guard mode, put back before frees */
 } hr_replay_result;
 
 typedef struct hr_replay hr_replay;
