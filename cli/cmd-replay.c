@@ -12,6 +12,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define EXIT_FINDINGS 3
 
@@ -23,7 +25,10 @@ static const char help[] =
     "configuration give the same addresses, findings and digest. Exit status: 0 when the checker\n"
     "found nothing, 3 when it found errors, 1 for an unreadable trace, 2 for bad usage.\n"
     "\n"
-    "  --allocator band       the allocator model (the default and, for now, the only choice)\n"
+    "  --allocator A          band (the model, default), system (the C library's malloc) or the path\n"
+    "                         of a shared object exporting the malloc family (libjemalloc.so.2, ...);\n"
+    "                         real allocators run in a child process: their addresses, and so the\n"
+    "                         digest, change from run to run, and only free errors are checked\n"
     "  --check LEVEL          none, basic (default), bounds (MALLOC_CKBOUNDS) or chain (MALLOC_CKCHAIN);\n"
     "                         traces recorded with 'heaprr record --guard' replay with bounds by default\n"
     "  --on-error continue|stop  go on after an error (default) or stop at the first (MALLOC_ACTION)\n"
@@ -80,14 +85,18 @@ static void parse(int argc, char **argv, replay_args *a)
             a->o.timeline_every = cli_number("replay", "--every", optarg, 1, UINT64_MAX);
         else if (c == OPT_MAX_ERRORS)
             a->o.max_findings = cli_number("replay", "--max-errors", optarg, 1, 1u << 24);
-        else if (c == OPT_ALLOCATOR && strcmp(optarg, "band") != 0)
-            cli_usage("replay", "--allocator: unknown allocator '%s' (expected band)", optarg);
+        else if (c == OPT_ALLOCATOR)
+            a->o.allocator = optarg;
         else
             cli_heap_option(&ho, c, optarg);
     }
     if (optind != argc - 1)
         cli_usage("replay", optind >= argc ? "missing trace file" : "expects one trace file");
     a->path = argv[optind];
+    const char *al = a->o.allocator;
+    if (al && strcmp(al, "band") != 0 && strcmp(al, "system") != 0 && access(al, R_OK) != 0)
+        cli_usage("replay", "--allocator expects band, system or a shared object, not '%s' (%s)", al,
+                  strerror(errno));
     cli_heap_config("replay", &ho, &a->o.heap);
 }
 
@@ -132,11 +141,14 @@ static void print_json(const replay_args *a, hr_reader *r, const hr_replay_resul
     json_init(&j, stdout);
     json_object_begin(&j, NULL);
     json_cstr(&j, "file", a->path);
-    json_cstr(&j, "allocator", "band");
+    json_cstr(&j, "allocator", res->allocator);
     json_cstr(&j, "model", a->o.heap.layout.kind == HR_LAYOUT_QNX32 ? "qnx32" : "native");
     json_cstr(&j, "check", hr_check_name(res->check));
     json_u64(&j, "events", res->events);
-    json_cstr(&j, "digest", digest);
+    if (res->digest)
+        json_cstr(&j, "digest", digest);
+    else
+        json_null(&j, "digest");
     json_u64(&j, "error_count", res->findings_total);
     json_object_begin(&j, "error_counts");
     for (int k = 0; k < HR_FIND_COUNT; k++)
@@ -221,12 +233,19 @@ static void print_finding(hr_reader *r, const hr_finding *f)
 static void print_text(const replay_args *a, hr_reader *r, const hr_replay_result *res, const hr_finding *f,
                        size_t nf)
 {
-    printf("%s: %" PRIu64 " events replayed on the band model (%s, check %s) in %.3f s, %.1f M events/s\n",
-           a->path, res->events, a->o.heap.layout.kind == HR_LAYOUT_QNX32 ? "qnx32" : "native",
-           hr_check_name(res->check), res->seconds, res->seconds > 0 ? res->events / res->seconds / 1e6 : 0.0);
+    if (strcmp(res->allocator, "band") == 0)
+        printf("%s: %" PRIu64 " events replayed on the band model (%s, check %s) in %.3f s, %.1f M events/s\n",
+               a->path, res->events, a->o.heap.layout.kind == HR_LAYOUT_QNX32 ? "qnx32" : "native",
+               hr_check_name(res->check), res->seconds, res->seconds > 0 ? res->events / res->seconds / 1e6 : 0.0);
+    else
+        printf("%s: %" PRIu64 " events replayed on %s (check %s) in %.3f s, %.1f M events/s\n", a->path, res->events,
+               res->allocator, hr_check_name(res->check), res->seconds,
+               res->seconds > 0 ? res->events / res->seconds / 1e6 : 0.0);
     printf("  peak footprint %" PRIu64 " B, peak live %" PRIu64 " B; fragmentation %.3f at peak footprint, "
            "%.3f peak vs peak\n",
            res->peak_footprint, res->peak_live, res->frag_at_peak_footprint, res->frag_peak_vs_peak);
+    if (!res->nbands)
+        goto findings;
     printf("  %6s %7s %10s %11s %11s %9s\n", "band", "blocks", "allocs", "peak used", "utilization", "int.frag");
     for (uint32_t k = 0; k < res->nbands; k++) {
         const hr_band_report *b = &res->bands[k];
@@ -235,6 +254,7 @@ static void print_text(const replay_args *a, hr_reader *r, const hr_replay_resul
     }
     printf("  %6s %7s %10" PRIu64 " %11" PRIu64 "\n", "large", "-", res->large_allocs, res->peak_large_in_use);
     printf("  digest %016" PRIx64 "\n", res->digest);
+findings:
     for (size_t i = 0; i < nf; i++)
         print_finding(r, &f[i]);
     printf("%s%" PRIu64 " error%s found%s\n", nf ? "\n" : "", res->findings_total,
@@ -242,10 +262,52 @@ static void print_text(const replay_args *a, hr_reader *r, const hr_replay_resul
            res->findings_total > nf ? " (see --max-errors for the ones not listed)" : "");
 }
 
+/* A real allocator runs in a child: the same command, exec'd with room in the static TLS block
+ * for allocators that need it once loaded (jemalloc), and whatever it does to its heap cannot
+ * take this process down. Returns the child's status. */
+static int run_in_child(int argc, char **argv)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        cli_die(1, "cannot start the replay process: %s", strerror(errno));
+    if (pid == 0) {
+        char tun[1024];
+        const char *t = getenv("GLIBC_TUNABLES");
+        snprintf(tun, sizeof tun, "%s%sglibc.rtld.optional_static_tls=65536", t ? t : "", t && *t ? ":" : "");
+        setenv("GLIBC_TUNABLES", tun, 1);
+        setenv("HEAPRR_REPLAY_CHILD", "1", 1);
+        char **args = calloc((size_t)argc + 2, sizeof *args);
+        if (!args)
+            _exit(1);
+        args[0] = "heaprr";
+        for (int i = 0; i < argc; i++)
+            args[i + 1] = argv[i];
+        execv("/proc/self/exe", args);
+        fprintf(stderr, "heaprr: cannot run the replay process: %s\n", strerror(errno));
+        _exit(1);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            cli_die(1, "cannot wait for the replay process: %s", strerror(errno));
+    if (WIFSIGNALED(status))
+        cli_die(1, "the allocator under test crashed the replay (%s)", strsignal(WTERMSIG(status)));
+    return WEXITSTATUS(status);
+}
+
 int cmd_replay(int argc, char **argv)
 {
     replay_args a;
+    char **orig = malloc(((size_t)argc + 1) * sizeof *orig);
+    if (!orig)
+        cli_die(1, "out of memory");
+    memcpy(orig, argv, ((size_t)argc + 1) * sizeof *orig);
     parse(argc, argv, &a);
+    if (a.o.allocator && strcmp(a.o.allocator, "band") != 0 && !getenv("HEAPRR_REPLAY_CHILD"))
+        return run_in_child(argc, orig);
+    free(orig);
     hr_reader *r = cli_open_trace(a.path, 0);
     FILE *tl = NULL;
     if (a.timeline && !(tl = fopen(a.timeline, "w")))
@@ -254,7 +316,7 @@ int cmd_replay(int argc, char **argv)
     hr_replay *rp;
     int rc = hr_replay_new(&rp, &a.o);
     if (rc < 0)
-        cli_die(1, "cannot set up the allocator model: %s", hr_strerror(rc));
+        cli_die(1, "%s", hr_replay_setup_error());
     rc = hr_replay_run(rp, r);
     if (rc < 0 && rc != HR_ERR_NOMEM)
         cli_trace_error(r);

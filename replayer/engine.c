@@ -93,22 +93,48 @@ static void on_damage(void *ctx, const hr_damage *d)
 
 /* ---- set-up ---- */
 
+static char setup_error[512];
+
+const char *hr_replay_setup_error(void)
+{
+    return setup_error;
+}
+
+static int open_backend(hr_replay *r, const hr_replay_options *o)
+{
+    const char *a = o->allocator;
+    if (!a || strcmp(a, "band") == 0) {
+        int rc = hr_bh_init(&r->heap, &o->heap, o->check, o->sim_limit);
+        if (rc < 0) {
+            snprintf(setup_error, sizeof setup_error, "cannot set up the allocator model: %s", hr_strerror(rc));
+            return rc;
+        }
+        r->band = 1;
+        r->heap.on_damage = on_damage;
+        r->heap.damage_ctx = r;
+        hr_backend_band(&r->be, &r->heap);
+        return 0;
+    }
+    if (hr_backend_system(&r->be, strcmp(a, "system") == 0 ? NULL : a, setup_error, sizeof setup_error) < 0)
+        return HR_ERR_ARG;
+    return 0;
+}
+
 int hr_replay_new(hr_replay **out, const hr_replay_options *o)
 {
     hr_replay *r = calloc(1, sizeof *r);
+    setup_error[0] = 0;
     if (!r)
         return HR_ERR_NOMEM;
     r->o = *o;
     if (!r->o.max_findings)
         r->o.max_findings = 1000;
     r->next_sample = r->o.timeline_every;
-    int rc = hr_bh_init(&r->heap, &o->heap, o->check, o->sim_limit);
+    int rc = open_backend(r, o);
     if (rc < 0) {
         free(r);
         return rc;
     }
-    r->heap.on_damage = on_damage;
-    r->heap.damage_ctx = r;
     if ((rc = hr_livemap_init(&r->live)) < 0) {
         hr_replay_free(r);
         return rc;
@@ -124,7 +150,10 @@ void hr_replay_free(hr_replay *r)
 {
     if (!r)
         return;
-    hr_bh_destroy(&r->heap);
+    if (r->band)
+        hr_bh_destroy(&r->heap);
+    else if (r->be.destroy)
+        r->be.destroy(r->be.self);
     hr_livemap_destroy(&r->live);
     free(r->findings);
     free(r);
@@ -172,9 +201,20 @@ static uint64_t align_of(const hr_event *ev)
     return ev->align;
 }
 
+/* The footprint now (for a real allocator: resident memory grown since the start, sampled). */
+static uint64_t footprint(hr_replay *r)
+{
+    if (r->band)
+        return r->heap.os.mapped;
+    uint64_t rss = r->be.footprint(r->be.self);
+    return rss > r->rss_base ? rss - r->rss_base : 0;
+}
+
 static void track_footprint(hr_replay *r)
 {
-    uint64_t fp = r->heap.os.mapped;
+    if (!r->band && (r->res.events & 4095))
+        return; /* reading resident memory costs a system call */
+    uint64_t fp = footprint(r);
     if (fp > r->res.peak_footprint) {
         r->res.peak_footprint = fp;
         r->res.live_at_peak_footprint = r->live_bytes;
@@ -196,7 +236,7 @@ static int model_error(hr_replay *r, int rc, uint64_t ptr, uint64_t size)
 static void model_free(hr_replay *r, const hr_live *e)
 {
     hr_mblock b = {e->u.b.addr, e->u.b.ref, e->band};
-    hr_bh_free(&r->heap, &b);
+    r->be.free(r->be.self, &b);
     r->live_bytes -= e->size;
 }
 
@@ -246,7 +286,7 @@ static int allocate(hr_replay *r, uint64_t ptr, uint64_t size, uint64_t align)
         return HR_ERR_NOMEM;
     evict_stale(r, e);
     hr_mblock b;
-    int rc = hr_bh_alloc(&r->heap, size, align, ptr, &b);
+    int rc = r->be.alloc(r->be.self, size, align, ptr, &b);
     if (rc < 0)
         return model_error(r, rc, ptr, size);
     r->res.allocs++;
@@ -336,7 +376,7 @@ static int apply_realloc(hr_replay *r, const hr_event *ev)
         return 0;
     }
     hr_mblock b = {e->u.b.addr, e->u.b.ref, e->band};
-    int rc = hr_bh_realloc(&r->heap, &b, size, ev->ptr);
+    int rc = r->be.realloc(r->be.self, &b, size, ev->ptr);
     if (rc < 0)
         return model_error(r, rc, ev->ptr, size);
     r->live_bytes -= e->size;
@@ -363,7 +403,7 @@ static void sample(hr_replay *r)
     r->next_sample += r->o.timeline_every;
     fprintf(r->o.timeline, "%llu,%llu,%llu,%llu,%llu,%zu\n", (unsigned long long)r->res.events,
             (unsigned long long)r->cur->seq, (unsigned long long)r->cur->time_ns,
-            (unsigned long long)r->heap.os.mapped, (unsigned long long)r->live_bytes, r->live.live);
+            (unsigned long long)footprint(r), (unsigned long long)r->live_bytes, r->live.live);
 }
 
 static int process_info(hr_replay *r, const hr_process_info *pi)
@@ -371,7 +411,7 @@ static int process_info(hr_replay *r, const hr_process_info *pi)
     if (pi->origin == HR_ORIGIN_FORK)
         r->forked = 1; /* frees of unknown blocks are of inherited ones */
     /* A trace recorded in guard mode holds overruns: check the fill areas they land on. */
-    if (pi->guard_bytes && r->o.check == HR_CHECK_BASIC && !r->res.events) {
+    if (pi->guard_bytes && r->band && r->o.check == HR_CHECK_BASIC && !r->res.events) {
         r->o.check = HR_CHECK_BOUNDS;
         r->heap.check = HR_CHECK_BOUNDS;
     }
@@ -386,13 +426,13 @@ static int guard_damage(hr_replay *r, const hr_record *rec)
     if (!e || e->freed)
         return 0;
     hr_mblock b = {e->u.b.addr, e->u.b.ref, e->band};
-    uint64_t lo, hi, end = b.addr + e->size;
-    hr_bh_span(&r->heap, &b, &lo, &hi);
+    int64_t lo, hi;
+    uint8_t *at = r->be.memory(r->be.self, &b, &lo, &hi);
     const uint8_t *found = (const uint8_t *)rec->u.guard.found.ptr;
     for (uint64_t i = 0; i < rec->u.guard.found.len; i++) {
-        if (found[i] == hr_guard_byte(i) || end + i < lo || end + i >= hi)
-            continue;
-        *hr_simos_host(&r->heap.os, end + i) = found[i];
+        int64_t off = (int64_t)(e->size + i);
+        if (found[i] != hr_guard_byte(i) && off >= lo && off < hi)
+            at[off] = found[i];
     }
     r->res.guard_records++;
     return 0;
@@ -408,6 +448,8 @@ int hr_replay_apply(hr_replay *r, const hr_record *rec)
         return 0;
     const hr_event *ev = &rec->u.event;
     r->cur = rec;
+    if (!r->band && !r->res.events) /* the reader's buffers exist now: they are not the allocator's */
+        r->rss_base = r->be.footprint(r->be.self);
     r->res.events++;
     int rc = 0;
     if (ev->xflags & HR_XF_FAILED) {

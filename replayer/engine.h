@@ -3,6 +3,7 @@
 #ifndef HEAPRR_ENGINE_H
 #define HEAPRR_ENGINE_H
 
+#include "backend.h"
 #include "bandheap.h"
 #include "livemap.h"
 
@@ -10,7 +11,10 @@
 
 struct hr_replay {
     hr_replay_options o;
-    hr_bandheap heap;
+    hr_bandheap heap; /* the model, when the backend is "band" */
+    hr_backend be;
+    int band;
+    uint64_t rss_base, table_bytes;
     hr_livemap live;
     hr_finding *findings;
     size_t nfind, capfind;

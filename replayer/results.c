@@ -4,6 +4,7 @@
 #include "engine.h"
 
 #include <string.h>
+#include <sys/resource.h>
 
 static double ratio_over(uint64_t a, uint64_t b)
 {
@@ -33,6 +34,25 @@ static void digest_block(void *ctx, uint64_t addr, uint64_t size, uint64_t req)
     *d = hr_replay_mix(*d ^ addr) ^ hr_replay_mix(size << 32 ^ req);
 }
 
+/* A real allocator's footprint: the peak resident memory the kernel saw, less what the process
+ * held before the replay and the engine's own table of blocks. */
+static void system_figures(const hr_replay *r, hr_replay_result *res)
+{
+    struct rusage ru;
+    uint64_t table = (uint64_t)(r->live.mask + 1) * sizeof *r->live.slots;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        uint64_t peak = (uint64_t)ru.ru_maxrss * 1024;
+        peak = peak > r->rss_base ? peak - r->rss_base : 0;
+        if (peak > res->peak_footprint)
+            res->peak_footprint = peak;
+    }
+    res->peak_footprint = res->peak_footprint > table ? res->peak_footprint - table : 0;
+    uint64_t now = r->be.footprint(r->be.self);
+    res->footprint_end = now > r->rss_base + table ? now - r->rss_base - table : 0;
+    if (res->live_at_peak_footprint == 0)
+        res->live_at_peak_footprint = res->peak_live;
+}
+
 void hr_replay_result_get(hr_replay *r, hr_replay_result *res)
 {
     struct timespec now;
@@ -40,21 +60,28 @@ void hr_replay_result_get(hr_replay *r, hr_replay_result *res)
     *res = r->res;
     res->check = r->o.check;
     const hr_bandheap *h = &r->heap;
-    res->footprint_end = h->os.mapped;
+    res->allocator = r->be.name;
+    if (!r->band)
+        system_figures(r, res);
+    res->footprint_end = r->band ? h->os.mapped : res->footprint_end;
     res->live_end = r->live_bytes;
     res->live_blocks_end = r->live.live;
     res->frag_at_peak_footprint = ratio_over(res->peak_footprint, res->live_at_peak_footprint);
     res->frag_peak_vs_peak = ratio_over(res->peak_footprint, res->peak_live);
-    band_reports(h, res);
-    res->large_allocs = h->large_allocs;
-    res->peak_large_in_use = h->peak_large_in_use;
-    res->cache_hits = h->cache.hits;
-    res->cache_misses = h->cache.misses;
-    res->os_maps = h->os.maps;
-    res->os_unmaps = h->os.unmaps;
-    uint64_t d = r->digest;
-    hr_bh_each_live(h, digest_block, &d);
-    res->digest = hr_replay_mix(d ^ h->os.mapped ^ h->os.peak_mapped << 1);
+    if (r->band) {
+        band_reports(h, res);
+        res->large_allocs = h->large_allocs;
+        res->peak_large_in_use = h->peak_large_in_use;
+        res->cache_hits = h->cache.hits;
+        res->cache_misses = h->cache.misses;
+        res->os_maps = h->os.maps;
+        res->os_unmaps = h->os.unmaps;
+        uint64_t d = r->digest;
+        hr_bh_each_live(h, digest_block, &d);
+        res->digest = hr_replay_mix(d ^ h->os.mapped ^ h->os.peak_mapped << 1);
+    } else {
+        res->digest = 0; /* a real allocator's addresses differ from run to run */
+    }
     res->seconds = (double)(now.tv_sec - r->started.tv_sec) + (double)(now.tv_nsec - r->started.tv_nsec) / 1e9;
 }
 

@@ -18,6 +18,8 @@ HEAPRR_DEPS_PACKAGES=(
     libzstd-dev
     libunwind-dev
     libdw-dev
+    libjemalloc2      # an allocator to replay traces on (heaprr replay --allocator)
+    libmimalloc2.0    # another one
     clang             # the fuzz targets (HEAPRR_FUZZ)
     libclang-rt-dev   # libFuzzer and clang's sanitizer runtimes (only recommended by clang)
     python3

@@ -79,6 +79,26 @@ int main(void)
     strip_timing(r.out);
     CHECK(strcmp(first, r.out) == 0); /* deterministic */
 
+    /* the same trace on the C library's malloc and on jemalloc: the same free error, found by the
+     * engine whatever the allocator; real allocators give no digest */
+    static const char *const allocators[] = {"system", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"};
+    for (size_t i = 0; i < 2; i++) {
+        char *other[] = {(char *)e2e_heaprr(), "replay", "--json", "--allocator", (char *)allocators[i], trace, NULL};
+        CHECK_FATAL(e2e_run(&r, other, NULL) == 0);
+        CHECK(r.exited && r.code == 3);
+        char want[256];
+        snprintf(want, sizeof want, "\"allocator\": \"%s\"", allocators[i]);
+        CHECK(strstr(r.out, want) != NULL);
+        CHECK(strstr(r.out, "\"error_count\": 1,") != NULL);
+        CHECK_EQ_U64(count(r.out, "\"kind\": \"double-free\""), 1);
+        CHECK(strstr(r.out, "\"digest\": null") != NULL);
+        CHECK(strstr(r.out, "\"peak_footprint_bytes\"") != NULL);
+    }
+    char *bad_alloc[] = {(char *)e2e_heaprr(), "replay", "--allocator", "/usr/lib/x86_64-linux-gnu/libz.so.1", trace,
+                         NULL};
+    CHECK_FATAL(e2e_run(&r, bad_alloc, NULL) == 0);
+    CHECK(r.exited && r.code == 1 && count(r.err, "\n") == 1 && strstr(r.err, "C library"));
+
     char *text[] = {(char *)e2e_heaprr(), "replay", trace, NULL};
     CHECK_FATAL(e2e_run(&r, text, NULL) == 0);
     CHECK(strstr(r.out, "double-free: free(") != NULL);

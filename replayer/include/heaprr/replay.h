@@ -68,6 +68,8 @@ typedef struct hr_replay_options {
     uint64_t timeline_every;    /* sample every K events into timeline (0: no timeline) */
     FILE *timeline;             /* CSV: event, seq, time_ns, footprint, live_bytes, live_blocks */
     uint64_t sim_limit;         /* bytes of simulated address space (0: 64 GiB) */
+    const char *allocator;      /* NULL or "band": the model; "system": the C library's malloc;
+                                   otherwise the path of a shared object exporting the malloc family */
 } hr_replay_options;
 
 typedef struct hr_band_report {
@@ -96,13 +98,16 @@ typedef struct hr_replay_result {
     double seconds;
     int stopped; /* stop_on_error ended the run at the first finding */
     hr_check_level check;   /* the level used (basic becomes bounds for guard-mode traces) */
+    const char *allocator;  /* "band", "system" or the shared object's path */
     uint64_t guard_records; /* guard-zone damage recorded in guard mode, put back before frees */
 } hr_replay_result;
 
 typedef struct hr_replay hr_replay;
 
-/* A replay against the band model. Returns 0 or a negative hr_err. */
+/* A replay against the allocator of o. Returns 0 or a negative hr_err; hr_replay_setup_error()
+ * then explains (an allocator that cannot be loaded, ...). */
 int hr_replay_new(hr_replay **out, const hr_replay_options *o);
+const char *hr_replay_setup_error(void);
 void hr_replay_free(hr_replay *r);
 /* Tells the replay the trace was written by a forked child (frees of unknown pointers are then
  * inherited blocks, not errors). */
