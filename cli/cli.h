@@ -71,5 +71,6 @@ int cmd_recover(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@ static const cli_command commands[] = {
     {"stats", cmd_stats, "counts per call kind, threads, peak and leaked bytes"},
     {"recover", cmd_recover, "complete the trace of a process that crashed or was killed"},
     {"replay", cmd_replay, "replay a trace on the band/arena allocator model and check the heap"},
+    {"compare", cmd_compare, "compare two replay reports; exit 1 on a regression (for CI)"},
     {"config", cmd_config, "print the allocator model's configuration after normalization"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)

@@ -110,6 +110,38 @@ int main(void)
     CHECK(r.exited && r.code == 0);
     CHECK(strstr(r.out, "0 errors found") != NULL);
 
+    /* compare: the same report is no regression; a band configuration with huge band arenas
+     * regresses the footprint; a damaged report gets one line */
+    char base_json[4096], new_json[4096], bad_json[4096];
+    e2e_path(base_json, sizeof base_json, "base.json");
+    e2e_path(new_json, sizeof new_json, "new.json");
+    e2e_path(bad_json, sizeof bad_json, "bad.json");
+    CHECK_FATAL(e2e_run(&r, replay, NULL) == 0);
+    FILE *f = fopen(base_json, "w");
+    CHECK_FATAL(f && fputs(r.out, f) >= 0 && fclose(f) == 0);
+    char *big[] = {(char *)e2e_heaprr(), "replay", "--json", "--band-config", "1:128,2000,0", trace, NULL};
+    CHECK_FATAL(e2e_run(&r, big, NULL) == 0);
+    f = fopen(new_json, "w");
+    CHECK_FATAL(f && fputs(r.out, f) >= 0 && fclose(f) == 0);
+    f = fopen(bad_json, "w");
+    CHECK_FATAL(f && fputs("{\"allocator\": \"band\", \"peak_footprint_bytes\": ", f) >= 0 && fclose(f) == 0);
+    char *same[] = {(char *)e2e_heaprr(), "compare", "--ignore", "time", base_json, base_json, NULL};
+    CHECK_FATAL(e2e_run(&r, same, NULL) == 0);
+    CHECK(r.exited && r.code == 0 && strstr(r.out, "no regression"));
+    char *worse[] = {(char *)e2e_heaprr(), "compare", "--ignore", "time", base_json, new_json, NULL};
+    CHECK_FATAL(e2e_run(&r, worse, NULL) == 0);
+    CHECK(r.exited && r.code == 1);
+    CHECK(strstr(r.out, "peak footprint") && strstr(r.out, "REGRESSION"));
+    char *better[] = {(char *)e2e_heaprr(), "compare", "--ignore", "time", new_json, base_json, NULL};
+    CHECK_FATAL(e2e_run(&r, better, NULL) == 0);
+    CHECK(r.exited && r.code == 0);
+    char *damaged[] = {(char *)e2e_heaprr(), "compare", base_json, bad_json, NULL};
+    CHECK_FATAL(e2e_run(&r, damaged, NULL) == 0);
+    CHECK(r.exited && r.code == 1 && count(r.err, "\n") == 1 && strstr(r.err, "byte"));
+    char *bad_ignore[] = {(char *)e2e_heaprr(), "compare", "--ignore", "speed", base_json, base_json, NULL};
+    CHECK_FATAL(e2e_run(&r, bad_ignore, NULL) == 0);
+    CHECK(r.exited && r.code == 2);
+
     char missing[4096];
     e2e_path(missing, sizeof missing, "missing.hrr");
     char *bad_file[] = {(char *)e2e_heaprr(), "replay", missing, NULL};
