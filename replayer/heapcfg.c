@@ -123,9 +123,14 @@ int hr_heapcfg_parse_bands(hr_heap_config *c, const char *str, char *why, size_t
     if (*p)
         return say(why, why_size, "band configuration '%s': expected the end after %llu bands at offset %td", str,
                    (unsigned long long)n, p - str);
-    memcpy(c->bands, bands, n * sizeof *bands);
-    c->nbands = (uint32_t)n;
-    hr_heapcfg_normalize(c);
+    hr_heap_config t = *c;
+    memcpy(t.bands, bands, n * sizeof *bands);
+    t.nbands = (uint32_t)n;
+    hr_heapcfg_normalize(&t);
+    if (t.band_arena_size > HR_BAND_ARENA_MAX)
+        return say(why, why_size, "band configuration '%s': its bands need band arenas of %u bytes, more than %u",
+                   str, t.band_arena_size, HR_BAND_ARENA_MAX);
+    *c = t;
     return 0;
 }
 

@@ -14,6 +14,7 @@ extern "C" {
 #endif
 
 #define HR_MAX_BANDS 64
+#define HR_BAND_ARENA_MAX (16u << 20) /* largest band arena a configuration may need */
 
 typedef enum hr_layout_kind { HR_LAYOUT_NATIVE = 0, HR_LAYOUT_QNX32 = 1 } hr_layout_kind;
 
