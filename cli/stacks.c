@@ -93,8 +93,10 @@ void cli_print_stack(hr_reader *r, const char *indent, uint64_t stack)
     size_t n = frames_of(r, stack, f);
     if (!n)
         printf("%s (no stack recorded)\n", indent);
+    int width = (int)strlen(indent);
     for (size_t i = 0; i < n; i++) {
-        printf("%s #%-2zu 0x%" PRIx64 " %s", indent, i, f[i].address, f[i].function ? f[i].function : "??");
+        printf("%*s #%-2zu 0x%" PRIx64 " %s", width, i ? "" : indent, i, f[i].address,
+               f[i].function ? f[i].function : "??");
         if (f[i].file)
             printf(" %s:%u", f[i].file, f[i].line);
         if (f[i].module)

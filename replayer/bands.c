@@ -91,7 +91,8 @@ static int arena_new(hr_bandheap *h, uint32_t band, int prealloc)
     a->addr = addr;
     a->band = band;
     a->prealloc = (uint8_t)prealloc;
-    a->req = malloc((size_t)b->blocks * (sizeof *a->req + sizeof *a->owner + sizeof *a->free_slot));
+    /* req[], then owner[] 8-byte aligned (4 bytes of padding after an odd count), then free_slot[] */
+    a->req = malloc((size_t)b->blocks * (sizeof *a->req + sizeof *a->owner + sizeof *a->free_slot) + 4);
     if (!a->req) {
         hr_cache_give(&h->cache, addr, h->cfg.band_arena_size);
         rc = HR_ERR_NOMEM;

@@ -212,6 +212,8 @@ static uint64_t footprint(hr_replay *r)
 
 static void track_footprint(hr_replay *r)
 {
+    if (r->live_bytes > r->res.peak_live)
+        r->res.peak_live = r->live_bytes;
     if (!r->band && (r->res.events & 4095))
         return; /* reading resident memory costs a system call */
     uint64_t fp = footprint(r);
@@ -219,8 +221,6 @@ static void track_footprint(hr_replay *r)
         r->res.peak_footprint = fp;
         r->res.live_at_peak_footprint = r->live_bytes;
     }
-    if (r->live_bytes > r->res.peak_live)
-        r->res.peak_live = r->live_bytes;
 }
 
 static int model_error(hr_replay *r, int rc, uint64_t ptr, uint64_t size)

@@ -6,9 +6,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
+/* (a - b) / b, and 0 when a <= b (a real allocator's resident growth can stay below the live
+ * bytes when it reuses memory the process already held). */
 static double ratio_over(uint64_t a, uint64_t b)
 {
-    return b ? ((double)a - (double)b) / (double)b : 0.0;
+    return b && a > b ? ((double)a - (double)b) / (double)b : 0.0;
 }
 
 static void band_reports(const hr_bandheap *h, hr_replay_result *res)
