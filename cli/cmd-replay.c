@@ -305,8 +305,11 @@ int cmd_replay(int argc, char **argv)
         cli_die(1, "out of memory");
     memcpy(orig, argv, ((size_t)argc + 1) * sizeof *orig);
     parse(argc, argv, &a);
-    if (a.o.allocator && strcmp(a.o.allocator, "band") != 0 && !getenv("HEAPRR_REPLAY_CHILD"))
-        return run_in_child(argc, orig);
+    if (a.o.allocator && strcmp(a.o.allocator, "band") != 0 && !getenv("HEAPRR_REPLAY_CHILD")) {
+        int status = run_in_child(argc, orig);
+        free(orig);
+        return status;
+    }
     free(orig);
     hr_reader *r = cli_open_trace(a.path, 0);
     FILE *tl = NULL;

@@ -6,6 +6,7 @@
 #include "backend.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -123,10 +124,13 @@ int hr_backend_system(hr_backend *be, const char *path, char *why, size_t why_si
         free(s);
         return -1;
     }
-    Dl_info info;
-    if (dladdr((void *)s->malloc, &info) && info.dli_fname && strcmp(info.dli_fname, path) != 0 &&
-        !strstr(info.dli_fname, "heaprr") && dlsym(RTLD_DEFAULT, "malloc") == (void *)s->malloc) {
-        say(why, why_size, "allocator %s: its malloc resolves to %s, the C library's", path, info.dli_fname);
+    /* dlsym also finds the symbols of the library's dependencies: its malloc must be its own */
+    struct link_map *lm = NULL;
+    Dl_info mine, found;
+    if (dlinfo(s->handle, RTLD_DI_LINKMAP, &lm) == 0 && lm && dladdr(lm->l_ld, &mine) &&
+        dladdr((void *)s->malloc, &found) && mine.dli_fbase != found.dli_fbase) {
+        say(why, why_size, "allocator %s does not define malloc itself (it would be %s's)", path,
+            found.dli_fname ? found.dli_fname : "another library");
         free(s);
         return -1;
     }

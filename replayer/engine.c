@@ -150,10 +150,16 @@ void hr_replay_free(hr_replay *r)
 {
     if (!r)
         return;
-    if (r->band)
+    if (r->band) {
         hr_bh_destroy(&r->heap);
-    else if (r->be.destroy)
+    } else if (r->be.destroy) {
+        for (size_t i = 0; i <= r->live.mask && r->live.slots; i++) { /* the trace's leaks */
+            const hr_live *e = &r->live.slots[i];
+            if (e->ptr && !e->freed)
+                r->be.free(r->be.self, &(hr_mblock){e->u.b.addr, e->u.b.ref, e->band});
+        }
         r->be.destroy(r->be.self);
+    }
     hr_livemap_destroy(&r->live);
     free(r->findings);
     free(r);

@@ -87,8 +87,8 @@ static int number(const char **p, const char *stops, uint64_t max, uint64_t *out
         if (v > max)
             return -1;
     }
-    if (!strchr(stops, *s))
-        return -1;
+    if (*s == 0 ? stops[0] != 0 : !strchr(stops, *s))
+        return -1; /* the end where a separator was due, or a character that is not one */
     *p = s;
     *out = v;
     return 0;
