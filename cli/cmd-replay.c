@@ -201,6 +201,9 @@ static void print_json(const replay_args *a, hr_reader *r, const hr_replay_resul
     json_object_end(&j);
     json_double(&j, "seconds", res->seconds);
     json_double(&j, "events_per_second", res->seconds > 0 ? (double)res->events / res->seconds : 0.0);
+    json_double(&j, "engine_seconds", res->engine_seconds);
+    json_double(&j, "engine_events_per_second",
+                res->engine_seconds > 0 ? (double)res->events / res->engine_seconds : 0.0);
     json_object_end(&j);
     json_finish(&j);
 }

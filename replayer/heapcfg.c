@@ -94,12 +94,31 @@ static int number(const char **p, const char *stops, uint64_t max, uint64_t *out
     return 0;
 }
 
-int hr_heapcfg_parse_bands(hr_heap_config *c, const char *str, char *why, size_t why_size)
+/* str as it can be shown on one line: bytes outside printable ASCII as \xNN, at most 60 shown. */
+static const char *shown(const char *str, char *buf, size_t cap)
 {
-    const char *p = str;
+    size_t o = 0, i = 0;
+    for (; str[i] && i < 60 && o + 5 < cap; i++) {
+        unsigned char ch = (unsigned char)str[i];
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+            buf[o++] = (char)ch;
+        else
+            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", ch);
+    }
+    if (str[i] && o + 4 < cap)
+        o += (size_t)snprintf(buf + o, cap - o, "...");
+    buf[o] = 0;
+    return buf;
+}
+
+int hr_heapcfg_parse_bands(hr_heap_config *c, const char *in, char *why, size_t why_size)
+{
+    char str_buf[320];
+    const char *str = in ? shown(in, str_buf, sizeof str_buf) : NULL;
+    const char *p = in;
     uint64_t n, v[3];
     hr_band bands[HR_MAX_BANDS];
-    if (!str || number(&p, ":", HR_MAX_BANDS, &n) < 0 || n == 0)
+    if (!in || number(&p, ":", HR_MAX_BANDS, &n) < 0 || n == 0)
         return say(why, why_size, "band configuration '%s': expected N:s1,n1,p1:...:sN,nN,pN with N from 1 to %d",
                    str ? str : "", HR_MAX_BANDS);
     for (uint64_t i = 0; i < n; i++) {
@@ -108,7 +127,7 @@ int hr_heapcfg_parse_bands(hr_heap_config *c, const char *str, char *why, size_t
             const char *stops = k < 2 ? "," : (i + 1 < n ? ":" : "");
             if (number(&p, stops, 1u << 24, &v[k]) < 0)
                 return say(why, why_size, "band configuration '%s': expected number %d of band %llu at offset %td", str,
-                           k + 1, (unsigned long long)i + 1, p - str);
+                           k + 1, (unsigned long long)i + 1, p - in);
             if (k < 2)
                 p++;
         }
@@ -122,7 +141,7 @@ int hr_heapcfg_parse_bands(hr_heap_config *c, const char *str, char *why, size_t
     }
     if (*p)
         return say(why, why_size, "band configuration '%s': expected the end after %llu bands at offset %td", str,
-                   (unsigned long long)n, p - str);
+                   (unsigned long long)n, p - in);
     hr_heap_config t = *c;
     memcpy(t.bands, bands, n * sizeof *bands);
     t.nbands = (uint32_t)n;

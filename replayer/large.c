@@ -119,19 +119,23 @@ static void arena_release(hr_bandheap *h, uint32_t bi)
     h->free_la = ai;
 }
 
-/* Splits record bi after n bytes; the new record (the rest) is returned in *rest. */
-static int split(hr_bandheap *h, uint32_t bi, uint64_t n, uint32_t *rest)
+/* Splits record bi after n bytes into bi and record ri (the rest, free). */
+static void split_into(hr_bandheap *h, uint32_t bi, uint64_t n, uint32_t ri)
 {
-    uint32_t ri;
-    if (lb_new(h, &ri) < 0)
-        return HR_ERR_NOMEM;
     hr_lblock *b = &h->lb[bi], *r = &h->lb[ri];
     *r = (hr_lblock){b->addr + n, b->size - n, 0, 0, bi, b->next, b->arena, 1};
     if (b->next)
         h->lb[b->next].prev = ri;
     b->next = ri;
     b->size = n;
-    *rest = ri;
+}
+
+/* Splits record bi after n bytes; the new record (the rest) is returned in *rest. */
+static int split(hr_bandheap *h, uint32_t bi, uint64_t n, uint32_t *rest)
+{
+    if (lb_new(h, rest) < 0)
+        return HR_ERR_NOMEM;
+    split_into(h, bi, n, *rest);
     return 0;
 }
 
@@ -177,17 +181,36 @@ static int align_front(hr_bandheap *h, uint32_t *bi, uint64_t align)
     return rc;
 }
 
-int hr_large_alloc(hr_bandheap *h, uint64_t size, uint64_t align, uint64_t owner, hr_mblock *out)
+/* Default alignment: first fit and take in one walk of the free list. The record of what remains
+ * free is made beforehand, and given back when the whole block is taken. */
+static int take_default(hr_bandheap *h, uint64_t need, uint32_t *out)
 {
-    uint64_t a = h->cfg.layout.align;
-    if (size > (1ull << 62))
-        return HR_ERR_LIMIT;
-    uint64_t need = round_up(h->hsize + size, a), look = need;
-    if (need < h->minb)
-        need = look = h->minb;
-    int aligned = align > a;
-    if (aligned)
-        look = need + align + h->minb;
+    uint32_t ri;
+    hr_fit_node f;
+    if (lb_new(h, &ri) < 0)
+        return HR_ERR_NOMEM;
+    if (hr_fit_take_first(&h->freelist, need, h->minb, ri, &f) < 0) {
+        int rc = arena_new(h, need);
+        if (rc < 0 || hr_fit_take_first(&h->freelist, need, h->minb, ri, &f) < 0) {
+            lb_release(h, ri);
+            return rc < 0 ? rc : HR_ERR_LIMIT;
+        }
+    }
+    uint32_t bi = f.ref;
+    if (f.size - need < h->minb)
+        lb_release(h, ri);
+    else {
+        split_into(h, bi, need, ri);
+        stamp(h, &h->lb[ri]);
+    }
+    h->lb[bi].free = 0;
+    *out = bi;
+    return 0;
+}
+
+static int take_aligned(hr_bandheap *h, uint64_t need, uint64_t align, uint32_t *out)
+{
+    uint64_t look = need + align + h->minb;
     hr_fit_node *f = hr_fit_first(&h->freelist, look);
     if (!f) {
         int rc = arena_new(h, look);
@@ -196,8 +219,24 @@ int hr_large_alloc(hr_bandheap *h, uint64_t size, uint64_t align, uint64_t owner
         f = hr_fit_first(&h->freelist, look);
     }
     uint32_t bi = f->ref;
-    int rc = aligned ? align_front(h, &bi, align) : 0;
+    int rc = align_front(h, &bi, align);
     if (rc < 0 || (rc = take_front(h, bi, need)) < 0)
+        return rc;
+    *out = bi;
+    return 0;
+}
+
+int hr_large_alloc(hr_bandheap *h, uint64_t size, uint64_t align, uint64_t owner, hr_mblock *out)
+{
+    uint64_t a = h->cfg.layout.align;
+    if (size > (1ull << 62))
+        return HR_ERR_LIMIT;
+    uint64_t need = round_up(h->hsize + size, a);
+    if (need < h->minb)
+        need = h->minb;
+    uint32_t bi;
+    int rc = align > a ? take_aligned(h, need, align, &bi) : take_default(h, need, &bi);
+    if (rc < 0)
         return rc;
     hr_lblock *b = &h->lb[bi];
     b->req = size;
@@ -233,19 +272,20 @@ void hr_large_free(hr_bandheap *h, uint32_t bi)
     b->free = 1;
     b->owner = 0;
     h->large_in_use--;
-    if (nfree) { /* b takes over n's place in the list */
-        hr_fit_node *node = hr_fit_find(&h->freelist, h->lb[n].addr);
-        node->ref = bi;
-        hr_fit_update(&h->freelist, h->lb[n].addr, b->addr, b->size + h->lb[n].size);
+    if (pfree && nfree) { /* p grows over b and n; n's range leaves the list */
+        hr_fit_remove(&h->freelist, h->lb[n].addr);
+        hr_fit_update(&h->freelist, h->lb[p].addr, h->lb[p].addr, h->lb[p].size + b->size + h->lb[n].size);
         absorb_next(h, bi, n);
-    }
-    if (pfree) { /* p grows over b (and what b took from n) */
-        if (nfree)
-            hr_fit_remove(&h->freelist, b->addr);
+        absorb_next(h, p, bi);
+        bi = p;
+    } else if (pfree) {
         hr_fit_update(&h->freelist, h->lb[p].addr, h->lb[p].addr, h->lb[p].size + b->size);
         absorb_next(h, p, bi);
         bi = p;
-    } else if (!nfree) {
+    } else if (nfree) { /* b takes over n's place in the list */
+        hr_fit_update_ref(&h->freelist, h->lb[n].addr, b->addr, b->size + h->lb[n].size, bi);
+        absorb_next(h, bi, n);
+    } else {
         hr_fit_insert(&h->freelist, b->addr, b->size, bi);
     }
     b = &h->lb[bi];

@@ -20,7 +20,7 @@ static void noop(void *ctx, const hr_damage *d)
 static void run_model(const hr_heap_config *c)
 {
     hr_bandheap h;
-    if (hr_bh_init(&h, c, HR_CHECK_CHAIN, 1ull << 32) < 0)
+    if (hr_bh_init(&h, c, HR_CHECK_CHAIN, 1ull << 26) < 0)
         return;
     h.on_damage = noop;
     for (uint32_t i = 0; i < c->nbands; i++) {
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FZ_CHECK(c.bands[i].blocks > 0);
         }
         FZ_CHECK(c.band_arena_size >= 4096 && c.band_arena_size <= HR_BAND_ARENA_MAX);
-        if (k == HR_LAYOUT_NATIVE && size < 64)
+        if (k == HR_LAYOUT_NATIVE && size < 64 && c.band_arena_size <= 65536) /* keeps runs fast */
             run_model(&c);
     }
     free(s);

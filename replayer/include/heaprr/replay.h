@@ -95,7 +95,8 @@ typedef struct hr_replay_result {
     hr_band_report bands[HR_MAX_BANDS];
     uint64_t large_allocs, peak_large_in_use;
     uint64_t cache_hits, cache_misses, os_maps, os_unmaps;
-    double seconds;
+    double seconds;        /* the whole replay: decoding the trace and applying it */
+    double engine_seconds; /* applying it (allocator, checker, bookkeeping), decoding left out */
     int stopped; /* stop_on_error ended the run at the first finding */
     hr_check_level check;   /* the level used (basic becomes bounds for guard-mode traces) */
     const char *allocator;  /* "band", "system" or the shared object's path */
