@@ -35,9 +35,10 @@ static const char help[] =
     "  --max-errors N         errors listed in the report (all are counted; default 1000)\n"
     "  --timeline FILE.csv    footprint and live bytes every --every events (default 10000)\n"
     "  --every K              sampling interval of the timeline, in events\n"
+    "  --stop-after N         replay the first N events only\n"
     "  --json                 machine-readable output\n" CLI_HEAP_HELP;
 
-enum { OPT_CHECK = 1100, OPT_ON_ERROR, OPT_TIMELINE, OPT_EVERY, OPT_ALLOCATOR, OPT_MAX_ERRORS };
+enum { OPT_CHECK = 1100, OPT_ON_ERROR, OPT_TIMELINE, OPT_EVERY, OPT_ALLOCATOR, OPT_MAX_ERRORS, OPT_STOP_AFTER };
 
 typedef struct replay_args {
     hr_replay_options o;
@@ -54,6 +55,7 @@ static void parse(int argc, char **argv, replay_args *a)
                                          {"every", required_argument, NULL, OPT_EVERY},
                                          {"allocator", required_argument, NULL, OPT_ALLOCATOR},
                                          {"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
+                                         {"stop-after", required_argument, NULL, OPT_STOP_AFTER},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
@@ -83,6 +85,8 @@ static void parse(int argc, char **argv, replay_args *a)
             a->timeline = optarg;
         else if (c == OPT_EVERY)
             a->o.timeline_every = cli_number("replay", "--every", optarg, 1, UINT64_MAX);
+        else if (c == OPT_STOP_AFTER)
+            a->o.max_events = cli_number("replay", "--stop-after", optarg, 1, UINT64_MAX);
         else if (c == OPT_MAX_ERRORS)
             a->o.max_findings = cli_number("replay", "--max-errors", optarg, 1, 1u << 24);
         else if (c == OPT_ALLOCATOR)
@@ -199,6 +203,8 @@ static void print_json(const replay_args *a, hr_reader *r, const hr_replay_resul
     json_u64(&j, "os_maps", res->os_maps);
     json_u64(&j, "os_unmaps", res->os_unmaps);
     json_object_end(&j);
+    if (!res->digest) /* a real allocator: what the process used (the model's figures are exact) */
+        json_u64(&j, "peak_rss_bytes", res->peak_rss);
     json_double(&j, "seconds", res->seconds);
     json_double(&j, "events_per_second", res->seconds > 0 ? (double)res->events / res->seconds : 0.0);
     json_double(&j, "engine_seconds", res->engine_seconds);

@@ -146,6 +146,12 @@ int hr_replay_new(hr_replay **out, const hr_replay_options *o)
     return 0;
 }
 
+static void free_leftover(void *ctx, const hr_live *e)
+{
+    hr_replay *r = ctx;
+    r->be.free(r->be.self, &(hr_mblock){e->u.b.addr, e->u.b.ref, e->band});
+}
+
 void hr_replay_free(hr_replay *r)
 {
     if (!r)
@@ -153,11 +159,7 @@ void hr_replay_free(hr_replay *r)
     if (r->band) {
         hr_bh_destroy(&r->heap);
     } else if (r->be.destroy) {
-        for (size_t i = 0; i <= r->live.mask && r->live.slots; i++) { /* the trace's leaks */
-            const hr_live *e = &r->live.slots[i];
-            if (e->ptr && !e->freed)
-                r->be.free(r->be.self, &(hr_mblock){e->u.b.addr, e->u.b.ref, e->band});
-        }
+        hr_livemap_each(&r->live, free_leftover, r); /* the trace's leaks */
         r->be.destroy(r->be.self);
     }
     hr_livemap_destroy(&r->live);
@@ -486,10 +488,15 @@ static double now_seconds(void)
 }
 
 /* The table slot an event will look at first. */
-static void prefetch_event(const hr_replay *r, const hr_record *rec)
+static uint64_t key_of(const hr_record *rec)
 {
     const hr_event *ev = &rec->u.event;
-    hr_livemap_prefetch(&r->live, hr_kind_is_realloc(ev->kind) && ev->old_ptr ? ev->old_ptr : ev->ptr);
+    return hr_kind_is_realloc(ev->kind) && ev->old_ptr ? ev->old_ptr : ev->ptr;
+}
+
+static void prefetch_event(const hr_replay *r, const hr_record *rec)
+{
+    hr_livemap_prefetch(&r->live, key_of(rec));
 }
 
 /* Applies a batch of events, the table slots of the next ones fetched ahead. */
@@ -499,9 +506,13 @@ static int apply_batch(hr_replay *r, const hr_record *batch, size_t n)
     for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
         prefetch_event(r, &batch[i]);
     int rc = 0;
+    if (r->o.max_events && n > r->o.max_events - r->res.events)
+        n = (size_t)(r->o.max_events - r->res.events);
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (i + PREFETCH_AHEAD < n)
             prefetch_event(r, &batch[i + PREFETCH_AHEAD]);
+        if (i + PREFETCH_AHEAD / 2 < n) /* its index slot is in cache by now: fetch the entry */
+            hr_livemap_prefetch_entry(&r->live, key_of(&batch[i + PREFETCH_AHEAD / 2]));
         rc = hr_replay_apply(r, &batch[i]);
     }
     r->res.engine_seconds += now_seconds() - t0;
@@ -514,7 +525,7 @@ int hr_replay_run(hr_replay *r, hr_reader *rd)
 {
     static __thread hr_record batch[BATCH];
     int rc = 0, more = 1;
-    while (more && rc == 0) {
+    while (more && rc == 0 && !(r->o.max_events && r->res.events >= r->o.max_events)) {
         size_t n = 0;
         while (n < BATCH) {
             int got = hr_reader_next(rd, &batch[n]);

@@ -41,7 +41,7 @@ static void digest_block(void *ctx, uint64_t addr, uint64_t size, uint64_t req)
 static void system_figures(const hr_replay *r, hr_replay_result *res)
 {
     struct rusage ru;
-    uint64_t table = (uint64_t)(r->live.mask + 1) * sizeof *r->live.slots;
+    uint64_t table = hr_livemap_bytes(&r->live);
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         uint64_t peak = (uint64_t)ru.ru_maxrss * 1024;
         peak = peak > r->rss_base ? peak - r->rss_base : 0;
@@ -84,6 +84,8 @@ void hr_replay_result_get(hr_replay *r, hr_replay_result *res)
     } else {
         res->digest = 0; /* a real allocator's addresses differ from run to run */
     }
+    struct rusage ru;
+    res->peak_rss = getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_maxrss * 1024 : 0;
     res->seconds = (double)(now.tv_sec - r->started.tv_sec) + (double)(now.tv_nsec - r->started.tv_nsec) / 1e9;
 }
 

@@ -105,6 +105,27 @@ int main(void)
     CHECK(strstr(r.out, "first freed by free") != NULL);
     CHECK(strstr(r.out, "1 error found") != NULL);
 
+    /* a timeline: a header and one line per K events */
+    char csv[4096];
+    e2e_path(csv, sizeof csv, "timeline.csv");
+    char *tl[] = {(char *)e2e_heaprr(), "replay", "--timeline", csv, "--every", "2", trace, NULL};
+    CHECK_FATAL(e2e_run(&r, tl, NULL) == 0);
+    CHECK(r.exited && r.code == 3);
+    FILE *tf = fopen(csv, "r");
+    CHECK_FATAL(tf != NULL);
+    char line[256];
+    size_t lines = 0, ok_lines = 0;
+    while (fgets(line, sizeof line, tf)) {
+        unsigned long long ev, seq, t, fp, live, blocks;
+        if (lines++ == 0)
+            CHECK(strcmp(line, "event,seq,time_ns,footprint_bytes,live_bytes,live_blocks\n") == 0);
+        else if (sscanf(line, "%llu,%llu,%llu,%llu,%llu,%llu", &ev, &seq, &t, &fp, &live, &blocks) == 6 &&
+                 ev == 2 * (lines - 1) && fp >= live)
+            ok_lines++;
+    }
+    fclose(tf);
+    CHECK(lines > 3 && ok_lines == lines - 1);
+
     char *none[] = {(char *)e2e_heaprr(), "replay", "--check", "none", trace, NULL};
     CHECK_FATAL(e2e_run(&r, none, NULL) == 0);
     CHECK(r.exited && r.code == 0);

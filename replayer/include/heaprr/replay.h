@@ -68,6 +68,7 @@ typedef struct hr_replay_options {
     uint64_t timeline_every;    /* sample every K events into timeline (0: no timeline) */
     FILE *timeline;             /* CSV: event, seq, time_ns, footprint, live_bytes, live_blocks */
     uint64_t sim_limit;         /* bytes of simulated address space (0: 64 GiB) */
+    uint64_t max_events;        /* stop after this many events (0: all) */
     const char *allocator;      /* NULL or "band": the model; "system": the C library's malloc;
                                    otherwise the path of a shared object exporting the malloc family */
 } hr_replay_options;
@@ -95,6 +96,7 @@ typedef struct hr_replay_result {
     hr_band_report bands[HR_MAX_BANDS];
     uint64_t large_allocs, peak_large_in_use;
     uint64_t cache_hits, cache_misses, os_maps, os_unmaps;
+    uint64_t peak_rss;     /* the replaying process's peak resident memory (getrusage) */
     double seconds;        /* the whole replay: decoding the trace and applying it */
     double engine_seconds; /* applying it (allocator, checker, bookkeeping), decoding left out */
     int stopped; /* stop_on_error ended the run at the first finding */
