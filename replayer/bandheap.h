@@ -9,6 +9,7 @@
 #define HEAPRR_BANDHEAP_H
 
 #include "arena-cache.h"
+#include "arena-fit.h"
 #include "fittree.h"
 #include "simos.h"
 
@@ -87,7 +88,7 @@ typedef struct hr_bandheap {
     uint32_t nlb, cap_lb, free_lb;
     hr_larena *la;
     uint32_t nla, cap_la, free_la;
-    hr_fittree freelist; /* free large blocks, ref = record */
+    hr_arenafit freelist; /* free large blocks */
     uint64_t large_allocs, large_in_use, peak_large_in_use;
     void (*on_damage)(void *ctx, const hr_damage *d);
     void *damage_ctx;

@@ -213,10 +213,8 @@ hr_fit_node *hr_fit_ceil(const hr_fittree *t, uint64_t addr)
     return best ? &n[best] : NULL;
 }
 
-/* Walks down to the range at addr, changes it (and its ref when set_ref), and refreshes the maxima
- * on the way back up. */
-static int update_at(hr_fittree *t, uint32_t i, uint64_t addr, uint64_t new_addr, uint64_t new_size, uint32_t ref,
-                     int set_ref)
+/* Walks down to the range at addr, changes it, and refreshes the maxima on the way back up. */
+static int update_at(hr_fittree *t, uint32_t i, uint64_t addr, uint64_t new_addr, uint64_t new_size)
 {
     hr_fit_node *n = t->nodes;
     if (i == NIL)
@@ -226,11 +224,9 @@ static int update_at(hr_fittree *t, uint32_t i, uint64_t addr, uint64_t new_addr
         t->bytes += new_size - n[i].size;
         n[i].addr = new_addr;
         n[i].size = new_size;
-        if (set_ref)
-            n[i].ref = ref;
         rc = 0;
     } else {
-        rc = update_at(t, addr < n[i].addr ? n[i].left : n[i].right, addr, new_addr, new_size, ref, set_ref);
+        rc = update_at(t, addr < n[i].addr ? n[i].left : n[i].right, addr, new_addr, new_size);
     }
     pull(n, i);
     return rc;
@@ -238,61 +234,6 @@ static int update_at(hr_fittree *t, uint32_t i, uint64_t addr, uint64_t new_addr
 
 int hr_fit_update(hr_fittree *t, uint64_t addr, uint64_t new_addr, uint64_t new_size)
 {
-    return update_at(t, t->root, addr, new_addr, new_size, 0, 0);
+    return update_at(t, t->root, addr, new_addr, new_size);
 }
 
-int hr_fit_update_ref(hr_fittree *t, uint64_t addr, uint64_t new_addr, uint64_t new_size, uint32_t ref)
-{
-    return update_at(t, t->root, addr, new_addr, new_size, ref, 1);
-}
-
-/* Takes from the first range of subtree i that fits (its max holds need); returns the new root. */
-static uint32_t take_at(hr_fittree *t, uint32_t i, uint64_t need, uint64_t keep_min, uint32_t rest_ref,
-                        hr_fit_node *found)
-{
-    hr_fit_node *n = t->nodes;
-    if (n[n[i].left].max >= need) {
-        n[i].left = take_at(t, n[i].left, need, keep_min, rest_ref, found);
-    } else if (n[i].size >= need) {
-        *found = n[i];
-        if (n[i].size - need < keep_min) { /* the whole range goes */
-            uint32_t joined = merge(n, n[i].left, n[i].right);
-            t->bytes -= n[i].size;
-            t->count--;
-            node_release(t, i);
-            return joined;
-        }
-        n[i].addr += need;
-        n[i].size -= need;
-        n[i].ref = rest_ref;
-        t->bytes -= need;
-    } else {
-        n[i].right = take_at(t, n[i].right, need, keep_min, rest_ref, found);
-    }
-    pull(n, i);
-    return i;
-}
-
-int hr_fit_take_first(hr_fittree *t, uint64_t need, uint64_t keep_min, uint32_t rest_ref, hr_fit_node *found)
-{
-    if (t->root == NIL || t->nodes[t->root].max < need)
-        return -1;
-    t->root = take_at(t, t->root, need, keep_min, rest_ref, found);
-    return 0;
-}
-
-static int each_at(const hr_fit_node *n, uint32_t i, int (*fn)(void *, const hr_fit_node *), void *ctx)
-{
-    while (i != NIL) {
-        int rc = each_at(n, n[i].left, fn, ctx);
-        if (rc || (rc = fn(ctx, &n[i])) != 0)
-            return rc;
-        i = n[i].right;
-    }
-    return 0;
-}
-
-int hr_fit_each(const hr_fittree *t, int (*fn)(void *ctx, const hr_fit_node *n), void *ctx)
-{
-    return each_at(t->nodes, t->root, fn, ctx);
-}

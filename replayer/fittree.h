@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Free ranges [addr, addr + size) indexed by address, each node knowing the largest size in its
- * subtree, so that first fit (the lowest address whose range holds a size) costs O(log n). A treap
+ * subtree, so that first fit (the lowest address whose range holds a size) costs O(log n); the
+ * simulated OS keeps its holes in one. A treap
  * over a pool of nodes with priorities hashed from the address: the shape, and so every answer, is
  * deterministic. Ranges never overlap, so a range may grow or move its start in place as long as
  * it does not pass a neighbour (which is what splitting and coalescing do). */
@@ -38,14 +39,5 @@ hr_fit_node *hr_fit_ceil(const hr_fittree *t, uint64_t addr);
 /* Gives the range starting at addr a new start and size (within its neighbours' gaps). Returns 0,
  * or -1 if there is no such range. */
 int hr_fit_update(hr_fittree *t, uint64_t addr, uint64_t new_addr, uint64_t new_size);
-/* The same, also changing the range's ref. */
-int hr_fit_update_ref(hr_fittree *t, uint64_t addr, uint64_t new_addr, uint64_t new_size, uint32_t ref);
-/* First fit and take, in one walk: finds the lowest range of at least need bytes, reports it in
- * *found (as it was), and takes need bytes from its front: the range keeps the rest, or goes when
- * fewer than keep_min bytes would remain (then *found->size is what was taken). The range left
- * gets ref rest_ref. Returns 0, or -1 when no range fits. */
-int hr_fit_take_first(hr_fittree *t, uint64_t need, uint64_t keep_min, uint32_t rest_ref, hr_fit_node *found);
-/* Calls fn on every range in address order; stops early when fn returns non-zero. */
-int hr_fit_each(const hr_fittree *t, int (*fn)(void *ctx, const hr_fit_node *n), void *ctx);
 
 #endif

@@ -68,14 +68,14 @@ int hr_large_init(hr_bandheap *h)
         grow_pool((void **)&h->la, &h->cap_la, sizeof *h->la) < 0)
         return HR_ERR_NOMEM;
     memset(&h->lb[0], 0, sizeof h->lb[0]);
-    return hr_fit_init(&h->freelist);
+    return hr_af_init(&h->freelist);
 }
 
 void hr_large_destroy(hr_bandheap *h)
 {
     free(h->lb);
     free(h->la);
-    hr_fit_destroy(&h->freelist);
+    hr_af_destroy(&h->freelist);
 }
 
 /* Maps an arena able to hold a block of need bytes; its single free block goes on the list. */
@@ -105,13 +105,15 @@ static int arena_new(hr_bandheap *h, uint64_t need)
     h->la[ai] = (hr_larena){addr, size, bi};
     h->lb[bi] = (hr_lblock){addr + ah, size - ah, 0, 0, 0, 0, ai, 1};
     stamp(h, &h->lb[bi]);
-    return hr_fit_insert(&h->freelist, h->lb[bi].addr, h->lb[bi].size, bi);
+    if ((rc = hr_af_arena_add(&h->freelist, ai, addr)) < 0)
+        return rc;
+    return hr_af_insert(&h->freelist, ai, h->lb[bi].addr, h->lb[bi].size, bi);
 }
 
 static void arena_release(hr_bandheap *h, uint32_t bi)
 {
     uint32_t ai = h->lb[bi].arena;
-    hr_fit_remove(&h->freelist, h->lb[bi].addr);
+    hr_af_arena_remove(&h->freelist, ai);
     lb_release(h, bi);
     hr_cache_give(&h->cache, h->la[ai].addr, h->la[ai].size);
     h->la[ai].size = 0;
@@ -143,8 +145,9 @@ static int split(hr_bandheap *h, uint32_t bi, uint64_t n, uint32_t *rest)
 static int take_front(hr_bandheap *h, uint32_t bi, uint64_t need)
 {
     hr_lblock *b = &h->lb[bi];
+    uint32_t ai = b->arena;
     if (b->size - need < h->minb) { /* the whole block: a remainder could not be a block */
-        hr_fit_remove(&h->freelist, b->addr);
+        hr_af_remove(&h->freelist, ai, b->addr);
         b->free = 0;
         return 0;
     }
@@ -152,9 +155,7 @@ static int take_front(hr_bandheap *h, uint32_t bi, uint64_t need)
     uint64_t old = b->addr;
     if (split(h, bi, need, &ri) < 0)
         return HR_ERR_NOMEM;
-    hr_fit_node *node = hr_fit_find(&h->freelist, old);
-    node->ref = ri;
-    hr_fit_update(&h->freelist, old, h->lb[ri].addr, h->lb[ri].size);
+    hr_af_set(&h->freelist, ai, old, h->lb[ri].addr, h->lb[ri].size, ri);
     h->lb[bi].free = 0;
     stamp(h, &h->lb[ri]);
     return 0;
@@ -174,36 +175,30 @@ static int align_front(hr_bandheap *h, uint32_t *bi, uint64_t align)
     uint64_t old = b->addr, old_size = b->size;
     if (split(h, *bi, gap, &ri) < 0)
         return HR_ERR_NOMEM;
-    hr_fit_update(&h->freelist, old, old, gap); /* the front stays free, listed */
-    int rc = hr_fit_insert(&h->freelist, h->lb[ri].addr, old_size - gap, ri);
+    uint32_t ai = h->lb[*bi].arena;
+    hr_af_set(&h->freelist, ai, old, old, gap, *bi); /* the front stays free, listed */
+    int rc = hr_af_insert(&h->freelist, ai, h->lb[ri].addr, old_size - gap, ri);
     stamp(h, &h->lb[*bi]);
     *bi = ri;
     return rc;
 }
 
-/* Default alignment: first fit and take in one walk of the free list. The record of what remains
- * free is made beforehand, and given back when the whole block is taken. */
+/* Default alignment: the first free block that fits gives its front; the rest stays free. */
 static int take_default(hr_bandheap *h, uint64_t need, uint32_t *out)
 {
-    uint32_t ri;
-    hr_fit_node f;
-    if (lb_new(h, &ri) < 0)
-        return HR_ERR_NOMEM;
-    if (hr_fit_take_first(&h->freelist, need, h->minb, ri, &f) < 0) {
+    uint32_t ai;
+    const hr_afree *f = hr_af_first(&h->freelist, need, &ai);
+    if (!f) {
         int rc = arena_new(h, need);
-        if (rc < 0 || hr_fit_take_first(&h->freelist, need, h->minb, ri, &f) < 0) {
-            lb_release(h, ri);
-            return rc < 0 ? rc : HR_ERR_LIMIT;
-        }
+        if (rc < 0)
+            return rc;
+        if (!(f = hr_af_first(&h->freelist, need, &ai)))
+            return HR_ERR_LIMIT;
     }
-    uint32_t bi = f.ref;
-    if (f.size - need < h->minb)
-        lb_release(h, ri);
-    else {
-        split_into(h, bi, need, ri);
-        stamp(h, &h->lb[ri]);
-    }
-    h->lb[bi].free = 0;
+    uint32_t bi = f->rec;
+    int rc = take_front(h, bi, need);
+    if (rc < 0)
+        return rc;
     *out = bi;
     return 0;
 }
@@ -211,14 +206,16 @@ static int take_default(hr_bandheap *h, uint64_t need, uint32_t *out)
 static int take_aligned(hr_bandheap *h, uint64_t need, uint64_t align, uint32_t *out)
 {
     uint64_t look = need + align + h->minb;
-    hr_fit_node *f = hr_fit_first(&h->freelist, look);
+    uint32_t ai;
+    const hr_afree *f = hr_af_first(&h->freelist, look, &ai);
     if (!f) {
         int rc = arena_new(h, look);
         if (rc < 0)
             return rc;
-        f = hr_fit_first(&h->freelist, look);
+        if (!(f = hr_af_first(&h->freelist, look, &ai)))
+            return HR_ERR_LIMIT;
     }
-    uint32_t bi = f->ref;
+    uint32_t bi = f->rec;
     int rc = align_front(h, &bi, align);
     if (rc < 0 || (rc = take_front(h, bi, need)) < 0)
         return rc;
@@ -272,21 +269,22 @@ void hr_large_free(hr_bandheap *h, uint32_t bi)
     b->free = 1;
     b->owner = 0;
     h->large_in_use--;
+    uint32_t ai = b->arena;
     if (pfree && nfree) { /* p grows over b and n; n's range leaves the list */
-        hr_fit_remove(&h->freelist, h->lb[n].addr);
-        hr_fit_update(&h->freelist, h->lb[p].addr, h->lb[p].addr, h->lb[p].size + b->size + h->lb[n].size);
+        hr_af_remove(&h->freelist, ai, h->lb[n].addr);
+        hr_af_set(&h->freelist, ai, h->lb[p].addr, h->lb[p].addr, h->lb[p].size + b->size + h->lb[n].size, p);
         absorb_next(h, bi, n);
         absorb_next(h, p, bi);
         bi = p;
     } else if (pfree) {
-        hr_fit_update(&h->freelist, h->lb[p].addr, h->lb[p].addr, h->lb[p].size + b->size);
+        hr_af_set(&h->freelist, ai, h->lb[p].addr, h->lb[p].addr, h->lb[p].size + b->size, p);
         absorb_next(h, p, bi);
         bi = p;
     } else if (nfree) { /* b takes over n's place in the list */
-        hr_fit_update_ref(&h->freelist, h->lb[n].addr, b->addr, b->size + h->lb[n].size, bi);
+        hr_af_set(&h->freelist, ai, h->lb[n].addr, b->addr, b->size + h->lb[n].size, bi);
         absorb_next(h, bi, n);
     } else {
-        hr_fit_insert(&h->freelist, b->addr, b->size, bi);
+        hr_af_insert(&h->freelist, ai, b->addr, b->size, bi);
     }
     b = &h->lb[bi];
     if (!b->prev && !b->next)
@@ -308,10 +306,10 @@ int hr_large_resize(hr_bandheap *h, uint32_t bi, uint64_t size)
         uint64_t want = need - b->size;
         hr_lblock *nb = &h->lb[n];
         if (nb->size - want < h->minb) {
-            hr_fit_remove(&h->freelist, nb->addr);
+            hr_af_remove(&h->freelist, nb->arena, nb->addr);
             absorb_next(h, bi, n);
         } else {
-            hr_fit_update(&h->freelist, nb->addr, nb->addr + want, nb->size - want);
+            hr_af_set(&h->freelist, nb->arena, nb->addr, nb->addr + want, nb->size - want, n);
             nb->addr += want;
             nb->size -= want;
             b->size = need;

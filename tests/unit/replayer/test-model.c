@@ -85,7 +85,7 @@ static void test_first_fit(void)
     CHECK_EQ_U64(h.freelist.count, 2);
     hr_bh_free(&h, &e); /* joins too: one hole from b to d */
     CHECK_EQ_U64(h.freelist.count, 2);
-    hr_fit_node *hole = hr_fit_find(&h.freelist, b.addr - h.hsize);
+    const hr_afree *hole = hr_af_find(&h.freelist, b.addr - h.hsize);
     CHECK_FATAL(hole != NULL);
     CHECK_EQ_U64(hole->size, 2 * step);
     CHECK_EQ_U64(h.os.mapped, 32768);
@@ -245,8 +245,50 @@ static void test_fittree(void)
     hr_fit_destroy(&t);
 }
 
+/* Arena-indexed first fit against a plain scan of every free block, over random changes. */
+static void test_arenafit(void)
+{
+    enum { ARENAS = 12, SLOTS = 16 };
+    hr_arenafit af;
+    CHECK_FATAL(hr_af_init(&af) == 0);
+    uint64_t size[ARENAS][SLOTS] = {{0}}; /* block k of arena a at 1000000 * (order) + 1000 * k */
+    uint64_t base[ARENAS];
+    uint64_t x = 7;
+    for (uint32_t a = 0; a < ARENAS; a++) { /* arenas added out of address order */
+        base[a] = 1000000ull * ((a * 5) % ARENAS + 1);
+        CHECK(hr_af_arena_add(&af, a, base[a]) == 0);
+    }
+    for (int step = 0; step < 20000; step++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t a = (uint32_t)(x >> 33) % ARENAS, k = (uint32_t)(x >> 45) % SLOTS;
+        uint64_t at = base[a] + 1000 * k, sz = 1 + (x >> 52) % 900;
+        if (!size[a][k]) {
+            CHECK(hr_af_insert(&af, a, at, sz, k) == 0);
+            size[a][k] = sz;
+        } else if (x & 0x10000) {
+            hr_af_remove(&af, a, at);
+            size[a][k] = 0;
+        } else {
+            hr_af_set(&af, a, at, at, sz, k);
+            size[a][k] = sz;
+        }
+        uint64_t need = 1 + (x >> 20) % 950, want = UINT64_MAX;
+        for (uint32_t b = 0; b < ARENAS; b++)
+            for (uint32_t j = 0; j < SLOTS; j++)
+                if (size[b][j] >= need && base[b] + 1000 * j < want)
+                    want = base[b] + 1000 * j;
+        uint32_t id;
+        const hr_afree *f = hr_af_first(&af, need, &id);
+        CHECK_EQ_U64(f ? f->addr : UINT64_MAX, want);
+        if (check_failures)
+            break;
+    }
+    hr_af_destroy(&af);
+}
+
 int main(void)
 {
+    test_arenafit();
     test_fittree();
     test_bands();
     test_first_fit();

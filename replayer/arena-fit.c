@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/* Address-ordered first fit over arenas (arena-fit.h). */
+#include "arena-fit.h"
+
+#include <heaprr/format.h>
+#include <stdlib.h>
+#include <string.h>
+
+int hr_af_init(hr_arenafit *af)
+{
+    memset(af, 0, sizeof *af);
+    af->segn = 1;
+    af->seg = calloc(2, sizeof *af->seg);
+    return af->seg ? 0 : HR_ERR_NOMEM;
+}
+
+void hr_af_destroy(hr_arenafit *af)
+{
+    for (uint32_t i = 0; i < af->cap_ar; i++)
+        free(af->ar[i].fb);
+    free(af->ar);
+    free(af->ord);
+    free(af->seg);
+    memset(af, 0, sizeof *af);
+}
+
+static void seg_set(hr_arenafit *af, uint32_t pos, uint64_t v)
+{
+    uint32_t i = af->segn + pos;
+    af->seg[i] = v;
+    for (i >>= 1; i; i >>= 1) {
+        uint64_t m = af->seg[2 * i] > af->seg[2 * i + 1] ? af->seg[2 * i] : af->seg[2 * i + 1];
+        if (af->seg[i] == m)
+            break; /* the maxima above are right already */
+        af->seg[i] = m;
+    }
+}
+
+/* Rebuilds positions and the tree after the address order changed. */
+static int rebuild(hr_arenafit *af)
+{
+    uint32_t n = 1;
+    while (n < af->nord)
+        n *= 2;
+    if (n != af->segn) {
+        uint64_t *seg = calloc(2 * (size_t)n, sizeof *seg);
+        if (!seg)
+            return HR_ERR_NOMEM;
+        free(af->seg);
+        af->seg = seg;
+        af->segn = n;
+    } else {
+        memset(af->seg, 0, 2 * (size_t)n * sizeof *af->seg);
+    }
+    for (uint32_t p = 0; p < af->nord; p++) {
+        hr_afit_arena *a = &af->ar[af->ord[p]];
+        a->pos = p;
+        af->seg[n + p] = a->max;
+    }
+    for (uint32_t i = n - 1; i > 0; i--)
+        af->seg[i] = af->seg[2 * i] > af->seg[2 * i + 1] ? af->seg[2 * i] : af->seg[2 * i + 1];
+    return 0;
+}
+
+int hr_af_arena_add(hr_arenafit *af, uint32_t id, uint64_t addr)
+{
+    if (id >= af->cap_ar) {
+        uint32_t cap = af->cap_ar ? af->cap_ar : 16;
+        while (cap <= id)
+            cap *= 2;
+        hr_afit_arena *ar = realloc(af->ar, cap * sizeof *ar);
+        if (!ar)
+            return HR_ERR_NOMEM;
+        memset(ar + af->cap_ar, 0, (cap - af->cap_ar) * sizeof *ar);
+        af->ar = ar;
+        af->cap_ar = cap;
+    }
+    if (af->nord == af->cap_ord) {
+        uint32_t cap = af->cap_ord ? af->cap_ord * 2 : 16;
+        uint32_t *ord = realloc(af->ord, cap * sizeof *ord);
+        if (!ord)
+            return HR_ERR_NOMEM;
+        af->ord = ord;
+        af->cap_ord = cap;
+    }
+    hr_afit_arena *a = &af->ar[id];
+    a->addr = addr;
+    a->n = 0;
+    a->max = 0;
+    a->known = 1;
+    uint32_t lo = 0, hi = af->nord;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (af->ar[af->ord[mid]].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(af->ord + lo + 1, af->ord + lo, (af->nord - lo) * sizeof *af->ord);
+    af->ord[lo] = id;
+    af->nord++;
+    return rebuild(af);
+}
+
+void hr_af_arena_remove(hr_arenafit *af, uint32_t id)
+{
+    hr_afit_arena *a = &af->ar[id];
+    uint32_t pos = a->pos;
+    for (uint32_t i = 0; i < a->n; i++)
+        af->bytes -= a->fb[i].size;
+    af->count -= a->n;
+    a->n = 0;
+    a->max = 0;
+    a->known = 0;
+    memmove(af->ord + pos, af->ord + pos + 1, (af->nord - pos - 1) * sizeof *af->ord);
+    af->nord--;
+    rebuild(af); /* cannot fail: the tree only shrinks or keeps its size */
+}
+
+/* Index of the first free block at or after addr in arena a. */
+static uint32_t lower_bound(const hr_afit_arena *a, uint64_t addr)
+{
+    uint32_t lo = 0, hi = a->n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (a->fb[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void refresh_max(hr_arenafit *af, hr_afit_arena *a)
+{
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < a->n; i++)
+        m = a->fb[i].size > m ? a->fb[i].size : m;
+    a->max = m;
+    seg_set(af, a->pos, m);
+}
+
+int hr_af_insert(hr_arenafit *af, uint32_t id, uint64_t addr, uint64_t size, uint32_t rec)
+{
+    hr_afit_arena *a = &af->ar[id];
+    if (a->n == a->cap) {
+        uint32_t cap = a->cap ? a->cap * 2 : 8;
+        hr_afree *fb = realloc(a->fb, cap * sizeof *fb);
+        if (!fb)
+            return HR_ERR_NOMEM;
+        a->fb = fb;
+        a->cap = cap;
+    }
+    uint32_t i = lower_bound(a, addr);
+    memmove(a->fb + i + 1, a->fb + i, (a->n - i) * sizeof *a->fb);
+    a->fb[i] = (hr_afree){addr, size, rec, 0};
+    a->n++;
+    af->count++;
+    af->bytes += size;
+    if (size > a->max) {
+        a->max = size;
+        seg_set(af, a->pos, size);
+    }
+    return 0;
+}
+
+void hr_af_remove(hr_arenafit *af, uint32_t id, uint64_t addr)
+{
+    hr_afit_arena *a = &af->ar[id];
+    uint32_t i = lower_bound(a, addr);
+    if (i >= a->n || a->fb[i].addr != addr)
+        return;
+    uint64_t size = a->fb[i].size;
+    memmove(a->fb + i, a->fb + i + 1, (a->n - i - 1) * sizeof *a->fb);
+    a->n--;
+    af->count--;
+    af->bytes -= size;
+    if (size == a->max)
+        refresh_max(af, a);
+}
+
+void hr_af_set(hr_arenafit *af, uint32_t id, uint64_t addr, uint64_t new_addr, uint64_t new_size, uint32_t rec)
+{
+    hr_afit_arena *a = &af->ar[id];
+    uint32_t i = lower_bound(a, addr);
+    if (i >= a->n || a->fb[i].addr != addr)
+        return;
+    uint64_t old = a->fb[i].size;
+    a->fb[i] = (hr_afree){new_addr, new_size, rec, 0};
+    af->bytes += new_size - old;
+    if (new_size > a->max) {
+        a->max = new_size;
+        seg_set(af, a->pos, new_size);
+    } else if (old == a->max && new_size < old) {
+        refresh_max(af, a);
+    }
+}
+
+const hr_afree *hr_af_first(const hr_arenafit *af, uint64_t need, uint32_t *id)
+{
+    if (!af->nord || af->seg[1] < need)
+        return NULL;
+    uint32_t i = 1;
+    while (i < af->segn)
+        i = af->seg[2 * i] >= need ? 2 * i : 2 * i + 1;
+    const hr_afit_arena *a = &af->ar[af->ord[i - af->segn]];
+    for (uint32_t k = 0; k < a->n; k++) {
+        if (a->fb[k].size >= need) {
+            *id = af->ord[i - af->segn];
+            return &a->fb[k];
+        }
+    }
+    return NULL; /* cannot happen: the arena's max said one fits */
+}
+
+const hr_afree *hr_af_find(const hr_arenafit *af, uint64_t addr)
+{
+    for (uint32_t p = af->nord; p-- > 0;) {
+        const hr_afit_arena *a = &af->ar[af->ord[p]];
+        if (a->addr > addr)
+            continue;
+        uint32_t i = lower_bound(a, addr);
+        return i < a->n && a->fb[i].addr == addr ? &a->fb[i] : NULL;
+    }
+    return NULL;
+}
