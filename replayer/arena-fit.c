@@ -24,6 +24,24 @@ void hr_af_destroy(hr_arenafit *af)
     memset(af, 0, sizeof *af);
 }
 
+/* Makes room for at least want elements of elem bytes in *arr (capacity *cap, doubling from
+ * first); new elements are zeroed. */
+static int reserve(void **arr, uint32_t *cap, uint32_t want, size_t elem, uint32_t first)
+{
+    if (want <= *cap)
+        return 0;
+    uint32_t n = *cap ? *cap : first;
+    while (n < want)
+        n *= 2;
+    uint8_t *p = realloc(*arr, n * elem);
+    if (!p)
+        return HR_ERR_NOMEM;
+    memset(p + (size_t)*cap * elem, 0, (size_t)(n - *cap) * elem);
+    *arr = p;
+    *cap = n;
+    return 0;
+}
+
 static void seg_set(hr_arenafit *af, uint32_t pos, uint64_t v)
 {
     uint32_t i = af->segn + pos;
@@ -64,25 +82,9 @@ static int rebuild(hr_arenafit *af)
 
 int hr_af_arena_add(hr_arenafit *af, uint32_t id, uint64_t addr)
 {
-    if (id >= af->cap_ar) {
-        uint32_t cap = af->cap_ar ? af->cap_ar : 16;
-        while (cap <= id)
-            cap *= 2;
-        hr_afit_arena *ar = realloc(af->ar, cap * sizeof *ar);
-        if (!ar)
-            return HR_ERR_NOMEM;
-        memset(ar + af->cap_ar, 0, (cap - af->cap_ar) * sizeof *ar);
-        af->ar = ar;
-        af->cap_ar = cap;
-    }
-    if (af->nord == af->cap_ord) {
-        uint32_t cap = af->cap_ord ? af->cap_ord * 2 : 16;
-        uint32_t *ord = realloc(af->ord, cap * sizeof *ord);
-        if (!ord)
-            return HR_ERR_NOMEM;
-        af->ord = ord;
-        af->cap_ord = cap;
-    }
+    if (reserve((void **)&af->ar, &af->cap_ar, id + 1, sizeof *af->ar, 16) < 0 ||
+        reserve((void **)&af->ord, &af->cap_ord, af->nord + 1, sizeof *af->ord, 16) < 0)
+        return HR_ERR_NOMEM;
     hr_afit_arena *a = &af->ar[id];
     a->addr = addr;
     a->n = 0;
@@ -143,14 +145,8 @@ static void refresh_max(hr_arenafit *af, hr_afit_arena *a)
 int hr_af_insert(hr_arenafit *af, uint32_t id, uint64_t addr, uint64_t size, uint32_t rec)
 {
     hr_afit_arena *a = &af->ar[id];
-    if (a->n == a->cap) {
-        uint32_t cap = a->cap ? a->cap * 2 : 8;
-        hr_afree *fb = realloc(a->fb, cap * sizeof *fb);
-        if (!fb)
-            return HR_ERR_NOMEM;
-        a->fb = fb;
-        a->cap = cap;
-    }
+    if (reserve((void **)&a->fb, &a->cap, a->n + 1, sizeof *a->fb, 8) < 0)
+        return HR_ERR_NOMEM;
     uint32_t i = lower_bound(a, addr);
     memmove(a->fb + i + 1, a->fb + i, (a->n - i) * sizeof *a->fb);
     a->fb[i] = (hr_afree){addr, size, rec, 0};
