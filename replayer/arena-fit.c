@@ -16,8 +16,11 @@ int hr_af_init(hr_arenafit *af)
 
 void hr_af_destroy(hr_arenafit *af)
 {
-    for (uint32_t i = 0; i < af->cap_ar; i++)
-        free(af->ar[i].fb);
+    for (uint32_t i = 0; i < af->cap_ar; i++) {
+        free(af->ar[i].at);
+        free(af->ar[i].size);
+        free(af->ar[i].rec);
+    }
     free(af->ar);
     free(af->ord);
     free(af->seg);
@@ -109,7 +112,7 @@ void hr_af_arena_remove(hr_arenafit *af, uint32_t id)
     hr_afit_arena *a = &af->ar[id];
     uint32_t pos = a->pos;
     for (uint32_t i = 0; i < a->n; i++)
-        af->bytes -= a->fb[i].size;
+        af->bytes -= a->size[i];
     af->count -= a->n;
     a->n = 0;
     a->max = 0;
@@ -125,7 +128,7 @@ static uint32_t lower_bound(const hr_afit_arena *a, uint64_t addr)
     uint32_t lo = 0, hi = a->n;
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
-        if (a->fb[mid].addr < addr)
+        if (a->at[mid] < addr)
             lo = mid + 1;
         else
             hi = mid;
@@ -137,19 +140,35 @@ static void refresh_max(hr_arenafit *af, hr_afit_arena *a)
 {
     uint64_t m = 0;
     for (uint32_t i = 0; i < a->n; i++)
-        m = a->fb[i].size > m ? a->fb[i].size : m;
+        m = a->size[i] > m ? a->size[i] : m;
     a->max = m;
     seg_set(af, a->pos, m);
+}
+
+/* Room for one more free block in arena a. */
+static int grow_arena(hr_afit_arena *a)
+{
+    uint32_t cap = a->cap, c1 = cap, c2 = cap;
+    if (reserve((void **)&a->at, &c1, a->n + 1, sizeof *a->at, 8) < 0 ||
+        reserve((void **)&a->size, &c2, a->n + 1, sizeof *a->size, 8) < 0 ||
+        reserve((void **)&a->rec, &cap, a->n + 1, sizeof *a->rec, 8) < 0)
+        return HR_ERR_NOMEM;
+    a->cap = cap;
+    return 0;
 }
 
 int hr_af_insert(hr_arenafit *af, uint32_t id, uint64_t addr, uint64_t size, uint32_t rec)
 {
     hr_afit_arena *a = &af->ar[id];
-    if (reserve((void **)&a->fb, &a->cap, a->n + 1, sizeof *a->fb, 8) < 0)
+    if (grow_arena(a) < 0)
         return HR_ERR_NOMEM;
-    uint32_t i = lower_bound(a, addr);
-    memmove(a->fb + i + 1, a->fb + i, (a->n - i) * sizeof *a->fb);
-    a->fb[i] = (hr_afree){addr, size, rec, 0};
+    uint32_t i = lower_bound(a, addr), move = a->n - i;
+    memmove(a->at + i + 1, a->at + i, move * sizeof *a->at);
+    memmove(a->size + i + 1, a->size + i, move * sizeof *a->size);
+    memmove(a->rec + i + 1, a->rec + i, move * sizeof *a->rec);
+    a->at[i] = addr;
+    a->size[i] = size;
+    a->rec[i] = rec;
     a->n++;
     af->count++;
     af->bytes += size;
@@ -164,10 +183,13 @@ void hr_af_remove(hr_arenafit *af, uint32_t id, uint64_t addr)
 {
     hr_afit_arena *a = &af->ar[id];
     uint32_t i = lower_bound(a, addr);
-    if (i >= a->n || a->fb[i].addr != addr)
+    if (i >= a->n || a->at[i] != addr)
         return;
-    uint64_t size = a->fb[i].size;
-    memmove(a->fb + i, a->fb + i + 1, (a->n - i - 1) * sizeof *a->fb);
+    uint64_t size = a->size[i];
+    uint32_t move = a->n - i - 1;
+    memmove(a->at + i, a->at + i + 1, move * sizeof *a->at);
+    memmove(a->size + i, a->size + i + 1, move * sizeof *a->size);
+    memmove(a->rec + i, a->rec + i + 1, move * sizeof *a->rec);
     a->n--;
     af->count--;
     af->bytes -= size;
@@ -179,10 +201,12 @@ void hr_af_set(hr_arenafit *af, uint32_t id, uint64_t addr, uint64_t new_addr, u
 {
     hr_afit_arena *a = &af->ar[id];
     uint32_t i = lower_bound(a, addr);
-    if (i >= a->n || a->fb[i].addr != addr)
+    if (i >= a->n || a->at[i] != addr)
         return;
-    uint64_t old = a->fb[i].size;
-    a->fb[i] = (hr_afree){new_addr, new_size, rec, 0};
+    uint64_t old = a->size[i];
+    a->at[i] = new_addr;
+    a->size[i] = new_size;
+    a->rec[i] = rec;
     af->bytes += new_size - old;
     if (new_size > a->max) {
         a->max = new_size;
@@ -192,31 +216,40 @@ void hr_af_set(hr_arenafit *af, uint32_t id, uint64_t addr, uint64_t new_addr, u
     }
 }
 
-const hr_afree *hr_af_first(const hr_arenafit *af, uint64_t need, uint32_t *id)
+static void entry(const hr_afit_arena *a, uint32_t k, hr_afree *out)
+{
+    *out = (hr_afree){a->at[k], a->size[k], a->rec[k], 0};
+}
+
+int hr_af_first(const hr_arenafit *af, uint64_t need, uint32_t *id, hr_afree *out)
 {
     if (!af->nord || af->seg[1] < need)
-        return NULL;
+        return -1;
     uint32_t i = 1;
     while (i < af->segn)
         i = af->seg[2 * i] >= need ? 2 * i : 2 * i + 1;
     const hr_afit_arena *a = &af->ar[af->ord[i - af->segn]];
     for (uint32_t k = 0; k < a->n; k++) {
-        if (a->fb[k].size >= need) {
+        if (a->size[k] >= need) {
             *id = af->ord[i - af->segn];
-            return &a->fb[k];
+            entry(a, k, out);
+            return 0;
         }
     }
-    return NULL; /* cannot happen: the arena's max said one fits */
+    return -1; /* cannot happen: the arena's max said one fits */
 }
 
-const hr_afree *hr_af_find(const hr_arenafit *af, uint64_t addr)
+int hr_af_find(const hr_arenafit *af, uint64_t addr, hr_afree *out)
 {
     for (uint32_t p = af->nord; p-- > 0;) {
         const hr_afit_arena *a = &af->ar[af->ord[p]];
         if (a->addr > addr)
             continue;
         uint32_t i = lower_bound(a, addr);
-        return i < a->n && a->fb[i].addr == addr ? &a->fb[i] : NULL;
+        if (i >= a->n || a->at[i] != addr)
+            return -1;
+        entry(a, i, out);
+        return 0;
     }
-    return NULL;
+    return -1;
 }

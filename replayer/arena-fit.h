@@ -17,7 +17,8 @@ typedef struct hr_afree {
 
 typedef struct hr_afit_arena {
     uint64_t addr;
-    hr_afree *fb; /* free blocks by address */
+    uint64_t *at, *size; /* free blocks by address: starts and sizes (apart, for dense scans) */
+    uint32_t *rec;
     uint32_t n, cap;
     uint64_t max; /* the largest free block */
     uint32_t pos; /* place in the address order */
@@ -43,9 +44,9 @@ int hr_af_insert(hr_arenafit *af, uint32_t id, uint64_t addr, uint64_t size, uin
 void hr_af_remove(hr_arenafit *af, uint32_t id, uint64_t addr);
 /* The free block at addr gets a new start, size and record (staying between its neighbours). */
 void hr_af_set(hr_arenafit *af, uint32_t id, uint64_t addr, uint64_t new_addr, uint64_t new_size, uint32_t rec);
-/* The lowest free block of at least need bytes (and its arena in *id), or NULL. */
-const hr_afree *hr_af_first(const hr_arenafit *af, uint64_t need, uint32_t *id);
-/* The free block starting at addr, in any arena, or NULL. */
-const hr_afree *hr_af_find(const hr_arenafit *af, uint64_t addr);
+/* The lowest free block of at least need bytes into *out (and its arena into *id): 0, or -1. */
+int hr_af_first(const hr_arenafit *af, uint64_t need, uint32_t *id, hr_afree *out);
+/* The free block starting at addr, in any arena, into *out: 0, or -1. */
+int hr_af_find(const hr_arenafit *af, uint64_t addr, hr_afree *out);
 
 #endif

@@ -187,15 +187,15 @@ static int align_front(hr_bandheap *h, uint32_t *bi, uint64_t align)
 static int take_default(hr_bandheap *h, uint64_t need, uint32_t *out)
 {
     uint32_t ai;
-    const hr_afree *f = hr_af_first(&h->freelist, need, &ai);
-    if (!f) {
+    hr_afree f;
+    if (hr_af_first(&h->freelist, need, &ai, &f) < 0) {
         int rc = arena_new(h, need);
         if (rc < 0)
             return rc;
-        if (!(f = hr_af_first(&h->freelist, need, &ai)))
+        if (hr_af_first(&h->freelist, need, &ai, &f) < 0)
             return HR_ERR_LIMIT;
     }
-    uint32_t bi = f->rec;
+    uint32_t bi = f.rec;
     int rc = take_front(h, bi, need);
     if (rc < 0)
         return rc;
@@ -207,15 +207,15 @@ static int take_aligned(hr_bandheap *h, uint64_t need, uint64_t align, uint32_t 
 {
     uint64_t look = need + align + h->minb;
     uint32_t ai;
-    const hr_afree *f = hr_af_first(&h->freelist, look, &ai);
-    if (!f) {
+    hr_afree f;
+    if (hr_af_first(&h->freelist, look, &ai, &f) < 0) {
         int rc = arena_new(h, look);
         if (rc < 0)
             return rc;
-        if (!(f = hr_af_first(&h->freelist, look, &ai)))
+        if (hr_af_first(&h->freelist, look, &ai, &f) < 0)
             return HR_ERR_LIMIT;
     }
-    uint32_t bi = f->rec;
+    uint32_t bi = f.rec;
     int rc = align_front(h, &bi, align);
     if (rc < 0 || (rc = take_front(h, bi, need)) < 0)
         return rc;

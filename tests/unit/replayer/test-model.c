@@ -85,9 +85,9 @@ static void test_first_fit(void)
     CHECK_EQ_U64(h.freelist.count, 2);
     hr_bh_free(&h, &e); /* joins too: one hole from b to d */
     CHECK_EQ_U64(h.freelist.count, 2);
-    const hr_afree *hole = hr_af_find(&h.freelist, b.addr - h.hsize);
-    CHECK_FATAL(hole != NULL);
-    CHECK_EQ_U64(hole->size, 2 * step);
+    hr_afree hole;
+    CHECK_FATAL(hr_af_find(&h.freelist, b.addr - h.hsize, &hole) == 0);
+    CHECK_EQ_U64(hole.size, 2 * step);
     CHECK_EQ_U64(h.os.mapped, 32768);
     hr_bh_free(&h, &a);
     hr_bh_free(&h, &d); /* the arena is wholly free: it goes to the cache */
@@ -278,8 +278,8 @@ static void test_arenafit(void)
                 if (size[b][j] >= need && base[b] + 1000 * j < want)
                     want = base[b] + 1000 * j;
         uint32_t id;
-        const hr_afree *f = hr_af_first(&af, need, &id);
-        CHECK_EQ_U64(f ? f->addr : UINT64_MAX, want);
+        hr_afree f;
+        CHECK_EQ_U64(hr_af_first(&af, need, &id, &f) == 0 ? f.addr : UINT64_MAX, want);
         if (check_failures)
             break;
     }
