@@ -250,9 +250,14 @@ static void print_text(const replay_args *a, hr_reader *r, const hr_replay_resul
         printf("%s: %" PRIu64 " events replayed on %s (check %s) in %.3f s, %.1f M events/s\n", a->path, res->events,
                res->allocator, hr_check_name(res->check), res->seconds,
                res->seconds > 0 ? res->events / res->seconds / 1e6 : 0.0);
-    printf("  peak footprint %" PRIu64 " B, peak live %" PRIu64 " B; fragmentation %.3f at peak footprint, "
-           "%.3f peak vs peak\n",
-           res->peak_footprint, res->peak_live, res->frag_at_peak_footprint, res->frag_peak_vs_peak);
+    if (res->digest)
+        printf("  peak footprint %" PRIu64 " B, peak live %" PRIu64 " B; fragmentation %.3f at peak footprint, "
+               "%.3f peak vs peak\n",
+               res->peak_footprint, res->peak_live, res->frag_at_peak_footprint, res->frag_peak_vs_peak);
+    else
+        printf("  resident memory grew by %" PRIu64 " B at most (page-granular; the process peaked at %" PRIu64
+               " B), peak live %" PRIu64 " B; fragmentation %.3f peak vs peak\n",
+               res->peak_footprint, res->peak_rss, res->peak_live, res->frag_peak_vs_peak);
     if (!res->nbands)
         goto findings;
     printf("  %6s %7s %10s %11s %11s %9s\n", "band", "blocks", "allocs", "peak used", "utilization", "int.frag");

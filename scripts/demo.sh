@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Demo: installs what is missing, builds heaprr (Release, into build/), records each program of
-# examples/ with `heaprr record` and shows what `heaprr stats` and `heaprr dump` say about it.
+# examples/ with `heaprr record` and shows what `heaprr stats` and `heaprr dump` say about it, then
+# replays the buggy ones on the allocator model and its checker (`heaprr replay`).
 # Traces and full dumps are left in build/demo/. Works from any directory; exits non-zero on failure.
 # shellcheck disable=SC2119 # heaprr_deps takes optional arguments, not the script's
 set -euo pipefail
@@ -67,5 +68,28 @@ for entry in "${EXAMPLES[@]}"; do
     record_example "$name" "$expected"
     show_example "$name"
 done
+
+# Replays one trace and shows the report; status 3 (errors found) is what the buggy ones give.
+replay_example()
+{
+    local trace=$1 status=0
+    shift
+    echo "\$ build/cli/heaprr replay $* $trace"
+    build/cli/heaprr replay "$@" "$trace" || status=$?
+    if ((status != 0 && status != 3)); then
+        echo "demo: heaprr replay failed on $trace (status $status)" >&2
+        return 1
+    fi
+}
+
+section "replay: the double free on the QNX band/arena model and its checker"
+replay_example build/demo/doublefree.hrr
+section "replay: the overruns, recorded in guard mode so that the replay sees what was written"
+echo "\$ build/cli/heaprr record -q --guard -o build/demo/overrun-guard.hrr -- build/examples/overrun"
+build/cli/heaprr record -q --guard -o build/demo/overrun-guard.hrr -- build/examples/overrun
+replay_example build/demo/overrun-guard.hrr
+section "replay: the C++ containers on the QNX 32-bit layout, then on jemalloc"
+replay_example build/demo/cxx-containers.hrr --model qnx32
+replay_example build/demo/cxx-containers.hrr --allocator /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 
 section "done in ${SECONDS} s: traces and dumps in build/demo/"
