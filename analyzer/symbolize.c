@@ -186,6 +186,20 @@ static const char *scope_name(Dwarf_Die *scope, int *mangled)
     return n ? n : dwarf_diename(scope);
 }
 
+/* The symbol table's name for pc when it is a C++ name (static functions have no linkage name in
+ * DWARF), else fallback. */
+static const char *symtab_name(Dwfl_Module *mod, uint64_t pc, const char *fallback, int *mangled)
+{
+    GElf_Sym sym;
+    GElf_Off off;
+    const char *n = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+    if (n && n[0] == '_' && n[1] == 'Z') {
+        *mangled = 1;
+        return n;
+    }
+    return fallback;
+}
+
 /* Frames for pc in module mod: the inlined chain from DWARF, the symbol table otherwise. */
 static size_t describe(hr_symbolizer *s, Dwfl_Module *mod, uint64_t pc, hr_symframe *f, size_t max)
 {
@@ -204,7 +218,10 @@ static size_t describe(hr_symbolizer *s, Dwfl_Module *mod, uint64_t pc, hr_symfr
         int tag = dwarf_tag(&scopes[i]), mangled = 0;
         if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
             continue;
-        f[n - 1].function = keep(s, scope_name(&scopes[i], &mangled), mangled);
+        const char *name = scope_name(&scopes[i], &mangled);
+        if (tag == DW_TAG_subprogram && !mangled) /* the symbol table has its full C++ name */
+            name = symtab_name(mod, pc, name, &mangled);
+        f[n - 1].function = keep(s, name, mangled);
         if (tag == DW_TAG_subprogram || n == max)
             break;
         f[n - 1].inlined = 1; /* the caller is the next frame, at the call site */

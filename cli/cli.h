@@ -72,5 +72,6 @@ int cmd_record(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_leaks(int argc, char **argv);
 
 #endif

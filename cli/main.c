@@ -8,6 +8,7 @@ static const cli_command commands[] = {
     {"record", cmd_record, "run a program and record its heap activity"},
     {"dump", cmd_dump, "print every record of a trace, one per line"},
     {"stats", cmd_stats, "counts per call kind, threads, peak and leaked bytes"},
+    {"leaks", cmd_leaks, "blocks never freed, grouped by allocation stack, largest first"},
     {"recover", cmd_recover, "complete the trace of a process that crashed or was killed"},
     {"replay", cmd_replay, "replay a trace on the band/arena allocator model and check the heap"},
     {"compare", cmd_compare, "compare two replay reports; exit 1 on a regression (for CI)"},

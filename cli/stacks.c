@@ -27,14 +27,20 @@ void cli_stacks_done(void)
     sym_reader = NULL;
 }
 
-/* The frames of stack id, inlined ones included. */
-static size_t frames_of(hr_reader *r, uint64_t stack, hr_symframe *out)
+hr_symbolizer *cli_symbolizer(hr_reader *r)
 {
     if (sym_reader != r) {
         cli_stacks_done();
         sym = hr_sym_new(r);
         sym_reader = r;
     }
+    return sym;
+}
+
+/* The frames of stack id, inlined ones included. */
+static size_t frames_of(hr_reader *r, uint64_t stack, hr_symframe *out)
+{
+    cli_symbolizer(r);
     uint64_t ips[MAX_FRAMES];
     size_t n = stack ? hr_reader_stack(r, stack, ips, MAX_FRAMES) : 0, k = 0;
     for (size_t i = 0; i < n && k < MAX_OUT; i++) {

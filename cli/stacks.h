@@ -12,6 +12,8 @@ void cli_json_hex(json *j, const char *key, uint64_t v);
 void cli_json_stack(json *j, const char *key, hr_reader *r, uint64_t stack);
 /* One line per frame, each starting with indent. */
 void cli_print_stack(hr_reader *r, const char *indent, uint64_t stack);
+/* The symbolizer the functions above use for r (made on first use; NULL without memory). */
+struct hr_symbolizer *cli_symbolizer(hr_reader *r);
 /* Frees the symbolizer the functions above keep. */
 void cli_stacks_done(void);
 

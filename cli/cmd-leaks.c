@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr leaks: blocks never freed, grouped by allocation stack, largest first. */
+#include "cli.h"
+#include "stacks.h"
+
+#include <heaprr/leaks.h>
+#include <heaprr/symbolize.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+    "usage: heaprr leaks [--json] [--suppressions FILE] [--top N] FILE\n"
+    "\n"
+    "Lists the blocks still allocated when the trace ends, grouped by the stack that allocated\n"
+    "them, largest first, with symbolized stacks. A block resized by realloc counts once, at its\n"
+    "final size, under the stack of the call that last produced it. For a trace cut short (the\n"
+    "process died) these are the blocks live when it died.\n"
+    "\n"
+    "  --suppressions FILE  drop leaks whose stack has a function (or module) matching a pattern:\n"
+    "                       one per line, 'leak:PATTERN' or 'PATTERN', '*' a wildcard, '#' comments\n"
+    "                       (LeakSanitizer's format)\n"
+    "  --top N              list the N largest groups only (totals count them all)\n"
+    "  --json               machine-readable output\n";
+
+static hr_suppressions *load_suppressions(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        cli_die(1, "%s: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[4096];
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n > cap) {
+            cap = (len + n) * 2;
+            char *more = cap < (64u << 20) ? realloc(buf, cap) : NULL;
+            if (!more)
+                cli_die(1, "%s: too large for a suppression file", path);
+            buf = more;
+        }
+        memcpy(buf + len, chunk, n);
+        len += n;
+    }
+    fclose(f);
+    char why[256];
+    hr_suppressions *s = hr_supp_parse(buf ? buf : "", len, why, sizeof why);
+    free(buf);
+    if (!s)
+        cli_die(1, "%s: %s", path, why);
+    return s;
+}
+
+static void print_json(const char *path, const hr_leaks *l, size_t top, hr_reader *r, int truncated)
+{
+    json j;
+    json_init(&j, stdout);
+    json_object_begin(&j, NULL);
+    json_cstr(&j, "file", path);
+    json_array_begin(&j, "leaks");
+    for (size_t i = 0, shown = 0; i < l->n && shown < top; i++) {
+        const hr_leak *g = &l->groups[i];
+        if (g->suppressed)
+            continue;
+        shown++;
+        json_object_begin(&j, NULL);
+        json_u64(&j, "bytes", g->bytes);
+        json_u64(&j, "blocks", g->blocks);
+        cli_json_stack(&j, "stack", r, g->stack);
+        json_object_end(&j);
+    }
+    json_array_end(&j);
+    json_u64(&j, "total_bytes", l->total_bytes);
+    json_u64(&j, "total_blocks", l->total_blocks);
+    json_u64(&j, "suppressed_bytes", l->suppressed_bytes);
+    json_u64(&j, "suppressed_blocks", l->suppressed_blocks);
+    json_bool(&j, "truncated", truncated);
+    json_object_end(&j);
+    json_finish(&j);
+}
+
+static void print_text(const char *path, const hr_leaks *l, size_t top, hr_reader *r)
+{
+    size_t sites = 0;
+    for (size_t i = 0; i < l->n; i++)
+        sites += !l->groups[i].suppressed;
+    printf("%s: %" PRIu64 " bytes leaked in %" PRIu64 " blocks from %zu allocation stacks", path, l->total_bytes,
+           l->total_blocks, sites);
+    if (l->suppressed_blocks)
+        printf(" (%" PRIu64 " bytes in %" PRIu64 " blocks suppressed)", l->suppressed_bytes, l->suppressed_blocks);
+    printf("\n");
+    size_t shown = 0;
+    for (size_t i = 0; i < l->n && shown < top; i++) {
+        const hr_leak *g = &l->groups[i];
+        if (g->suppressed)
+            continue;
+        shown++;
+        printf("\n%" PRIu64 " bytes in %" PRIu64 " block%s (%.1f%%) allocated from:\n", g->bytes, g->blocks,
+               g->blocks == 1 ? "" : "s", l->total_bytes ? 100.0 * (double)g->bytes / (double)l->total_bytes : 0.0);
+        cli_print_stack(r, "  ", g->stack);
+    }
+    if (shown < sites)
+        printf("\n... and %zu smaller groups (--top)\n", sites - shown);
+}
+
+int cmd_leaks(int argc, char **argv)
+{
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"suppressions", required_argument, NULL, 's'},
+                                         {"top", required_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    int as_json = 0, c;
+    const char *supp = NULL;
+    size_t top = SIZE_MAX;
+    while ((c = cli_getopt("leaks", argc, argv, "h", opts)) != -1) {
+        if (c == 'h')
+            cli_help(help);
+        else if (c == 'j')
+            as_json = 1;
+        else if (c == 's')
+            supp = optarg;
+        else if (c == 't')
+            top = (size_t)cli_number("leaks", "--top", optarg, 1, UINT32_MAX);
+    }
+    if (optind != argc - 1)
+        cli_usage("leaks", optind >= argc ? "missing trace file" : "expects one trace file");
+    const char *path = argv[optind];
+    hr_suppressions *s = supp ? load_suppressions(supp) : NULL;
+    hr_reader *r = cli_open_trace(path, 0);
+    hr_leaks l;
+    int rc = hr_leaks_compute(r, &l);
+    if (rc == HR_ERR_NOMEM)
+        cli_die(1, "out of memory reading %s", path);
+    if (rc < 0)
+        cli_trace_error(r);
+    if (s)
+        hr_leaks_suppress(&l, s, r, cli_symbolizer(r));
+    hr_reader_status st;
+    hr_reader_status_get(r, &st);
+    if (as_json)
+        print_json(path, &l, top, r, st.truncated);
+    else
+        print_text(path, &l, top, r);
+    if (st.truncated)
+        fprintf(stderr, "heaprr: %s (the leaks are the blocks live when it ended)\n", hr_reader_message(r));
+    hr_leaks_free(&l);
+    hr_supp_free(s);
+    cli_stacks_done();
+    hr_reader_close(r);
+    return 0;
+}
