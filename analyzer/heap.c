@@ -152,8 +152,10 @@ static int apply_realloc(hr_heap *h, const hr_record *rec, hr_heap_change *c)
     hr_block *b = find(h, ev->old_ptr);
     int ours = b && (!(ev->xflags & HR_XF_FREE_SEQ) || b->seq < ev->free_seq);
     c->unknown_free = !b;
-    if (ev->ptr == ev->old_ptr && ours) { /* resized in place: same block, new size */
+    if (ev->ptr == ev->old_ptr && ours) { /* resized in place: the old block goes, a new one comes */
         hr_block nb = *b;
+        c->released = 1;
+        c->freed = *b;
         erase(h, b);
         nb.size = hr_event_bytes(ev);
         nb.seq = rec->seq;

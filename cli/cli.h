@@ -73,5 +73,12 @@ int cmd_config(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+int cmd_flame(int argc, char **argv);
+int cmd_bins(int argc, char **argv);
+
+/* cmd-bins.c: the bin histogram (also for heaprr plot and report). */
+struct hr_bins;
+void cli_plot_bins(const struct hr_bins *b, const char *title, const char *out);
 
 #endif

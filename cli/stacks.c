@@ -110,3 +110,46 @@ void cli_print_stack(hr_reader *r, const char *indent, uint64_t stack)
         printf("%s\n", f[i].inlined ? " [inlined]" : "");
     }
 }
+
+/* One frame as a short label: function, or module+offset, or the address. */
+static int frame_label(const hr_symframe *f, char *out, size_t cap, int with_line)
+{
+    if (f->function && f->file && with_line)
+        return snprintf(out, cap, "%s (%s:%u)", f->function, base_name(f->file), f->line);
+    if (f->function)
+        return snprintf(out, cap, "%s", f->function);
+    if (f->module)
+        return snprintf(out, cap, "%s+0x%" PRIx64, base_name(f->module), f->offset);
+    return snprintf(out, cap, "0x%" PRIx64, f->address);
+}
+
+void cli_site_label(hr_reader *r, uint64_t stack, size_t frames, char *out, size_t cap)
+{
+    static hr_symframe f[MAX_OUT];
+    size_t n = frames_of(r, stack, f), o = 0;
+    out[0] = 0;
+    if (!n)
+        snprintf(out, cap, "(no stack)");
+    for (size_t i = 0; i < n && i < frames && o + 8 < cap; i++) {
+        if (i)
+            o += (size_t)snprintf(out + o, cap - o, " <- ");
+        if (o < cap)
+            o += (size_t)frame_label(&f[i], out + o, cap - o, i == 0);
+    }
+    if (o >= cap && cap > 4)
+        memcpy(out + cap - 4, "...", 4);
+}
+
+size_t cli_stack_names(hr_reader *r, uint64_t stack, const char **names, size_t max, char *buf, size_t cap)
+{
+    static hr_symframe f[MAX_OUT];
+    size_t n = frames_of(r, stack, f), k = 0, o = 0;
+    for (size_t i = 0; i < n && k < max && o < cap; i++) {
+        int len = frame_label(&f[i], buf + o, cap - o, 0);
+        if (len < 0 || (size_t)len >= cap - o)
+            break;
+        names[k++] = buf + o;
+        o += (size_t)len + 1;
+    }
+    return k;
+}

@@ -14,6 +14,10 @@ void cli_json_stack(json *j, const char *key, hr_reader *r, uint64_t stack);
 void cli_print_stack(hr_reader *r, const char *indent, uint64_t stack);
 /* The symbolizer the functions above use for r (made on first use; NULL without memory). */
 struct hr_symbolizer *cli_symbolizer(hr_reader *r);
+/* A site as one line: its first frames, "function (file:line) <- caller <- ...". */
+void cli_site_label(hr_reader *r, uint64_t stack, size_t frames, char *out, size_t cap);
+/* The frames' names (function, else module+offset), innermost first, into buf; returns how many. */
+size_t cli_stack_names(hr_reader *r, uint64_t stack, const char **names, size_t max, char *buf, size_t cap);
 /* Frees the symbolizer the functions above keep. */
 void cli_stacks_done(void);
 

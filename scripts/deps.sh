@@ -20,6 +20,7 @@ HEAPRR_DEPS_PACKAGES=(
     libdw-dev
     libjemalloc2      # an allocator to replay traces on (heaprr replay --allocator)
     libmimalloc2.0    # another one
+    gnuplot-nox       # heaprr plot, bins --plot, report
     clang             # the fuzz targets (HEAPRR_FUZZ)
     libclang-rt-dev   # libFuzzer and clang's sanitizer runtimes (only recommended by clang)
     python3

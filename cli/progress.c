@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* The progress bar (progress.h). */
+#include "progress.h"
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MIN_BYTES (8u << 20) /* smaller files are read too fast for a bar to help */
+#define WIDTH 30
+
+void cli_progress_start(cli_progress *p, const char *path, const char *what)
+{
+    struct stat sb;
+    p->total = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    p->on = isatty(STDERR_FILENO) && p->total >= MIN_BYTES;
+    p->shown = 0;
+    p->last_pct = -1;
+    p->what = what;
+}
+
+void cli_progress_update(void *ctx, uint64_t done)
+{
+    cli_progress *p = ctx;
+    if (!p->on || !p->total)
+        return;
+    int pct = done >= p->total ? 100 : (int)(done * 100 / p->total);
+    if (pct == p->last_pct)
+        return;
+    p->last_pct = pct;
+    int fill = pct * WIDTH / 100;
+    fprintf(stderr, "\r%s [%.*s%*s] %3d%%", p->what, fill, "##############################", WIDTH - fill, "", pct);
+    fflush(stderr);
+    p->shown = 1;
+}
+
+void cli_progress_end(cli_progress *p)
+{
+    if (p->shown)
+        fprintf(stderr, "\r%*s\r", WIDTH + 40, "");
+    p->shown = 0;
+}
