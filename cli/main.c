@@ -6,12 +6,15 @@
 
 static const cli_command commands[] = {
     {"record", cmd_record, "run a program and record its heap activity"},
+    {"diff", cmd_diff, "per allocation site, what changed between two traces"},
     {"dump", cmd_dump, "print every record of a trace, one per line"},
     {"stats", cmd_stats, "counts per call kind, threads, peak and leaked bytes"},
     {"leaks", cmd_leaks, "blocks never freed, grouped by allocation stack, largest first"},
     {"summary", cmd_summary, "peak, top sites, temporary allocations, rate over time, threads"},
     {"bins", cmd_bins, "allocations, frees, live and peak per size bin"},
     {"flame", cmd_flame, "collapsed stacks for flame graphs (flamegraph.pl, speedscope)"},
+    {"plot", cmd_plot, "live heap, bins, fragmentation or allocation rate as a PNG or SVG"},
+    {"report", cmd_report, "every report and plot of a trace into one folder"},
     {"recover", cmd_recover, "complete the trace of a process that crashed or was killed"},
     {"replay", cmd_replay, "replay a trace on the band/arena allocator model and check the heap"},
     {"compare", cmd_compare, "compare two replay reports; exit 1 on a regression (for CI)"},

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr plot: the live heap, the bin histogram, fragmentation (a replay on the band model) or
+ * the allocation rate, drawn by gnuplot into a .png or .svg. */
+#include "cli.h"
+#include "heapopts.h"
+
+#include <heaprr/bins.h>
+#include <heaprr/plots.h>
+#include <heaprr/replay.h>
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FRAG_POINTS 2000
+
+static const char help[] =
+    "usage: heaprr plot --kind heap|bins|frag|rate -o OUT.png|OUT.svg FILE\n"
+    "\n"
+    "  heap   live heap over time (the most live bytes in each 10 ms, and at their end)\n"
+    "  bins   allocations and most live blocks per size bin\n"
+    "  frag   footprint, live bytes and fragmentation over time, replaying the trace on the band\n"
+    "         model (the model options of 'heaprr replay' apply: --model, --band-config, ...)\n"
+    "  rate   allocations and bytes allocated per second over time\n"
+    "\n" CLI_HEAP_HELP;
+
+static int plot_profile(hr_reader *r, const char *kind, const char *title, const char *out, char *why, size_t cap)
+{
+    hr_profile p;
+    int rc = hr_profile_compute(r, 0, NULL, NULL, &p);
+    if (rc < 0)
+        return rc;
+    rc = strcmp(kind, "heap") == 0 ? hr_plot_heap(&p, title, out, why, cap) : hr_plot_rate(&p, title, out, why, cap);
+    hr_profile_free(&p);
+    return rc < 0 ? 1 : 0;
+}
+
+/* Replays r on the model, sampling every 1000 events, and keeps at most FRAG_POINTS points. */
+static int frag_points(hr_reader *r, const hr_heap_config *cfg, hr_frag_point **out, size_t *n)
+{
+    char *csv = NULL;
+    size_t len = 0;
+    FILE *tl = open_memstream(&csv, &len);
+    if (!tl)
+        return HR_ERR_NOMEM;
+    hr_replay_options o;
+    memset(&o, 0, sizeof o);
+    o.heap = *cfg;
+    o.check = HR_CHECK_NONE;
+    o.timeline = tl;
+    o.timeline_every = 1000;
+    hr_replay *rp;
+    int rc = hr_replay_new(&rp, &o);
+    if (rc == 0) {
+        rc = hr_replay_run(rp, r);
+        hr_replay_free(rp);
+    }
+    fclose(tl);
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += csv[i] == '\n';
+    size_t step = lines / FRAG_POINTS + 1, k = 0, row = 0;
+    hr_frag_point *pts = rc == 0 ? malloc((lines / step + 2) * sizeof *pts) : NULL;
+    if (rc == 0 && !pts)
+        rc = HR_ERR_NOMEM;
+    for (char *line = csv, *next; pts && line && *line; line = next, row++) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
+        unsigned long long ev, seq, t, fp, live, blocks;
+        if (row % step || sscanf(line, "%llu,%llu,%llu,%llu,%llu,%llu", &ev, &seq, &t, &fp, &live, &blocks) != 6)
+            continue;
+        pts[k++] = (hr_frag_point){(double)t / 1e9, fp, live};
+    }
+    free(csv);
+    *out = pts;
+    *n = k;
+    return rc;
+}
+
+int cli_plot_kind(hr_reader *r, const char *path, const char *kind, const hr_heap_config *cfg, const char *out)
+{
+    char why[512], title[1024];
+    int rc;
+    const char *what = strcmp(kind, "heap") == 0 ? "Live heap" : strcmp(kind, "rate") == 0 ? "Allocation rate"
+                       : strcmp(kind, "bins") == 0 ? "Requests per size bin" : "Fragmentation on the band model";
+    snprintf(title, sizeof title, "%s: %s", what, path);
+    if (strcmp(kind, "bins") == 0) {
+        hr_bins b;
+        hr_bins_default(&b);
+        if ((rc = hr_bins_compute(r, &b)) < 0)
+            return rc;
+        cli_plot_bins(&b, title, out);
+        return 0;
+    }
+    if (strcmp(kind, "frag") == 0) {
+        hr_frag_point *pts;
+        size_t n;
+        if ((rc = frag_points(r, cfg, &pts, &n)) < 0)
+            return rc;
+        rc = hr_plot_frag(pts, n, title, out, why, sizeof why);
+        free(pts);
+    } else if ((rc = plot_profile(r, kind, title, out, why, sizeof why)) < 0) {
+        return rc;
+    }
+    if (rc != 0)
+        cli_die(1, "%s", why);
+    return 0;
+}
+
+int cmd_plot(int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_HEAP_LONGOPTS,
+                                         {"kind", required_argument, NULL, 'k'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    const char *kind = NULL, *out = NULL;
+    cli_heapopts ho = {0};
+    int c;
+    while ((c = cli_getopt("plot", argc, argv, "ho:", opts)) != -1) {
+        if (c == 'h')
+            cli_help(help);
+        else if (c == 'k')
+            kind = optarg;
+        else if (c == 'o')
+            out = optarg;
+        else
+            cli_heap_option(&ho, c, optarg);
+    }
+    if (!kind || (strcmp(kind, "heap") && strcmp(kind, "bins") && strcmp(kind, "frag") && strcmp(kind, "rate")))
+        cli_usage("plot", "--kind expects heap, bins, frag or rate");
+    if (!out)
+        cli_usage("plot", "missing -o OUT.png or OUT.svg");
+    size_t len = strlen(out);
+    if (len < 5 || (strcmp(out + len - 4, ".png") && strcmp(out + len - 4, ".svg")))
+        cli_usage("plot", "-o %s: the plot file must end in .png or .svg", out);
+    if (optind != argc - 1)
+        cli_usage("plot", optind >= argc ? "missing trace file" : "expects one trace file");
+    hr_heap_config cfg;
+    cli_heap_config("plot", &ho, &cfg);
+    const char *path = argv[optind];
+    hr_reader *r = cli_open_trace(path, 0);
+    int rc = cli_plot_kind(r, path, kind, &cfg, out);
+    if (rc == HR_ERR_NOMEM)
+        cli_die(1, "out of memory reading %s", path);
+    if (rc < 0)
+        cli_trace_error(r);
+    hr_reader_close(r);
+    return 0;
+}

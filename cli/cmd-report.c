@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr report: every text report and plot of a trace into one folder. */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char help[] =
+    "usage: heaprr report -o DIR FILE\n"
+    "\n"
+    "Writes into DIR (created if needed): summary.txt/.json, leaks.txt/.json, bins.txt/.json,\n"
+    "replay.txt/.json (the band model and its checker), flame.folded (bytes allocated) and\n"
+    "flame-leaked.folded, and the plots heap, bins, frag and rate as .svg and .png.\n";
+
+typedef struct part {
+    const char *file;
+    int (*run)(int argc, char **argv);
+    const char *args[6];
+} part;
+
+/* Runs one command with its output in dir/file, in a child (a failing part cannot end the rest).
+ * Returns its exit status, or -1. */
+static int run_part(const char *dir, const part *p, const char *trace)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, p->file);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+            _exit(1);
+        char *argv[10];
+        int argc = 0;
+        argv[argc++] = (char *)p->file;
+        for (int i = 0; p->args[i]; i++)
+            argv[argc++] = strcmp(p->args[i], "@") == 0 ? path : (char *)p->args[i];
+        argv[argc++] = (char *)trace;
+        argv[argc] = NULL;
+        optind = 0; /* a fresh getopt */
+        int rc = p->run(argc, argv);
+        fflush(stdout);
+        _exit(rc);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {0}};
+    const char *dir = NULL;
+    int c;
+    while ((c = cli_getopt("report", argc, argv, "ho:", opts)) != -1) {
+        if (c == 'h')
+            cli_help(help);
+        else if (c == 'o')
+            dir = optarg;
+    }
+    if (!dir || !*dir)
+        cli_usage("report", "missing -o DIR");
+    if (optind != argc - 1)
+        cli_usage("report", optind >= argc ? "missing trace file" : "expects one trace file");
+    const char *trace = argv[optind];
+    hr_reader_close(cli_open_trace(trace, 0)); /* a bad trace: one line, before any file is made */
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        cli_die(1, "cannot create %s: %s", dir, strerror(errno));
+    static const part parts[] = {
+        {"summary.txt", cmd_summary, {NULL}},
+        {"summary.json", cmd_summary, {"--json", NULL}},
+        {"leaks.txt", cmd_leaks, {NULL}},
+        {"leaks.json", cmd_leaks, {"--json", NULL}},
+        {"bins.txt", cmd_bins, {NULL}},
+        {"bins.json", cmd_bins, {"--json", NULL}},
+        {"replay.txt", cmd_replay, {NULL}},
+        {"replay.json", cmd_replay, {"--json", NULL}},
+        {"flame.folded", cmd_flame, {NULL}},
+        {"flame-leaked.folded", cmd_flame, {"--weight", "leaked", NULL}},
+        {"heap.svg", cmd_plot, {"--kind", "heap", "-o", "@", NULL}},
+        {"heap.png", cmd_plot, {"--kind", "heap", "-o", "@", NULL}},
+        {"bins.svg", cmd_plot, {"--kind", "bins", "-o", "@", NULL}},
+        {"bins.png", cmd_plot, {"--kind", "bins", "-o", "@", NULL}},
+        {"frag.svg", cmd_plot, {"--kind", "frag", "-o", "@", NULL}},
+        {"frag.png", cmd_plot, {"--kind", "frag", "-o", "@", NULL}},
+        {"rate.svg", cmd_plot, {"--kind", "rate", "-o", "@", NULL}},
+        {"rate.png", cmd_plot, {"--kind", "rate", "-o", "@", NULL}},
+    };
+    int failed = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        int rc = run_part(dir, &parts[i], trace);
+        int ok = rc == 0 || (parts[i].run == cmd_replay && rc == 3); /* 3: the checker found errors */
+        printf("%s/%s%s\n", dir, parts[i].file, ok ? "" : "  (failed)");
+        failed += !ok;
+    }
+    if (failed)
+        cli_die(1, "%d part%s of the report failed", failed, failed == 1 ? "" : "s");
+    return 0;
+}
