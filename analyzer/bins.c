@@ -71,13 +71,18 @@ int hr_bins_compute(hr_reader *r, hr_bins *b)
     for (uint32_t i = 0; i < b->n; i++)
         b->bins[i] = (hr_bin){b->bins[i].le, 0, 0, 0, 0, 0};
     hr_heap *h = hr_heap_new();
-    if (!h)
+    hr_feed *f = malloc(sizeof *f);
+    if (!h || !f) {
+        hr_heap_free(h);
+        free(f);
         return HR_ERR_NOMEM;
-    hr_record rec;
+    }
+    hr_feed_init(f, r, h);
+    const hr_record *rec;
     hr_heap_change c;
     int rc;
-    while ((rc = hr_reader_next(r, &rec)) > 0) {
-        if ((rc = hr_heap_apply(h, &rec, &c)) < 0)
+    while ((rc = hr_feed_next(f, &rec)) > 0) {
+        if ((rc = hr_heap_apply(h, rec, &c)) < 0)
             break;
         if (c.released) {
             hr_bin *x = bin_of(b, c.freed.size);
@@ -93,5 +98,6 @@ int hr_bins_compute(hr_reader *r, hr_bins *b)
         }
     }
     hr_heap_free(h);
+    free(f);
     return rc;
 }

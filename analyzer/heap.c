@@ -71,17 +71,36 @@ static int grow(hr_heap *h)
     return 0;
 }
 
-static int insert(hr_heap *h, const hr_block *b)
+/* The slot of ptr, or the empty slot where it would go (room made first). NULL without memory. */
+static hr_block *claim(hr_heap *h, uint64_t ptr)
 {
-    if ((h->count + 1) * 4 > (h->mask + 1) * 3 && grow(h) < 0)
-        return HR_ERR_NOMEM;
-    size_t s = slot_of(b->ptr, h->mask);
-    while (h->slots[s].ptr)
+    if ((h->count + 1) * 2 > h->mask + 1 && grow(h) < 0)
+        return NULL;
+    size_t s = slot_of(ptr, h->mask);
+    while (h->slots[s].ptr && h->slots[s].ptr != ptr)
         s = (s + 1) & h->mask;
-    h->slots[s] = *b;
+    return &h->slots[s];
+}
+
+static void fill(hr_heap *h, hr_block *slot, const hr_block *b)
+{
+    *slot = *b;
     h->count++;
     h->live_bytes += b->size;
+}
+
+static int insert(hr_heap *h, const hr_block *b)
+{
+    hr_block *slot = claim(h, b->ptr);
+    if (!slot)
+        return HR_ERR_NOMEM;
+    fill(h, slot, b);
     return 0;
+}
+
+void hr_heap_prefetch(const hr_heap *h, uint64_t ptr)
+{
+    __builtin_prefetch(&h->slots[slot_of(ptr, h->mask)]);
 }
 
 /* Removes the block at slot b, shifting later entries of its probe run back. */
@@ -120,15 +139,20 @@ static void release(hr_heap *h, hr_block *b, hr_heap_change *c)
 static int allocate(hr_heap *h, const hr_record *rec, hr_heap_change *c)
 {
     const hr_event *ev = &rec->u.event;
-    hr_block *old = find(h, ev->ptr);
-    if (old) {
+    hr_block *slot = claim(h, ev->ptr);
+    if (!slot)
+        return HR_ERR_NOMEM;
+    if (slot->ptr) { /* a live address returned again: the stale block goes */
         c->conflict = 1;
-        release(h, old, c);
+        release(h, slot, c);
+        if (!(slot = claim(h, ev->ptr)))
+            return HR_ERR_NOMEM;
     }
     hr_block b = {ev->ptr, hr_event_bytes(ev), rec->seq, ev->stack, ev->kind, rec->thread};
     c->allocated = 1;
     c->alloc = b;
-    return insert(h, &b);
+    fill(h, slot, &b);
+    return 0;
 }
 
 static int apply_free(hr_heap *h, const hr_record *rec, hr_heap_change *c)

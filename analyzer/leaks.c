@@ -97,14 +97,20 @@ int hr_leaks_compute(hr_reader *r, hr_leaks *out)
 {
     memset(out, 0, sizeof *out);
     hr_heap *h = hr_heap_new();
-    if (!h)
+    hr_feed *f = malloc(sizeof *f);
+    if (!h || !f) {
+        hr_heap_free(h);
+        free(f);
         return HR_ERR_NOMEM;
-    hr_record rec;
+    }
+    hr_feed_init(f, r, h);
+    const hr_record *rec;
     hr_heap_change ch;
     int rc;
-    while ((rc = hr_reader_next(r, &rec)) > 0)
-        if ((rc = hr_heap_apply(h, &rec, &ch)) < 0)
+    while ((rc = hr_feed_next(f, &rec)) > 0)
+        if ((rc = hr_heap_apply(h, rec, &ch)) < 0)
             break;
+    free(f);
     collect c = {{NULL, 0, 0}, 0};
     if (rc == 0)
         hr_heap_each(h, add_block, &c);

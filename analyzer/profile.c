@@ -257,21 +257,28 @@ int hr_profile_compute(hr_reader *r, uint64_t bucket_ns, void (*progress)(void *
     pass s = {p, hr_heap_new(), NULL, 0, 0, 0, NULL, 0, 0};
     if (!s.heap)
         return HR_ERR_NOMEM;
-    hr_record rec;
+    hr_feed *f = malloc(sizeof *f);
+    if (!f) {
+        hr_heap_free(s.heap);
+        return HR_ERR_NOMEM;
+    }
+    hr_feed_init(f, r, s.heap);
+    const hr_record *rec;
     int rc;
     uint64_t n = 0;
-    while ((rc = hr_reader_next(r, &rec)) > 0) {
-        if (rec.type == HR_REC_EVENT)
-            rc = event(&s, &rec);
-        else if (rec.type == HR_REC_THREAD_START || rec.type == HR_REC_THREAD_NAME)
-            thread_info(&s, &rec);
-        if (rec.time_ns > p->duration_ns)
-            p->duration_ns = rec.time_ns;
+    while ((rc = hr_feed_next(f, &rec)) > 0) {
+        if (rec->type == HR_REC_EVENT)
+            rc = event(&s, rec);
+        else if (rec->type == HR_REC_THREAD_START || rec->type == HR_REC_THREAD_NAME)
+            thread_info(&s, rec);
+        if (rec->time_ns > p->duration_ns)
+            p->duration_ns = rec->time_ns;
         if (rc < 0)
             break;
         if (progress && (++n & 0xFFFF) == 0)
-            progress(ctx, rec.offset);
+            progress(ctx, rec->offset);
     }
+    free(f);
     if (rc == 0) {
         finish(&s);
         hr_reader_status st;

@@ -38,11 +38,28 @@ void hr_heap_free(hr_heap *h);
 /* Applies one record (only events change the heap). Returns 0 or HR_ERR_NOMEM. */
 int hr_heap_apply(hr_heap *h, const hr_record *rec, hr_heap_change *change);
 uint64_t hr_heap_live_bytes(const hr_heap *h);
+/* A hint that an event naming ptr comes soon. */
+void hr_heap_prefetch(const hr_heap *h, uint64_t ptr);
 uint64_t hr_heap_live_blocks(const hr_heap *h);
 /* Calls fn for every live block (in no particular order). */
 void hr_heap_each(const hr_heap *h, void (*fn)(void *ctx, const hr_block *b), void *ctx);
 /* Bytes a successful allocation event asked for (count * size, saturating). */
 uint64_t hr_event_bytes(const hr_event *ev);
+
+/* ---- feeding a pass: records a batch at a time, heap slots fetched ahead ---- */
+
+#define HR_FEED_BATCH 256
+typedef struct hr_feed {
+    hr_reader *r;
+    const hr_heap *h;
+    hr_record batch[HR_FEED_BATCH];
+    size_t n, i;
+    int rc, done;
+} hr_feed;
+
+void hr_feed_init(hr_feed *f, hr_reader *r, const hr_heap *h);
+/* Like hr_reader_next, but *rec points into the feed (valid until the next call). */
+int hr_feed_next(hr_feed *f, const hr_record **rec);
 
 /* ---- stats: counts and a summary (heaprr stats) ---- */
 

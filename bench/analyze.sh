@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Analysis speed (bench/README.md, "Analyze"): `heaprr summary` plus `heaprr leaks` on heaprr's
+# trace of workloads (a) and (b), against `heaptrack_print -l 1` (its summary, peaks, allocators,
+# temporaries and leaks) on heaptrack's trace of the same program, RUNS times each, interleaved;
+# medians of wall time, events per second and peak RSS. Target of the analyzer issue: heaprr at
+# least 3 times faster.
+set -euo pipefail
+export LC_ALL=C
+
+RUNS=3
+while [ $# -gt 0 ]; do
+    case "$1" in
+    -n) RUNS="${2:?-n needs a number}"; shift 2 ;;
+    -h | --help) echo "usage: bench/analyze.sh [-n RUNS]"; exit 0 ;;
+    *) echo "analyze.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+done
+case "$RUNS" in '' | *[!0-9]* | 0) echo "analyze.sh: -n needs a positive number" >&2; exit 2 ;; esac
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${HEAPRR_BUILD:-$ROOT/build}
+HEAPRR=$BUILD/cli/heaprr
+TRACES=$BUILD/bench-traces
+if [ ! -x "$HEAPRR" ] || [ ! -x "$BUILD/bench/storm" ]; then
+    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >&2
+    cmake --build "$BUILD" -j2 >&2
+fi
+if ! command -v heaptrack_print >/dev/null 2>&1 || [ ! -x /usr/bin/time ]; then
+    # shellcheck source=../scripts/deps.sh
+    source "$ROOT/scripts/deps.sh"
+    heaprr_deps --heaptrack >&2
+fi
+mkdir -p "$TRACES"
+
+record() { # record NAME PROG ARGS...: both tools' traces of one run each, kept in $TRACES
+    local name=$1
+    shift
+    [ -s "$TRACES/$name.hrr" ] || "$HEAPRR" record -q -o "$TRACES/$name.hrr" -- "$@" >/dev/null
+    [ -s "$TRACES/$name.ht.zst" ] || heaptrack -o "$TRACES/$name.ht" "$@" >/dev/null 2>&1
+}
+record a "$BUILD/bench/storm" 4000000 1
+PYTHONMALLOC=malloc PYTHONHASHSEED=0 record b /usr/bin/python3 "$ROOT/bench/jsonrt.py" 200000
+
+# timed CMD...: "seconds peak_kb" of one run
+timed() {
+    local t0 t1 rss out=$TRACES/time.out
+    t0=$EPOCHREALTIME
+    /usr/bin/time -o "$out" -f '%M' "$@" >/dev/null 2>&1
+    t1=$EPOCHREALTIME
+    rss=$(tail -1 "$out")
+    awk -v a="$t0" -v b="$t1" -v r="$rss" 'BEGIN {printf "%.4f %s\n", b - a, r}'
+}
+
+median() {
+    sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'
+}
+
+echo "heaprr analysis benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, heaprr $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $RUNS runs each"
+for w in a b; do
+    events=$("$HEAPRR" stats --json "$TRACES/$w.hrr" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"])')
+    hs=() hr=() ts=() tr=()
+    for ((i = 0; i < RUNS; i++)); do
+        read -r s1 r1 < <(timed "$HEAPRR" summary "$TRACES/$w.hrr")
+        read -r s2 r2 < <(timed "$HEAPRR" leaks "$TRACES/$w.hrr")
+        hs+=("$(awk -v a="$s1" -v b="$s2" 'BEGIN {print a + b}')")
+        hr+=("$((r1 > r2 ? r1 : r2))")
+        read -r s3 r3 < <(timed heaptrack_print -l 1 -f "$TRACES/$w.ht.zst")
+        ts+=("$s3")
+        tr+=("$r3")
+    done
+    h=$(printf '%s\n' "${hs[@]}" | median)
+    t=$(printf '%s\n' "${ts[@]}" | median)
+    hm=$(printf '%s\n' "${hr[@]}" | median)
+    tm=$(printf '%s\n' "${tr[@]}" | median)
+    echo
+    case $w in
+    a) echo "(a) storm, $events calls" ;;
+    b) echo "(b) CPython json round trip, $events calls" ;;
+    esac
+    awk -v h="$h" -v t="$t" -v hm="$hm" -v tm="$tm" -v e="$events" 'BEGIN {
+        printf "  %-34s %9s %14s %12s\n", "", "seconds", "M events/s", "peak RSS MiB"
+        printf "  %-34s %9.3f %14.2f %12.1f\n", "heaprr summary + heaprr leaks", h, 2 * e / h / 1e6, hm / 1024
+        printf "  %-34s %9.3f %14.2f %12.1f\n", "heaptrack_print -l 1", t, e / t / 1e6, tm / 1024
+        printf "  heaptrack_print / heaprr: %.2f (target >= 3: %s)\n", t / h, (t / h >= 3) ? "PASS" : "MISS"
+    }'
+done
+echo
+echo "M events/s: events read per second (heaprr reads the trace twice, once per command)."
