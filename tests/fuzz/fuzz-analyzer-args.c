@@ -29,13 +29,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     list[len] = 0;
     hr_bins b;
     hr_bins_default(&b);
+    uint32_t before = b.n;
     if (hr_bins_parse(&b, list, why, sizeof why) == 0) {
         FZ_CHECK(b.n >= 1 && b.n <= HR_BINS_MAX && b.bins[b.n - 1].le == UINT64_MAX);
         for (uint32_t i = 1; i < b.n; i++)
             FZ_CHECK(b.bins[i].le > b.bins[i - 1].le);
     } else {
         FZ_CHECK(why[0] && !strchr(why, '\n'));
-        FZ_CHECK(b.n == 14); /* unchanged */
+        FZ_CHECK(b.n == before); /* unchanged */
     }
     free(list);
     return 0;
