@@ -123,6 +123,30 @@ static int frame_label(const hr_symframe *f, char *out, size_t cap, int with_lin
     return snprintf(out, cap, "0x%" PRIx64, f->address);
 }
 
+/* C++ template arguments dropped ("std::vector<int>::push_back" -> "std::vector<>::push_back"),
+ * as short labels want; "operator<" and "operator<<" are left alone. In place. */
+static void shorten_templates(char *s)
+{
+    char *o = s;
+    int depth = 0;
+    for (char *p = s; *p; p++) {
+        if (*p == '<' && !(p - s >= 8 && strncmp(p - 8, "operator", 8) == 0) &&
+            !(p - s >= 9 && strncmp(p - 9, "operator<", 9) == 0)) {
+            if (depth++ == 0)
+                *o++ = '<';
+            continue;
+        }
+        if (*p == '>' && depth > 0) {
+            if (--depth == 0)
+                *o++ = '>';
+            continue;
+        }
+        if (!depth)
+            *o++ = *p;
+    }
+    *o = 0;
+}
+
 void cli_site_label(hr_reader *r, uint64_t stack, size_t frames, char *out, size_t cap)
 {
     static hr_symframe f[MAX_OUT];
@@ -131,10 +155,10 @@ void cli_site_label(hr_reader *r, uint64_t stack, size_t frames, char *out, size
     if (!n)
         snprintf(out, cap, "(no stack)");
     for (size_t i = 0; i < n && i < frames && o + 8 < cap; i++) {
-        if (i)
-            o += (size_t)snprintf(out + o, cap - o, " <- ");
-        if (o < cap)
-            o += (size_t)frame_label(&f[i], out + o, cap - o, i == 0);
+        char one[1024];
+        frame_label(&f[i], one, sizeof one, i == 0);
+        shorten_templates(one);
+        o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? " <- " : "", one);
     }
     if (o >= cap && cap > 4)
         memcpy(out + cap - 4, "...", 4);
