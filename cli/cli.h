@@ -87,5 +87,7 @@ int cli_plot_kind(hr_reader *r, const char *path, const char *kind, const struct
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif

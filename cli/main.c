@@ -9,6 +9,8 @@ static const cli_command commands[] = {
     {"diff", cmd_diff, "per allocation site, what changed between two traces"},
     {"dump", cmd_dump, "print every record of a trace, one per line"},
     {"stats", cmd_stats, "counts per call kind, threads, peak and leaked bytes"},
+    {"import", cmd_import, "other tools' traces (glibc mtrace text) as heaprr traces"},
+    {"export", cmd_export, "heaprr traces as glibc mtrace text"},
     {"leaks", cmd_leaks, "blocks never freed, grouped by allocation stack, largest first"},
     {"summary", cmd_summary, "peak, top sites, temporary allocations, rate over time, threads"},
     {"bins", cmd_bins, "allocations, frees, live and peak per size bin"},

@@ -21,6 +21,7 @@ HEAPRR_DEPS_PACKAGES=(
     libjemalloc2      # an allocator to replay traces on (heaprr replay --allocator)
     libmimalloc2.0    # another one
     gnuplot-nox       # heaprr plot, bins --plot, report
+    libc-devtools     # glibc's mtrace(1) script (tests of heaprr export --to mtrace)
     clang             # the fuzz targets (HEAPRR_FUZZ)
     libclang-rt-dev   # libFuzzer and clang's sanitizer runtimes (only recommended by clang)
     python3

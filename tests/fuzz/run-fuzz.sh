@@ -14,7 +14,7 @@ src=$(cd "$here/../.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(reader records recover writer bandcfg json replay analyzer-args)
+[[ ${#targets[@]} -gt 0 ]] || targets=(reader records recover writer bandcfg json replay analyzer-args mtrace)
 build=${BUILD_DIR:-$src/build-fuzz}
 crashes=$here/crashes
 mkdir -p "$crashes"

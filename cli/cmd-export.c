@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr export --to mtrace FILE -o OUT: heaprr traces for other tools. */
+#include "cli.h"
+
+#include <heaprr/mtrace.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char help[] =
+    "usage: heaprr export --to mtrace FILE -o OUT\n"
+    "\n"
+    "  --to mtrace   glibc's mtrace text, which its mtrace(1) script reads ('mtrace OUT' lists\n"
+    "                what was never freed). Every allocation kind becomes '+', frees and deletes\n"
+    "                '-', reallocs '<' and '>'; free(NULL) is left out, as glibc does.\n"
+    "  -o FILE       the file to write ('-' for standard output)\n";
+
+int cmd_export(int argc, char **argv)
+{
+    static const struct option opts[] = {{"to", required_argument, NULL, 't'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    const char *to = NULL, *out = NULL;
+    int c;
+    while ((c = cli_getopt("export", argc, argv, "ho:", opts)) != -1) {
+        if (c == 'h')
+            cli_help(help);
+        else if (c == 't')
+            to = optarg;
+        else if (c == 'o')
+            out = optarg;
+    }
+    if (!to)
+        cli_usage("export", "missing --to mtrace");
+    if (strcmp(to, "mtrace") != 0)
+        cli_usage("export", "--to: unknown format '%s' (expected mtrace)", to);
+    if (!out || !*out)
+        cli_usage("export", "missing -o OUT");
+    if (optind != argc - 1)
+        cli_usage("export", optind >= argc ? "missing trace file" : "expects one trace file");
+    hr_reader *r = cli_open_trace(argv[optind], 0);
+    int to_stdout = strcmp(out, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(out, "w");
+    if (!f)
+        cli_die(1, "cannot create %s: %s", out, strerror(errno));
+    hr_mtrace_counts n;
+    int rc = hr_mtrace_export(r, f, &n);
+    if (rc == HR_ERR_IO || (!to_stdout && fclose(f) != 0)) {
+        if (!to_stdout)
+            unlink(out);
+        cli_die(1, "cannot write %s: %s", out, strerror(errno));
+    }
+    if (rc < 0) {
+        if (!to_stdout)
+            unlink(out);
+        cli_trace_error(r);
+    }
+    hr_reader_close(r);
+    return 0;
+}
