@@ -4,6 +4,7 @@
  * allocated before the realloc's first sequence number; an allocation that returns a live address
  * releases the stale block). Open addressing with backward-shift deletion, no tombstones. */
 #include <heaprr/analyze.h>
+#include <heaprr/bigmem.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,7 @@ hr_heap *hr_heap_new(void)
     if (!h)
         return NULL;
     h->mask = 1023;
-    h->slots = calloc(h->mask + 1, sizeof *h->slots);
+    h->slots = hr_big_calloc(h->mask + 1, sizeof *h->slots);
     if (!h->slots) {
         free(h);
         return NULL;
@@ -37,7 +38,7 @@ hr_heap *hr_heap_new(void)
 void hr_heap_free(hr_heap *h)
 {
     if (h)
-        free(h->slots);
+        hr_big_free(h->slots);
     free(h);
 }
 
@@ -54,7 +55,7 @@ static hr_block *find(const hr_heap *h, uint64_t ptr)
 static int grow(hr_heap *h)
 {
     size_t n = (h->mask + 1) * 2;
-    hr_block *slots = calloc(n, sizeof *slots);
+    hr_block *slots = hr_big_calloc(n, sizeof *slots);
     if (!slots)
         return HR_ERR_NOMEM;
     for (size_t i = 0; i <= h->mask; i++) {
@@ -65,7 +66,7 @@ static int grow(hr_heap *h)
             s = (s + 1) & (n - 1);
         slots[s] = h->slots[i];
     }
-    free(h->slots);
+    hr_big_free(h->slots);
     h->slots = slots;
     h->mask = n - 1;
     return 0;

@@ -3,6 +3,8 @@
  * recursing into the allocator it intercepts. */
 #include "internal.h"
 
+#include <heaprr/bigmem.h>
+
 #include <stdlib.h>
 
 static void *sys_alloc(void *opaque, size_t size)
@@ -18,6 +20,20 @@ static void sys_free(void *opaque, void *ptr)
 }
 
 const hr_alloc hr_default_alloc = {sys_alloc, sys_free, NULL};
+
+static void *big_alloc(void *opaque, size_t size)
+{
+    (void)opaque;
+    return hr_big_calloc(1, size);
+}
+
+static void big_free(void *opaque, void *ptr)
+{
+    (void)opaque;
+    hr_big_free(ptr);
+}
+
+const hr_alloc hr_big_alloc = {big_alloc, big_free, NULL};
 
 void *hr_alloc_zeroed(const hr_alloc *a, size_t size)
 {

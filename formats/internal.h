@@ -336,6 +336,8 @@ int hr_writer_raw_cols(struct hr_writer *w, uint64_t nrec, const uint8_t *const 
 
 /* The allocator used when a caller passes none: malloc and free. */
 extern const hr_alloc hr_default_alloc;
+/* The same for big tables: huge pages (bigmem.h). */
+extern const hr_alloc hr_big_alloc;
 void *hr_alloc_zeroed(const hr_alloc *a, size_t size);
 
 #endif

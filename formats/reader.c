@@ -131,7 +131,7 @@ static int make_reader(hr_reader **out, int fd, int own, const char *name, unsig
     r->flags = flags;
     r->name = strdup(name);
     r->dctx = ZSTD_createDCtx();
-    if (r->name && r->dctx && hr_dec_init(&r->dec, &hr_default_alloc) == 0)
+    if (r->name && r->dctx && hr_dec_init(&r->dec, &hr_big_alloc) == 0)
         r->dec_ready = 1;
     if (!r->name || !r->dctx || !r->dec_ready) {
         if (!r->name)
