@@ -2,6 +2,7 @@
 /* heaprr export --to mtrace FILE -o OUT: heaprr traces for other tools. */
 #include "cli.h"
 
+#include <heaprr/ctf.h>
 #include <heaprr/mtrace.h>
 
 #include <errno.h>
@@ -10,12 +11,15 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: heaprr export --to mtrace FILE -o OUT\n"
+    "usage: heaprr export --to mtrace|ctf FILE -o OUT\n"
     "\n"
     "  --to mtrace   glibc's mtrace text, which its mtrace(1) script reads ('mtrace OUT' lists\n"
     "                what was never freed). Every allocation kind becomes '+', frees and deletes\n"
     "                '-', reallocs '<' and '>'; free(NULL) is left out, as glibc does.\n"
-    "  -o FILE       the file to write ('-' for standard output)\n";
+    "  --to ctf      a CTF trace in the folder OUT (made if needed), for Trace Compass or\n"
+    "                babeltrace2: one heaprr:<kind> event per call with its pointer, sizes,\n"
+    "                thread and stack (what babeltrace2 -o ctf does with the heaprr plugin)\n"
+    "  -o OUT        the file or folder to write ('-': standard output, for mtrace)\n";
 
 int cmd_export(int argc, char **argv)
 {
@@ -35,13 +39,20 @@ int cmd_export(int argc, char **argv)
     }
     if (!to)
         cli_usage("export", "missing --to mtrace");
-    if (strcmp(to, "mtrace") != 0)
-        cli_usage("export", "--to: unknown format '%s' (expected mtrace)", to);
+    if (strcmp(to, "mtrace") != 0 && strcmp(to, "ctf") != 0)
+        cli_usage("export", "--to: unknown format '%s' (expected mtrace or ctf)", to);
     if (!out || !*out)
         cli_usage("export", "missing -o OUT");
     if (optind != argc - 1)
         cli_usage("export", optind >= argc ? "missing trace file" : "expects one trace file");
     hr_reader *r = cli_open_trace(argv[optind], 0);
+    if (strcmp(to, "ctf") == 0) {
+        hr_reader_close(r);
+        char why[512];
+        if (hr_ctf_export(argv[optind], out, why, sizeof why) < 0)
+            cli_die(1, "%s", why);
+        return 0;
+    }
     int to_stdout = strcmp(out, "-") == 0;
     FILE *f = to_stdout ? stdout : fopen(out, "w");
     if (!f)

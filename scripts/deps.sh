@@ -22,6 +22,10 @@ HEAPRR_DEPS_PACKAGES=(
     libmimalloc2.0    # another one
     gnuplot-nox       # heaprr plot, bins --plot, report
     libc-devtools     # glibc's mtrace(1) script (tests of heaprr export --to mtrace)
+    babeltrace2       # the babeltrace2 CLI (tests of the heaprr plugin)
+    libbabeltrace2-dev # libbabeltrace2: the plugin, heaprr export --to ctf
+    liblttng-ust-dev  # LTTng-UST tracepoints
+    lttng-tools       # lttng-sessiond and lttng
     clang             # the fuzz targets (HEAPRR_FUZZ)
     libclang-rt-dev   # libFuzzer and clang's sanitizer runtimes (only recommended by clang)
     python3

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* CTF through babeltrace2: the babeltrace2 CLI reads a heaprr trace through the plugin and prints
+ * exactly its events; converts it to CTF; heaprr export --to ctf does the same; bad input. */
+#include "e2e.h"
+
+static unsigned long long count_with(const char *cmd)
+{
+    char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
+    run_result r;
+    if (e2e_run(&r, argv, NULL) != 0 || !r.exited || r.code != 0)
+        return ~0ull;
+    return strtoull(r.out, NULL, 10);
+}
+
+int main(void)
+{
+    char trace[4096], ctf1[4096], ctf2[4096], cmd[16384];
+    run_result r;
+    e2e_path(trace, sizeof trace, "kinds.hrr");
+    char *rec[] = {(char *)e2e_heaprr(), "record", "-q", "-o", trace, "--", (char *)e2e_workload("wl-kinds"), NULL};
+    CHECK_FATAL(e2e_run(&r, rec, NULL) == 0);
+    CHECK_FATAL(r.exited && r.code == 0);
+    trace_summary s;
+    CHECK_FATAL(e2e_summarize(trace, &s) == 0);
+    unsigned long long events = 0;
+    for (unsigned k = 1; k < HR_KIND_COUNT; k++)
+        events += s.kinds[k];
+    CHECK(events > 1000);
+
+    /* the babeltrace2 CLI finds the plugin's source by itself (support-info query) */
+    snprintf(cmd, sizeof cmd, "babeltrace2 --plugin-path=%s %s | grep -c '^\\[.*heaprr:'", HEAPRR_BT_PLUGIN_DIR, trace);
+    CHECK_EQ_U64(count_with(cmd), events);
+    snprintf(cmd, sizeof cmd, "babeltrace2 --plugin-path=%s %s | grep -c 'heaprr:malloc: { thread = '",
+             HEAPRR_BT_PLUGIN_DIR, trace);
+    CHECK_EQ_U64(count_with(cmd), s.kinds[HR_MALLOC]);
+
+    /* to CTF with the CLI, and back through babeltrace2's own CTF source */
+    e2e_path(ctf1, sizeof ctf1, "ctf-cli");
+    snprintf(cmd, sizeof cmd, "babeltrace2 --plugin-path=%s %s -o ctf -w %s >/dev/null && babeltrace2 %s | grep -c heaprr:",
+             HEAPRR_BT_PLUGIN_DIR, trace, ctf1, ctf1);
+    CHECK_EQ_U64(count_with(cmd), events);
+
+    /* heaprr export --to ctf, without the CLI */
+    e2e_path(ctf2, sizeof ctf2, "ctf-export");
+    char *exp[] = {(char *)e2e_heaprr(), "export", "--to", "ctf", trace, "-o", ctf2, NULL};
+    CHECK_FATAL(e2e_run(&r, exp, NULL) == 0);
+    CHECK(r.exited && r.code == 0);
+    snprintf(cmd, sizeof cmd, "babeltrace2 %s | grep -c heaprr:", ctf2);
+    CHECK_EQ_U64(count_with(cmd), events);
+    snprintf(cmd, sizeof cmd, "babeltrace2 %s | grep -c 'heaprr:calloc:'", ctf2);
+    CHECK_EQ_U64(count_with(cmd), s.kinds[HR_CALLOC]);
+
+    /* bad input: one line, status 1 */
+    char *bad[] = {(char *)e2e_heaprr(), "export", "--to", "ctf", (char *)e2e_workload("wl-kinds"), "-o", ctf2, NULL};
+    CHECK_FATAL(e2e_run(&r, bad, NULL) == 0);
+    CHECK(r.exited && r.code == 1 && strstr(r.err, "heaprr magic"));
+    return check_done("e2e-ctf");
+}
