@@ -3,6 +3,8 @@
  * exactly its events; converts it to CTF; heaprr export --to ctf does the same; bad input. */
 #include "e2e.h"
 
+#include <sys/stat.h>
+
 static unsigned long long count_with(const char *cmd)
 {
     char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
@@ -49,6 +51,32 @@ int main(void)
     CHECK_EQ_U64(count_with(cmd), events);
     snprintf(cmd, sizeof cmd, "babeltrace2 %s | grep -c 'heaprr:calloc:'", ctf2);
     CHECK_EQ_U64(count_with(cmd), s.kinds[HR_CALLOC]);
+
+    /* and imported back through babeltrace2's CTF source: the same calls, per kind */
+    char back[4096];
+    e2e_path(back, sizeof back, "back.hrr");
+    char *imp[] = {(char *)e2e_heaprr(), "import", "--from", "ctf", ctf2, "-o", back, NULL};
+    CHECK_FATAL(e2e_run(&r, imp, NULL) == 0);
+    CHECK(r.exited && r.code == 0);
+    trace_summary b;
+    CHECK_FATAL(e2e_summarize(back, &b) == 0);
+    for (unsigned k = 1; k < HR_KIND_COUNT; k++)
+        CHECK_EQ_U64(b.kinds[k], s.kinds[k]);
+    CHECK_EQ_U64(b.failed, s.failed);
+    char *st1[] = {(char *)e2e_heaprr(), "stats", "--json", trace, NULL};
+    static char a[16384];
+    CHECK_FATAL(e2e_run(&r, st1, NULL) == 0);
+    snprintf(a, sizeof a, "%s", strstr(r.out, "\"leaked_bytes\"") ? strstr(r.out, "\"leaked_bytes\"") : "");
+    char *st2[] = {(char *)e2e_heaprr(), "stats", "--json", back, NULL};
+    CHECK_FATAL(e2e_run(&r, st2, NULL) == 0);
+    CHECK(a[0] && strncmp(a, strstr(r.out, "\"leaked_bytes\""), 40) == 0);
+    char empty[4096];
+    e2e_path(empty, sizeof empty, "empty");
+    CHECK_FATAL(mkdir(empty, 0755) == 0);
+    char *imp_bad[] = {(char *)e2e_heaprr(), "import", "--from", "ctf", empty, "-o", back, NULL};
+    CHECK_FATAL(e2e_run(&r, imp_bad, NULL) == 0);
+    CHECK(r.exited && r.code == 1);
+    CHECK(strchr(r.err, '\n') == r.err + strlen(r.err) - 1); /* one line */
 
     /* bad input: one line, status 1 */
     char *bad[] = {(char *)e2e_heaprr(), "export", "--to", "ctf", (char *)e2e_workload("wl-kinds"), "-o", ctf2, NULL};

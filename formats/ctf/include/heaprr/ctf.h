@@ -14,6 +14,16 @@ extern "C" {
  * with why. */
 int hr_ctf_export(const char *trace, const char *outdir, char *why, size_t why_size);
 
+typedef struct hr_ctf_counts {
+    unsigned long long events;  /* allocation events written */
+    unsigned long long modules; /* module records */
+    unsigned long long skipped; /* events of other kinds, left out */
+} hr_ctf_counts;
+
+/* Reads the CTF traces under dir (babeltrace2's source.ctf.fs finds the metadata files) and writes
+ * a .hrr trace to out_fd. Returns 0, or -1 with why. */
+int hr_ctf_import(const char *dir, int out_fd, hr_ctf_counts *counts, char *why, size_t why_size);
+
 #ifdef __cplusplus
 }
 #endif
