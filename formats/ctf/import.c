@@ -3,11 +3,13 @@
  * sink component of ours, which writes a .hrr trace: heaprr:<kind> events (from heaprr's LTTng-UST
  * provider or a CTF export), the events of LTTng-UST's libc wrapper (lttng_ust_libc:*, their ip
  * context as a one-frame stack), and modules from the statedump and dl events. */
+#define _GNU_SOURCE
 #include <heaprr/ctf.h>
 #include <heaprr/writer.h>
 
 #include <babeltrace2/babeltrace.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,14 +192,17 @@ static int libc_event(const char *name, const bt_field *p, hr_event *ev)
 
 static int heaprr_event(const char *name, const bt_field *p, hr_event *ev)
 {
-    hr_kind k = hr_kind_from_name(name);
+    /* tracepoint names cannot hold brackets: new_array and delete_array are new[] and delete[] */
+    hr_kind k = strcmp(name, "new_array") == 0      ? HR_NEW_ARRAY
+                : strcmp(name, "delete_array") == 0 ? HR_DELETE_ARRAY
+                                                    : hr_kind_from_name(name);
     if (k == HR_KIND_NONE)
         return 0;
     *ev = (hr_event){.kind = k, .ptr = u64_or(p, "ptr", 0), .old_ptr = u64_or(p, "old_ptr", 0),
                      .size = u64_or(p, "size", 0), .count = u64_or(p, "count", 0), .align = u64_or(p, "align", 0)};
     if (u64_or(p, "failed", 0)) {
         ev->xflags = HR_XF_FAILED;
-        ev->err = u64_or(p, "errno", ENOMEM);
+        ev->err = u64_or(p, "errno", u64_or(p, "err", ENOMEM)); /* our CTF export, our tracepoints */
     }
     return 1;
 }
@@ -325,6 +330,34 @@ static int write_start(imp *im, const char *dir)
     return rc == 0 ? hr_writer_process(im->w, &pi) : rc;
 }
 
+/* The folders under root that hold a CTF trace (a file named "metadata"), added to inputs. */
+static bt_value *found_inputs;
+static int found_count;
+
+static int visit(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb;
+    if (type != FTW_F || strcmp(path + ftw->base, "metadata") != 0)
+        return 0;
+    char *dir = strndup(path, (size_t)ftw->base - 1);
+    if (!dir || bt_value_array_append_string_element(found_inputs, dir) != 0) {
+        free(dir);
+        return -1;
+    }
+    free(dir);
+    found_count++;
+    return 0;
+}
+
+static int find_traces(const char *root, bt_value *inputs)
+{
+    found_inputs = inputs;
+    found_count = 0;
+    if (nftw(root, visit, 16, FTW_PHYS) != 0)
+        return -1;
+    return found_count;
+}
+
 /* Builds source.ctf.fs -> filter.utils.muxer -> our sink. */
 static int build(bt_graph *g, const char *dir, imp *im, char *why, size_t why_size)
 {
@@ -336,9 +369,13 @@ static int build(bt_graph *g, const char *dir, imp *im, char *why, size_t why_si
     const bt_component_source *src;
     const bt_component_filter *mux;
     const bt_component_sink *sink;
-    if (!src_params || !sink_cls || bt_value_map_insert_empty_array_entry(src_params, "inputs", &inputs) != 0 ||
-        bt_value_array_append_string_element(inputs, dir) != 0) {
+    if (!src_params || !sink_cls || bt_value_map_insert_empty_array_entry(src_params, "inputs", &inputs) != 0) {
         snprintf(why, why_size, "out of memory");
+        goto out;
+    }
+    int traces = find_traces(dir, inputs);
+    if (traces <= 0) {
+        snprintf(why, why_size, "%s: %s", dir, traces < 0 ? strerror(errno) : "no CTF trace in it (no metadata file)");
         goto out;
     }
     bt_component_class_sink_set_initialize_method(sink_cls, sink_init);
