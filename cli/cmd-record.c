@@ -3,6 +3,7 @@
  * the traces of processes that did not exit normally, and lists every trace the run wrote. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "record.h"
 
 #include <heaprr/reader.h>
 #include <heaprr/recover.h>
@@ -23,6 +24,7 @@
 
 static const char help[] =
     "usage: heaprr record [-o FILE] [--depth N] [--free-stacks] [--guard] -- PROGRAM [ARGS...]\n"
+    "       heaprr record --lttng [-o DIR] [--depth N] -- PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with libheaprr.so preloaded and MALLOC_TRACE set, so every allocation call\n"
     "of it and of its children is recorded with a backtrace. Exits with PROGRAM's status\n"
@@ -36,13 +38,17 @@ static const char help[] =
     "                     checked at free and realloc; damage goes into the trace, and\n"
     "                     'heaprr replay' puts it back into its own heap to report it\n"
     "  -q, --quiet        do not list the traces\n"
+    "  --lttng            record through LTTng-UST instead: a one-off user-space session (starting\n"
+    "                     lttng-sessiond when none runs, and stopping it after) writes a CTF\n"
+    "                     trace into DIR (default heaprr.PROGRAM.lttng); read it with babeltrace2\n"
+    "                     or Trace Compass, or 'heaprr import --from ctf DIR -o OUT.hrr'\n"
     "\n"
     "The library is found next to heaprr (build tree or installation), or at $HEAPRR_LIB.\n";
 
 typedef struct rec_opts {
     const char *output;
     uint64_t depth;
-    int free_stacks, quiet, guard;
+    int free_stacks, quiet, guard, lttng;
 } rec_opts;
 
 static int exists(const char *p)
@@ -82,6 +88,7 @@ static void parse(int argc, char **argv, rec_opts *o)
                                          {"free-stacks", no_argument, NULL, 'f'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"guard", no_argument, NULL, 'g'},
+                                         {"lttng", no_argument, NULL, 'L'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     int c;
@@ -98,6 +105,8 @@ static void parse(int argc, char **argv, rec_opts *o)
             o->quiet = 1;
         else if (c == 'g')
             o->guard = 1;
+        else if (c == 'L')
+            o->lttng = 1;
     }
     if (optind >= argc)
         cli_usage("record", "missing program to run (heaprr record -- PROGRAM ARGS)");
@@ -142,7 +151,7 @@ static void child_env(const rec_opts *o, const char *lib, const char *tmpl)
     unsetenv("HEAPRR_PARENT");
 }
 
-static int run_child(char **argv)
+int cli_run_child(char **argv)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -247,17 +256,57 @@ static void list_traces(const char *tmpl, time_t start, const rec_opts *o)
     closedir(d);
 }
 
+/* libheaprr-lttng.so: next to heaprr (build tree or installation), or $HEAPRR_LTTNG_LIB. */
+static const char *find_lttng_library(void)
+{
+    static char path[PATH_MAX + 64];
+    const char *env = getenv("HEAPRR_LTTNG_LIB");
+    if (env && *env)
+        return env;
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        cli_die(EXIT_USAGE, "cannot find libheaprr-lttng.so: set HEAPRR_LTTNG_LIB");
+    self[n] = 0;
+    const char *dir = dirname(self);
+    static const char *const rel[] = {"../recorder/lttng/libheaprr-lttng.so", "../lib/heaprr/libheaprr-lttng.so",
+                                      "../lib/libheaprr-lttng.so"};
+    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, rel[i]);
+        if (exists(path))
+            return path;
+    }
+    cli_die(EXIT_USAGE, "cannot find libheaprr-lttng.so next to %s: set HEAPRR_LTTNG_LIB", dir);
+}
+
+static int record_lttng(const rec_opts *o, char **prog)
+{
+    if (o->guard || o->free_stacks)
+        cli_usage("record", "--lttng records free stacks always and has no guard mode");
+    char dir[PATH_MAX];
+    if (o->output)
+        snprintf(dir, sizeof dir, "%s", o->output);
+    else {
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof tmp, "%s", prog[0]);
+        snprintf(dir, sizeof dir, "heaprr.%s.lttng", basename(tmp));
+    }
+    return cli_record_lttng(dir, find_lttng_library(), prog, (unsigned)o->depth, o->quiet);
+}
+
 int cmd_record(int argc, char **argv)
 {
     rec_opts o = {0};
     char tmpl[PATH_MAX * 2];
     parse(argc, argv, &o);
     char **prog = argv + optind;
+    if (o.lttng)
+        return record_lttng(&o, prog);
     const char *lib = find_library();
     trace_template(&o, prog[0], tmpl, sizeof tmpl);
     time_t start = time(NULL);
     child_env(&o, lib, tmpl);
-    int status = run_child(prog);
+    int status = cli_run_child(prog);
     list_traces(tmpl, start, &o);
     if (WIFSIGNALED(status))
         return 128 + WTERMSIG(status);
