@@ -96,6 +96,19 @@ static pid_t sessiond_pid(void)
     return (pid_t)pid;
 }
 
+/* Whether pid is a running lttng-sessiond. */
+static int is_sessiond(pid_t pid)
+{
+    char path[64], comm[64] = "";
+    snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int ok = fgets(comm, sizeof comm, f) && strncmp(comm, "lttng-sessiond", 14) == 0;
+    fclose(f);
+    return ok;
+}
+
 /* A session daemon that answers: 0 if one already ran, its pid if we started it. */
 static pid_t ensure_sessiond(void)
 {
@@ -106,8 +119,9 @@ static pid_t ensure_sessiond(void)
     if (quiet_run(argv, err, sizeof err) != 0)
         cli_die(1, "cannot start lttng-sessiond (install lttng-tools): %s", err);
     for (int i = 0; i < 100; i++) {
-        if (lttng(NULL, 0, "list", (char *)NULL) == 0)
-            return sessiond_pid();
+        pid_t pid = sessiond_pid(); /* the file may still name a daemon that is gone: wait for ours */
+        if (pid > 0 && is_sessiond(pid) && lttng(NULL, 0, "list", (char *)NULL) == 0)
+            return pid;
         sleep_ms(100);
     }
     cli_die(1, "lttng-sessiond started but does not answer");
@@ -115,9 +129,9 @@ static pid_t ensure_sessiond(void)
 
 static void stop_sessiond(pid_t pid)
 {
-    if (pid <= 0 || kill(pid, SIGTERM) != 0)
+    if (pid <= 0 || !is_sessiond(pid) || kill(pid, SIGTERM) != 0)
         return;
-    for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
+    for (int i = 0; i < 100 && is_sessiond(pid); i++)
         sleep_ms(50);
 }
 

@@ -65,7 +65,7 @@ int main(void)
              " lttng add-context -u -s $s -t vtid -t ip >/dev/null && lttng start $s >/dev/null &&"
              " LTTNG_UST_REGISTER_TIMEOUT=10000 LD_PRELOAD=liblttng-ust-libc-wrapper.so.1 %s; rc=$?;"
              " lttng stop $s >/dev/null; lttng destroy $s >/dev/null;"
-             " [ $started = 1 ] && kill $(cat /var/run/lttng/lttng-sessiond.pid 2>/dev/null || echo 0) 2>/dev/null;"
+             " [ $started = 1 ] && pkill -x lttng-sessiond;"
              " exit $rc",
              wdir, e2e_workload("wl-sizes"));
     CHECK_FATAL(sh(cmd) == 0);
