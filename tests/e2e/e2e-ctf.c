@@ -78,6 +78,17 @@ int main(void)
     CHECK(r.exited && r.code == 1);
     CHECK(strchr(r.err, '\n') == r.err + strlen(r.err) - 1); /* one line */
 
+    /* damaged CTF: a metadata file that is not CTF metadata */
+    char junk[4096], meta[4200];
+    e2e_path(junk, sizeof junk, "junk");
+    CHECK_FATAL(mkdir(junk, 0755) == 0);
+    snprintf(meta, sizeof meta, "%s/metadata", junk);
+    FILE *mf = fopen(meta, "w");
+    CHECK_FATAL(mf && fputs("/* CTF 1.8 */\ntrace { major = 1; minor = 8; ( \n", mf) >= 0 && fclose(mf) == 0);
+    char *imp_junk[] = {(char *)e2e_heaprr(), "import", "--from", "ctf", junk, "-o", back, NULL};
+    CHECK_FATAL(e2e_run(&r, imp_junk, NULL) == 0);
+    CHECK(r.exited && r.code == 1 && strchr(r.err, '\n') == r.err + strlen(r.err) - 1);
+
     /* bad input: one line, status 1 */
     char *bad[] = {(char *)e2e_heaprr(), "export", "--to", "ctf", (char *)e2e_workload("wl-kinds"), "-o", ctf2, NULL};
     CHECK_FATAL(e2e_run(&r, bad, NULL) == 0);
