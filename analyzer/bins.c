@@ -82,38 +82,32 @@ static hr_bin *bin_of(hr_bins *b, uint64_t size)
     return &b->bins[lo];
 }
 
+static void count_change(void *ctx, const hr_record *rec, const hr_heap_change *c)
+{
+    hr_bins *b = ctx;
+    (void)rec;
+    if (c->released) {
+        hr_bin *x = bin_of(b, c->freed.size);
+        x->frees++;
+        x->live--;
+    }
+    if (c->allocated) {
+        hr_bin *x = bin_of(b, c->alloc.size);
+        x->allocs++;
+        x->bytes += c->alloc.size;
+        if (++x->live > x->peak_live)
+            x->peak_live = x->live;
+    }
+}
+
 int hr_bins_compute(hr_reader *r, hr_bins *b)
 {
     for (uint32_t i = 0; i < b->n; i++)
         b->bins[i] = (hr_bin){b->bins[i].le, 0, 0, 0, 0, 0};
     hr_heap *h = hr_heap_new();
-    hr_feed *f = malloc(sizeof *f);
-    if (!h || !f) {
-        hr_heap_free(h);
-        free(f);
+    if (!h)
         return HR_ERR_NOMEM;
-    }
-    hr_feed_init(f, r, h);
-    const hr_record *rec;
-    hr_heap_change c;
-    int rc;
-    while ((rc = hr_feed_next(f, &rec)) > 0) {
-        if ((rc = hr_heap_apply(h, rec, &c)) < 0)
-            break;
-        if (c.released) {
-            hr_bin *x = bin_of(b, c.freed.size);
-            x->frees++;
-            x->live--;
-        }
-        if (c.allocated) {
-            hr_bin *x = bin_of(b, c.alloc.size);
-            x->allocs++;
-            x->bytes += c.alloc.size;
-            if (++x->live > x->peak_live)
-                x->peak_live = x->live;
-        }
-    }
+    int rc = hr_heap_run(r, h, count_change, b);
     hr_heap_free(h);
-    free(f);
     return rc;
 }

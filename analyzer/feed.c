@@ -4,6 +4,7 @@
  * that record's strings stay valid while the batch is handed out. */
 #include <heaprr/analyze.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #define AHEAD 8
@@ -52,4 +53,24 @@ int hr_feed_next(hr_feed *f, const hr_record **rec)
     ahead(f, f->i + AHEAD);
     *rec = &f->batch[f->i++];
     return 1;
+}
+
+int hr_heap_run(hr_reader *r, hr_heap *h, void (*fn)(void *ctx, const hr_record *rec, const hr_heap_change *c),
+                void *ctx)
+{
+    hr_feed *f = malloc(sizeof *f);
+    if (!f)
+        return HR_ERR_NOMEM;
+    hr_feed_init(f, r, h);
+    const hr_record *rec;
+    hr_heap_change c;
+    int rc;
+    while ((rc = hr_feed_next(f, &rec)) > 0) {
+        if ((rc = hr_heap_apply(h, rec, &c)) < 0)
+            break;
+        if (fn)
+            fn(ctx, rec, &c);
+    }
+    free(f);
+    return rc;
 }

@@ -97,20 +97,9 @@ int hr_leaks_compute(hr_reader *r, hr_leaks *out)
 {
     memset(out, 0, sizeof *out);
     hr_heap *h = hr_heap_new();
-    hr_feed *f = malloc(sizeof *f);
-    if (!h || !f) {
-        hr_heap_free(h);
-        free(f);
+    if (!h)
         return HR_ERR_NOMEM;
-    }
-    hr_feed_init(f, r, h);
-    const hr_record *rec;
-    hr_heap_change ch;
-    int rc;
-    while ((rc = hr_feed_next(f, &rec)) > 0)
-        if ((rc = hr_heap_apply(h, rec, &ch)) < 0)
-            break;
-    free(f);
+    int rc = hr_heap_run(r, h, NULL, NULL);
     collect c = {{NULL, 0, 0}, 0};
     if (rc == 0)
         hr_heap_each(h, add_block, &c);

@@ -190,22 +190,9 @@ static int line(importer *im, char *text)
 
 static int start(importer *im, const char *name)
 {
-    static const char recorder[] = "heaprr import --from mtrace";
     char exe[512];
     snprintf(exe, sizeof exe, "mtrace:%s", name);
-    hr_header h;
-    memset(&h, 0, sizeof h);
-    h.pointer_size = 8;
-    h.byte_order = 1;
-    h.page_size = 4096;
-    h.time_unit_ns = 1000;
-    h.max_depth = 1;
-    h.exe = (hr_str){exe, strlen(exe)};
-    h.cmdline = (hr_str){"", 0};
-    hr_process_info pi = {{recorder, sizeof recorder - 1}, HR_ORIGIN_ROOT, 0, {"", 0}, 0, {"", 0}, 0};
-    int rc = hr_writer_begin(im->w, &h);
-    if (rc == 0)
-        rc = hr_writer_process(im->w, &pi);
+    int rc = hr_writer_begin_import(im->w, exe, "heaprr import --from mtrace", 1);
     hr_record t;
     memset(&t, 0, sizeof t);
     t.thread = 1;

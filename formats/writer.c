@@ -449,6 +449,22 @@ int hr_writer_finish(hr_writer *w)
             HR_FORWARD(seal(w, 0));                          \
     } while (0)
 
+int hr_writer_begin_import(hr_writer *w, const char *source, const char *recorder, uint32_t max_depth)
+{
+    hr_header h;
+    memset(&h, 0, sizeof h);
+    h.pointer_size = 8;
+    h.byte_order = 1;
+    h.page_size = 4096;
+    h.time_unit_ns = 1000;
+    h.max_depth = max_depth;
+    h.exe = (hr_str){source, strlen(source)};
+    h.cmdline = (hr_str){"", 0};
+    hr_process_info pi = {{recorder, strlen(recorder)}, HR_ORIGIN_ROOT, 0, {"", 0}, 0, {"", 0}, 0};
+    int rc = hr_writer_begin(w, &h);
+    return rc == 0 ? hr_writer_process(w, &pi) : rc;
+}
+
 int hr_writer_process(hr_writer *w, const hr_process_info *pi)
 {
     ENCODE(w, hr_enc_process(&w->enc, pi));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* heaprr export --to ctf (include/heaprr/ctf.h): a babeltrace2 graph of our source component
  * class, made here with the component class API, and sink.ctf.fs. */
+#include "bt-error.h"
 #include "source.h"
 
 #include <heaprr/ctf.h>
@@ -23,21 +24,6 @@ static const bt_component_class_source *source_class(void)
     bt_component_class_source_set_finalize_method(cls, hr_ctf_src_fini);
     bt_component_class_source_set_query_method(cls, hr_ctf_src_query);
     return cls; /* the same object, seen as const */
-}
-
-/* The first cause of babeltrace2's current error, as one line. */
-static void error_line(const char *what, char *why, size_t why_size)
-{
-    const bt_error *err = bt_current_thread_take_error();
-    const char *msg = NULL;
-    if (err && bt_error_get_cause_count(err) > 0)
-        msg = bt_error_cause_get_message(bt_error_borrow_cause_by_index(err, bt_error_get_cause_count(err) - 1));
-    snprintf(why, why_size, "%s%s%s", what, msg ? ": " : "", msg ? msg : "");
-    for (char *c = why; *c; c++)
-        if (*c == '\n')
-            *c = ' ';
-    if (err)
-        bt_error_release(err);
 }
 
 static bt_value *map_with_string(const char *key, const char *value)
@@ -65,32 +51,32 @@ int hr_ctf_export(const char *trace, const char *outdir, char *why, size_t why_s
         goto out;
     }
     if (bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, &ctf) != BT_PLUGIN_FIND_STATUS_OK) {
-        error_line("babeltrace2's ctf plugin was not found (install babeltrace2)", why, why_size);
+        hr_bt_error_line("babeltrace2's ctf plugin was not found (install babeltrace2)", why, why_size);
         goto out;
     }
     const bt_component_class_sink *sink_cls = bt_plugin_borrow_sink_component_class_by_name_const(ctf, "fs");
     if (!sink_cls ||
         bt_graph_add_source_component(g, src_cls, "heaprr", src_params, BT_LOGGING_LEVEL_WARNING, &src) !=
             BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
-        error_line(trace, why, why_size);
+        hr_bt_error_line(trace, why, why_size);
         goto out;
     }
     if (bt_graph_add_sink_component(g, sink_cls, "ctf", sink_params, BT_LOGGING_LEVEL_WARNING, &sink) !=
         BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
-        error_line(outdir, why, why_size);
+        hr_bt_error_line(outdir, why, why_size);
         goto out;
     }
     if (bt_graph_connect_ports(g, bt_component_source_borrow_output_port_by_index_const(src, 0),
                                bt_component_sink_borrow_input_port_by_index_const(sink, 0),
                                NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
-        error_line("cannot connect the graph", why, why_size);
+        hr_bt_error_line("cannot connect the graph", why, why_size);
         goto out;
     }
     bt_graph_run_status st;
     while ((st = bt_graph_run(g)) == BT_GRAPH_RUN_STATUS_AGAIN)
         ;
     if (st != BT_GRAPH_RUN_STATUS_OK) {
-        error_line(trace, why, why_size);
+        hr_bt_error_line(trace, why, why_size);
         goto out;
     }
     rc = 0;

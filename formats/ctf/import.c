@@ -4,6 +4,8 @@
  * provider or a CTF export), the events of LTTng-UST's libc wrapper (lttng_ust_libc:*, their ip
  * context as a one-frame stack), and modules from the statedump and dl events. */
 #define _GNU_SOURCE
+#include "bt-error.h"
+
 #include <heaprr/ctf.h>
 #include <heaprr/writer.h>
 
@@ -296,38 +298,11 @@ static void sink_fini(bt_self_component_sink *self)
     }
 }
 
-/* The last cause of babeltrace2's current error, as one line. */
-static void error_line(const char *what, char *why, size_t why_size)
-{
-    const bt_error *err = bt_current_thread_take_error();
-    const char *msg = NULL;
-    if (err && bt_error_get_cause_count(err) > 0)
-        msg = bt_error_cause_get_message(bt_error_borrow_cause_by_index(err, 0));
-    snprintf(why, why_size, "%s%s%s", what, msg ? ": " : "", msg ? msg : "");
-    for (char *c = why; *c; c++)
-        if (*c == '\n')
-            *c = ' ';
-    if (err)
-        bt_error_release(err);
-}
-
 static int write_start(imp *im, const char *dir)
 {
-    static const char recorder[] = "heaprr import --from ctf";
     char exe[512];
     snprintf(exe, sizeof exe, "ctf:%s", dir);
-    hr_header h;
-    memset(&h, 0, sizeof h);
-    h.pointer_size = 8;
-    h.byte_order = 1;
-    h.page_size = 4096;
-    h.time_unit_ns = 1000;
-    h.max_depth = MAX_STACK;
-    h.exe = (hr_str){exe, strlen(exe)};
-    h.cmdline = (hr_str){"", 0};
-    hr_process_info pi = {{recorder, sizeof recorder - 1}, HR_ORIGIN_ROOT, 0, {"", 0}, 0, {"", 0}, 0};
-    int rc = hr_writer_begin(im->w, &h);
-    return rc == 0 ? hr_writer_process(im->w, &pi) : rc;
+    return hr_writer_begin_import(im->w, exe, "heaprr import --from ctf", MAX_STACK);
 }
 
 /* The folders under root that hold a CTF trace (a file named "metadata"), added to inputs. */
@@ -383,12 +358,12 @@ static int build(bt_graph *g, const char *dir, imp *im, char *why, size_t why_si
     bt_component_class_sink_set_finalize_method(sink_cls, sink_fini);
     if (bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, &ctf) != BT_PLUGIN_FIND_STATUS_OK ||
         bt_plugin_find("utils", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, &utils) != BT_PLUGIN_FIND_STATUS_OK) {
-        error_line("babeltrace2's ctf and utils plugins were not found (install babeltrace2)", why, why_size);
+        hr_bt_error_line("babeltrace2's ctf and utils plugins were not found (install babeltrace2)", why, why_size);
         goto out;
     }
     if (bt_graph_add_source_component(g, bt_plugin_borrow_source_component_class_by_name_const(ctf, "fs"), "ctf",
                                       src_params, BT_LOGGING_LEVEL_NONE, &src) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
-        error_line(dir, why, why_size);
+        hr_bt_error_line(dir, why, why_size);
         goto out;
     }
     if (bt_graph_add_filter_component(g, bt_plugin_borrow_filter_component_class_by_name_const(utils, "muxer"), "mux",
@@ -396,7 +371,7 @@ static int build(bt_graph *g, const char *dir, imp *im, char *why, size_t why_si
         bt_graph_add_sink_component_with_initialize_method_data(g, sink_cls, "heaprr", NULL, im,
                                                                 BT_LOGGING_LEVEL_NONE,
                                                                 &sink) != BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
-        error_line("cannot build the babeltrace2 graph", why, why_size);
+        hr_bt_error_line("cannot build the babeltrace2 graph", why, why_size);
         goto out;
     }
     uint64_t nout = bt_component_source_get_output_port_count(src);
@@ -404,13 +379,13 @@ static int build(bt_graph *g, const char *dir, imp *im, char *why, size_t why_si
         if (bt_graph_connect_ports(g, bt_component_source_borrow_output_port_by_index_const(src, i),
                                    bt_component_filter_borrow_input_port_by_index_const(mux, i),
                                    NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
-            error_line("cannot connect the babeltrace2 graph", why, why_size);
+            hr_bt_error_line("cannot connect the babeltrace2 graph", why, why_size);
             goto out;
         }
     if (bt_graph_connect_ports(g, bt_component_filter_borrow_output_port_by_index_const(mux, 0),
                                bt_component_sink_borrow_input_port_by_index_const(sink, 0),
                                NULL) != BT_GRAPH_CONNECT_PORTS_STATUS_OK) {
-        error_line("cannot connect the babeltrace2 graph", why, why_size);
+        hr_bt_error_line("cannot connect the babeltrace2 graph", why, why_size);
         goto out;
     }
     rc = 0;
@@ -446,7 +421,7 @@ int hr_ctf_import(const char *dir, int out_fd, hr_ctf_counts *counts, char *why,
             if (im->failed)
                 snprintf(why, why_size, "%s", im->why);
             else
-                error_line(dir, why, why_size);
+                hr_bt_error_line(dir, why, why_size);
             rc = -1;
         }
     } else if (!g) {

@@ -60,6 +60,10 @@ typedef struct hr_feed {
 void hr_feed_init(hr_feed *f, hr_reader *r, const hr_heap *h);
 /* Like hr_reader_next, but *rec points into the feed (valid until the next call). */
 int hr_feed_next(hr_feed *f, const hr_record **rec);
+/* Reads r to its end, applying every record to h; fn (when set) sees each record and what it
+ * changed. Returns 0, or the reader's negative hr_err, or HR_ERR_NOMEM. */
+int hr_heap_run(hr_reader *r, hr_heap *h, void (*fn)(void *ctx, const hr_record *rec, const hr_heap_change *c),
+                void *ctx);
 
 /* ---- stats: counts and a summary (heaprr stats) ---- */
 

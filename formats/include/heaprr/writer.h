@@ -47,6 +47,10 @@ int hr_writer_resume(hr_writer *w, uint64_t file_size, uint32_t file_crc, uint64
 /* Declares a node already present in the trace being resumed; call in id order from 1. */
 int hr_writer_known_node(hr_writer *w, uint64_t parent, uint64_t ip);
 
+/* For importers: a header for a trace made from another tool's (exe "SOURCE", no pid, 1 us time
+ * units, stacks up to max_depth) and its process info naming recorder. Returns 0 or an hr_err. */
+int hr_writer_begin_import(hr_writer *w, const char *source, const char *recorder, uint32_t max_depth);
+
 /* Appends records. time is in the header's time units. Sequence numbers must increase strictly
  * and times must not decrease across all ordered records. Each returns 0 or a negative hr_err;
  * after an I/O error every later call fails with HR_ERR_IO. */
