@@ -5,22 +5,22 @@
 #include <string.h>
 
 static const cli_command commands[] = {
-    {"record", cmd_record, "run a program and record its heap activity"},
-    {"diff", cmd_diff, "per allocation site, what changed between two traces"},
-    {"dump", cmd_dump, "print every record of a trace, one per line"},
+    {"record", cmd_record, "run a program and record its heap activity (or through LTTng-UST)"},
+    {"recover", cmd_recover, "complete the trace of a process that crashed or was killed"},
     {"stats", cmd_stats, "counts per call kind, threads, peak and leaked bytes"},
-    {"import", cmd_import, "other tools' traces (glibc mtrace text) as heaprr traces"},
-    {"export", cmd_export, "heaprr traces as glibc mtrace text"},
+    {"dump", cmd_dump, "print every record of a trace, one per line"},
     {"leaks", cmd_leaks, "blocks never freed, grouped by allocation stack, largest first"},
     {"summary", cmd_summary, "peak, top sites, temporary allocations, rate over time, threads"},
     {"bins", cmd_bins, "allocations, frees, live and peak per size bin"},
     {"flame", cmd_flame, "collapsed stacks for flame graphs (flamegraph.pl, speedscope)"},
     {"plot", cmd_plot, "live heap, bins, fragmentation or allocation rate as a PNG or SVG"},
     {"report", cmd_report, "every report and plot of a trace into one folder"},
-    {"recover", cmd_recover, "complete the trace of a process that crashed or was killed"},
+    {"diff", cmd_diff, "per allocation site, what changed between two traces"},
     {"replay", cmd_replay, "replay a trace on the band/arena allocator model and check the heap"},
-    {"compare", cmd_compare, "compare two replay reports; exit 1 on a regression (for CI)"},
     {"config", cmd_config, "print the allocator model's configuration after normalization"},
+    {"compare", cmd_compare, "compare two replay reports; exit 1 on a regression (for CI)"},
+    {"import", cmd_import, "glibc mtrace text or CTF (LTTng-UST) as a heaprr trace"},
+    {"export", cmd_export, "a heaprr trace as glibc mtrace text or CTF"},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 
