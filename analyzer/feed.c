@@ -1,19 +1,147 @@
 /* SPDX-License-Identifier: MIT */
-/* Records for the heap passes a batch at a time, the heap's slots for the coming events fetched
- * ahead (include/heaprr/analyze.h, hr_feed). A batch ends after a record that is not an event, so
- * that record's strings stay valid while the batch is handed out. */
+/* Records for the heap passes (include/heaprr/analyze.h, hr_feed): a second thread decodes the
+ * trace a batch ahead while the pass works on the current one, and the heap's slots for the coming
+ * events are fetched ahead. Strings of the records are copied into the batch, so they stay valid
+ * while it is handed out. Without a thread (pthread_create failing) batches are decoded in line. */
 #include <heaprr/analyze.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define AHEAD 8
+#define BATCH 4096
+#define STRINGS (1u << 20)
+#define STRING_MAX (64u << 10) /* longer strings are cut: a batch ends before its arena could overflow */
 
-void hr_feed_init(hr_feed *f, hr_reader *r, const hr_heap *h)
+typedef struct batch {
+    hr_record rec[BATCH];
+    size_t n;
+    int rc;   /* the reader's result when this batch is the last */
+    int last; /* no batch after this one */
+    char strings[STRINGS];
+    size_t used;
+} batch;
+
+struct hr_feed {
+    hr_reader *r;
+    const hr_heap *h;
+    batch b[2];
+    int full[2], stop, threaded, started;
+    int cur;
+    size_t i;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+};
+
+/* Copies s into the batch's strings (a batch ends while they have room for a record's). */
+static void keep(batch *b, hr_str *s)
 {
-    memset(f, 0, sizeof *f);
+    if (s->len > STRING_MAX)
+        s->len = STRING_MAX;
+    memcpy(b->strings + b->used, s->ptr, s->len);
+    s->ptr = b->strings + b->used;
+    b->used += s->len;
+}
+
+static void keep_strings(batch *b, hr_record *r)
+{
+    switch (r->type) {
+    case HR_REC_PROCESS_INFO:
+        keep(b, &r->u.process.recorder);
+        keep(b, &r->u.process.parent_trace);
+        keep(b, &r->u.process.cwd);
+        break;
+    case HR_REC_MODULE_LOAD:
+        keep(b, &r->u.module.build_id);
+        keep(b, &r->u.module.path);
+        break;
+    case HR_REC_THREAD_START:
+    case HR_REC_THREAD_NAME: keep(b, &r->u.thread.name); break;
+    case HR_REC_MARK:
+    case HR_REC_STOPPED: keep(b, &r->u.text); break;
+    case HR_REC_EXEC: keep(b, &r->u.exec.path); break;
+    case HR_REC_GUARD: keep(b, &r->u.guard.found); break;
+    default: break;
+    }
+}
+
+/* Decodes the next batch into b. */
+static void decode(hr_feed *f, batch *b)
+{
+    b->n = b->used = 0;
+    b->last = 0;
+    while (b->n < BATCH) {
+        hr_record *r = &b->rec[b->n];
+        int rc = hr_reader_next(f->r, r);
+        if (rc <= 0) {
+            b->rc = rc;
+            b->last = 1;
+            return;
+        }
+        if (r->type != HR_REC_EVENT)
+            keep_strings(b, r);
+        b->n++;
+        if (b->used > STRINGS - 3 * STRING_MAX) /* room for the next record's strings, whatever it is */
+            return;
+    }
+}
+
+static void *decoder(void *arg)
+{
+    hr_feed *f = arg;
+    for (int k = 0;; k ^= 1) {
+        pthread_mutex_lock(&f->lock);
+        while (f->full[k] && !f->stop)
+            pthread_cond_wait(&f->changed, &f->lock);
+        int stop = f->stop;
+        pthread_mutex_unlock(&f->lock);
+        if (stop)
+            return NULL;
+        decode(f, &f->b[k]);
+        pthread_mutex_lock(&f->lock);
+        f->full[k] = 1;
+        pthread_cond_broadcast(&f->changed);
+        pthread_mutex_unlock(&f->lock);
+        if (f->b[k].last)
+            return NULL;
+    }
+}
+
+hr_feed *hr_feed_open(hr_reader *r, const hr_heap *h)
+{
+    hr_feed *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
     f->r = r;
     f->h = h;
+    f->i = 0;
+    f->cur = 0;
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->changed, NULL);
+    f->threaded = pthread_create(&f->thread, NULL, decoder, f) == 0;
+    if (!f->threaded) { /* decode in line */
+        decode(f, &f->b[0]);
+        f->full[0] = 1;
+    }
+    return f;
+}
+
+void hr_feed_close(hr_feed *f)
+{
+    if (!f)
+        return;
+    if (f->threaded) {
+        pthread_mutex_lock(&f->lock);
+        f->stop = 1;
+        pthread_cond_broadcast(&f->changed);
+        pthread_mutex_unlock(&f->lock);
+        pthread_join(f->thread, NULL);
+    }
+    pthread_mutex_destroy(&f->lock);
+    pthread_cond_destroy(&f->changed);
+    free(f);
 }
 
 static uint64_t key_of(const hr_record *rec)
@@ -22,46 +150,65 @@ static uint64_t key_of(const hr_record *rec)
     return hr_kind_is_realloc(ev->kind) && ev->old_ptr ? ev->old_ptr : ev->ptr;
 }
 
-static void ahead(const hr_feed *f, size_t i)
+static void ahead(const hr_feed *f, const batch *b, size_t i)
 {
-    if (i < f->n && f->batch[i].type == HR_REC_EVENT)
-        hr_heap_prefetch(f->h, key_of(&f->batch[i]));
+    if (i < b->n && b->rec[i].type == HR_REC_EVENT)
+        hr_heap_prefetch(f->h, key_of(&b->rec[i]));
 }
 
-static int fill(hr_feed *f)
+/* Gives the current batch back and waits for the next one. */
+static void next_batch(hr_feed *f)
 {
-    f->n = f->i = 0;
-    while (f->n < HR_FEED_BATCH) {
-        int rc = hr_reader_next(f->r, &f->batch[f->n]);
-        if (rc <= 0) {
-            f->rc = rc;
-            f->done = 1;
-            break;
-        }
-        if (f->batch[f->n++].type != HR_REC_EVENT)
-            break;
+    int k = f->cur;
+    if (!f->threaded) {
+        decode(f, &f->b[k]);
+        f->i = 0;
+        return;
     }
+    pthread_mutex_lock(&f->lock);
+    f->full[k] = 0;
+    pthread_cond_broadcast(&f->changed);
+    k ^= 1;
+    while (!f->full[k])
+        pthread_cond_wait(&f->changed, &f->lock);
+    pthread_mutex_unlock(&f->lock);
+    f->cur = k;
+    f->i = 0;
     for (size_t i = 0; i < AHEAD; i++)
-        ahead(f, i);
-    return (int)f->n;
+        ahead(f, &f->b[k], i);
 }
 
 int hr_feed_next(hr_feed *f, const hr_record **rec)
 {
-    if (f->i == f->n && (f->done || fill(f) == 0))
-        return f->rc < 0 ? f->rc : 0;
-    ahead(f, f->i + AHEAD);
-    *rec = &f->batch[f->i++];
+    batch *b = &f->b[f->cur];
+    if (!f->started) { /* the first batch */
+        f->started = 1;
+        if (f->threaded) {
+            pthread_mutex_lock(&f->lock);
+            while (!f->full[f->cur])
+                pthread_cond_wait(&f->changed, &f->lock);
+            pthread_mutex_unlock(&f->lock);
+        }
+        for (size_t i = 0; i < AHEAD; i++)
+            ahead(f, b, i);
+    }
+    while (f->i == b->n) {
+        if (b->last)
+            return b->rc < 0 ? b->rc : 0;
+        next_batch(f);
+        b = &f->b[f->cur];
+    }
+    ahead(f, b, f->i + AHEAD);
+    *rec = &b->rec[f->i++];
     return 1;
 }
 
 int hr_heap_run(hr_reader *r, hr_heap *h, void (*fn)(void *ctx, const hr_record *rec, const hr_heap_change *c),
                 void *ctx)
 {
-    hr_feed *f = malloc(sizeof *f);
+    hr_feed *f = hr_feed_open(r, h);
     if (!f)
         return HR_ERR_NOMEM;
-    hr_feed_init(f, r, h);
     const hr_record *rec;
     hr_heap_change c;
     int rc;
@@ -71,6 +218,6 @@ int hr_heap_run(hr_reader *r, hr_heap *h, void (*fn)(void *ctx, const hr_record 
         if (fn)
             fn(ctx, rec, &c);
     }
-    free(f);
+    hr_feed_close(f);
     return rc;
 }

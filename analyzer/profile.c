@@ -257,12 +257,11 @@ int hr_profile_compute(hr_reader *r, uint64_t bucket_ns, void (*progress)(void *
     pass s = {p, hr_heap_new(), NULL, 0, 0, 0, NULL, 0, 0};
     if (!s.heap)
         return HR_ERR_NOMEM;
-    hr_feed *f = malloc(sizeof *f);
+    hr_feed *f = hr_feed_open(r, s.heap);
     if (!f) {
         hr_heap_free(s.heap);
         return HR_ERR_NOMEM;
     }
-    hr_feed_init(f, r, s.heap);
     const hr_record *rec;
     int rc;
     uint64_t n = 0;
@@ -278,7 +277,7 @@ int hr_profile_compute(hr_reader *r, uint64_t bucket_ns, void (*progress)(void *
         if (progress && (++n & 0xFFFF) == 0)
             progress(ctx, rec->offset);
     }
-    free(f);
+    hr_feed_close(f);
     if (rc == 0) {
         finish(&s);
         hr_reader_status st;

@@ -46,20 +46,16 @@ void hr_heap_each(const hr_heap *h, void (*fn)(void *ctx, const hr_block *b), vo
 /* Bytes a successful allocation event asked for (count * size, saturating). */
 uint64_t hr_event_bytes(const hr_event *ev);
 
-/* ---- feeding a pass: records a batch at a time, heap slots fetched ahead ---- */
+/* ---- feeding a pass: records decoded a batch ahead on a second thread, heap slots fetched
+ * ahead. While a feed is open only it uses the reader. ---- */
 
-#define HR_FEED_BATCH 256
-typedef struct hr_feed {
-    hr_reader *r;
-    const hr_heap *h;
-    hr_record batch[HR_FEED_BATCH];
-    size_t n, i;
-    int rc, done;
-} hr_feed;
+typedef struct hr_feed hr_feed;
 
-void hr_feed_init(hr_feed *f, hr_reader *r, const hr_heap *h);
+hr_feed *hr_feed_open(hr_reader *r, const hr_heap *h);
 /* Like hr_reader_next, but *rec points into the feed (valid until the next call). */
 int hr_feed_next(hr_feed *f, const hr_record **rec);
+/* Stops the feed; the reader is the caller's again. */
+void hr_feed_close(hr_feed *f);
 /* Reads r to its end, applying every record to h; fn (when set) sees each record and what it
  * changed. Returns 0, or the reader's negative hr_err, or HR_ERR_NOMEM. */
 int hr_heap_run(hr_reader *r, hr_heap *h, void (*fn)(void *ctx, const hr_record *rec, const hr_heap_change *c),
