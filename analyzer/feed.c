@@ -203,6 +203,15 @@ int hr_feed_next(hr_feed *f, const hr_record **rec)
     return 1;
 }
 
+static __thread void (*progress_fn)(void *ctx, uint64_t done);
+static __thread void *progress_ctx;
+
+void hr_set_progress(void (*fn)(void *ctx, uint64_t done), void *ctx)
+{
+    progress_fn = fn;
+    progress_ctx = ctx;
+}
+
 int hr_heap_run(hr_reader *r, hr_heap *h, void (*fn)(void *ctx, const hr_record *rec, const hr_heap_change *c),
                 void *ctx)
 {
@@ -212,11 +221,14 @@ int hr_heap_run(hr_reader *r, hr_heap *h, void (*fn)(void *ctx, const hr_record 
     const hr_record *rec;
     hr_heap_change c;
     int rc;
+    uint64_t n = 0;
     while ((rc = hr_feed_next(f, &rec)) > 0) {
         if ((rc = hr_heap_apply(h, rec, &c)) < 0)
             break;
         if (fn)
             fn(ctx, rec, &c);
+        if (progress_fn && (++n & 0xFFFF) == 0)
+            progress_fn(progress_ctx, rec->offset);
     }
     hr_feed_close(f);
     return rc;

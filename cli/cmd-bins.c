@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* heaprr bins: allocations, frees, live and peak live blocks and bytes requested per size bin. */
 #include "cli.h"
+#include "progress.h"
 
+#include <heaprr/analyze.h>
 #include <heaprr/bins.h>
 #include <heaprr/plot.h>
 
@@ -77,7 +79,12 @@ int cmd_bins(int argc, char **argv)
         cli_usage("bins", optind >= argc ? "missing trace file" : "expects one trace file");
     const char *path = argv[optind];
     hr_reader *r = cli_open_trace(path, 0);
+    cli_progress bar;
+    cli_progress_start(&bar, path, "bins");
+    hr_set_progress(cli_progress_update, &bar);
     int rc = hr_bins_compute(r, &b);
+    hr_set_progress(NULL, NULL);
+    cli_progress_end(&bar);
     if (rc == HR_ERR_NOMEM)
         cli_die(1, "out of memory reading %s", path);
     if (rc < 0)

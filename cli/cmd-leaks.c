@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* heaprr leaks: blocks never freed, grouped by allocation stack, largest first. */
 #include "cli.h"
+#include "progress.h"
 #include "stacks.h"
 
+#include <heaprr/analyze.h>
 #include <heaprr/leaks.h>
 #include <heaprr/symbolize.h>
 
@@ -132,7 +134,12 @@ int cmd_leaks(int argc, char **argv)
     hr_suppressions *s = supp ? load_suppressions(supp) : NULL;
     hr_reader *r = cli_open_trace(path, 0);
     hr_leaks l;
+    cli_progress bar;
+    cli_progress_start(&bar, path, "leaks");
+    hr_set_progress(cli_progress_update, &bar);
     int rc = hr_leaks_compute(r, &l);
+    hr_set_progress(NULL, NULL);
+    cli_progress_end(&bar);
     if (rc == HR_ERR_NOMEM)
         cli_die(1, "out of memory reading %s", path);
     if (rc < 0)

@@ -4,14 +4,17 @@
 #define HEAPRR_CLI_PROGRESS_H
 
 #include <stdint.h>
+#include <time.h>
 
 typedef struct cli_progress {
     uint64_t total; /* bytes of the file */
     int on, shown, last_pct;
     const char *what;
+    struct timespec started;
 } cli_progress;
 
-/* Prepares a bar for reading path (off unless stderr is a terminal and the file is big). */
+/* Prepares a bar for reading path (off unless stderr is a terminal; drawn once half a second has
+ * passed). */
 void cli_progress_start(cli_progress *p, const char *path, const char *what);
 /* Callback for the analyses: done = bytes of the file read so far. */
 void cli_progress_update(void *p, uint64_t done);
