@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FRAMES 512
-
 static const char help[] =
     "usage: heaprr diff [--json] [--top N] OLD NEW\n"
     "\n"
@@ -100,18 +98,6 @@ static int add(dset *d, const char *key, int side, const hr_site *s)
     return 0;
 }
 
-static void key_of(hr_reader *r, uint64_t stack, char *out, size_t cap)
-{
-    static char buf[1 << 16];
-    const char *names[MAX_FRAMES];
-    size_t n = cli_stack_names(r, stack, names, MAX_FRAMES, buf, sizeof buf), o = 0;
-    out[0] = 0;
-    for (size_t i = 0; i < n && o + 2 < cap; i++)
-        o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? ";" : "", names[i]);
-    if (!n)
-        snprintf(out, cap, "(no stack)");
-}
-
 /* Profiles path and adds its sites to d as side 0 (old) or 1 (new). */
 static void load(const char *path, int side, dset *d, figures *total)
 {
@@ -124,7 +110,7 @@ static void load(const char *path, int side, dset *d, figures *total)
         cli_trace_error(r);
     static char key[1 << 16];
     for (size_t i = 0; i < p.nsites; i++) {
-        key_of(r, p.sites[i].stack, key, sizeof key);
+        cli_stack_join(r, p.sites[i].stack, 0, "(no stack)", key, sizeof key);
         if (add(d, key, side, &p.sites[i]) < 0)
             cli_die(1, "out of memory");
     }

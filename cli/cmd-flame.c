@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FRAMES 512
-
 static const char help[] =
     "usage: heaprr flame [--weight bytes|calls|leaked|peak] FILE > out.folded\n"
     "\n"
@@ -42,28 +40,10 @@ typedef struct folded {
     size_t n, cap;
 } folded;
 
-/* Appends a frame name without the separators of the format. */
-static size_t put_name(char *out, size_t cap, const char *n)
-{
-    size_t o = 0;
-    for (; *n && o + 1 < cap; n++)
-        out[o++] = *n == ';' ? ':' : *n == '\n' || *n == '\r' ? ' ' : *n;
-    return o;
-}
-
 static int add_line(folded *f, hr_reader *r, uint64_t stack, uint64_t w)
 {
-    static char names_buf[1 << 16], out[1 << 16];
-    const char *names[MAX_FRAMES];
-    size_t n = cli_stack_names(r, stack, names, MAX_FRAMES, names_buf, sizeof names_buf), o = 0;
-    if (!n)
-        o = put_name(out, sizeof out, "[no stack]");
-    for (size_t k = n; k-- > 0;) {
-        o += put_name(out + o, sizeof out - o, names[k]);
-        if (k && o + 1 < sizeof out)
-            out[o++] = ';';
-    }
-    out[o] = 0;
+    static char out[1 << 16];
+    cli_stack_join(r, stack, 1, "[no stack]", out, sizeof out);
     if (f->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 256;
         line *l = realloc(f->lines, cap * sizeof *l);

@@ -177,3 +177,26 @@ size_t cli_stack_names(hr_reader *r, uint64_t stack, const char **names, size_t 
     }
     return k;
 }
+
+/* Appends a frame name to out[o..cap), ';' (the separator) turned into ':'; returns the new o. */
+static size_t put_name(char *out, size_t o, size_t cap, const char *n)
+{
+    for (; *n && o + 1 < cap; n++)
+        out[o++] = *n == ';' ? ':' : *n == '\n' || *n == '\r' ? ' ' : *n;
+    return o;
+}
+
+void cli_stack_join(hr_reader *r, uint64_t stack, int outer_first, const char *empty_label, char *out, size_t cap)
+{
+    static char buf[1 << 16];
+    static const char *names[MAX_OUT];
+    size_t n = cli_stack_names(r, stack, names, MAX_OUT, buf, sizeof buf), o = 0;
+    if (!n)
+        o = put_name(out, o, cap, empty_label);
+    for (size_t i = 0; i < n; i++) {
+        if (i && o + 1 < cap)
+            out[o++] = ';';
+        o = put_name(out, o, cap, names[outer_first ? n - 1 - i : i]);
+    }
+    out[o] = 0;
+}

@@ -18,6 +18,9 @@ struct hr_symbolizer *cli_symbolizer(hr_reader *r);
 void cli_site_label(hr_reader *r, uint64_t stack, size_t frames, char *out, size_t cap);
 /* The frames' names (function, else module+offset), innermost first, into buf; returns how many. */
 size_t cli_stack_names(hr_reader *r, uint64_t stack, const char **names, size_t max, char *buf, size_t cap);
+/* The frame names of stack joined by ';' (a ';' in a name becomes ':'), outermost first when
+ * outer_first; a stack without frames gives empty_label. */
+void cli_stack_join(hr_reader *r, uint64_t stack, int outer_first, const char *empty_label, char *out, size_t cap);
 /* Frees the symbolizer the functions above keep. */
 void cli_stacks_done(void);
 
