@@ -30,6 +30,7 @@ struct hr_feed {
     int full[2], stop, threaded, started;
     int cur;
     size_t i;
+    uint64_t delivered; /* records handed out, for the progress reports */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -107,6 +108,15 @@ static void *decoder(void *arg)
         if (f->b[k].last)
             return NULL;
     }
+}
+
+static __thread void (*progress_fn)(void *ctx, uint64_t done);
+static __thread void *progress_ctx;
+
+void hr_set_progress(void (*fn)(void *ctx, uint64_t done), void *ctx)
+{
+    progress_fn = fn;
+    progress_ctx = ctx;
 }
 
 hr_feed *hr_feed_open(hr_reader *r, const hr_heap *h)
@@ -200,16 +210,9 @@ int hr_feed_next(hr_feed *f, const hr_record **rec)
     }
     ahead(f, b, f->i + AHEAD);
     *rec = &b->rec[f->i++];
+    if (progress_fn && (++f->delivered & 0xFFFF) == 0)
+        progress_fn(progress_ctx, (*rec)->offset);
     return 1;
-}
-
-static __thread void (*progress_fn)(void *ctx, uint64_t done);
-static __thread void *progress_ctx;
-
-void hr_set_progress(void (*fn)(void *ctx, uint64_t done), void *ctx)
-{
-    progress_fn = fn;
-    progress_ctx = ctx;
 }
 
 int hr_heap_run(hr_reader *r, hr_heap *h, void (*fn)(void *ctx, const hr_record *rec, const hr_heap_change *c),
@@ -221,14 +224,11 @@ int hr_heap_run(hr_reader *r, hr_heap *h, void (*fn)(void *ctx, const hr_record 
     const hr_record *rec;
     hr_heap_change c;
     int rc;
-    uint64_t n = 0;
     while ((rc = hr_feed_next(f, &rec)) > 0) {
         if ((rc = hr_heap_apply(h, rec, &c)) < 0)
             break;
         if (fn)
             fn(ctx, rec, &c);
-        if (progress_fn && (++n & 0xFFFF) == 0)
-            progress_fn(progress_ctx, rec->offset);
     }
     hr_feed_close(f);
     return rc;

@@ -249,8 +249,7 @@ static void finish(pass *s)
     }
 }
 
-int hr_profile_compute(hr_reader *r, uint64_t bucket_ns, void (*progress)(void *ctx, uint64_t done), void *ctx,
-                       hr_profile *p)
+int hr_profile_compute(hr_reader *r, uint64_t bucket_ns, hr_profile *p)
 {
     memset(p, 0, sizeof *p);
     p->bucket_ns = bucket_ns ? bucket_ns : DEFAULT_BUCKET_NS;
@@ -264,7 +263,6 @@ int hr_profile_compute(hr_reader *r, uint64_t bucket_ns, void (*progress)(void *
     }
     const hr_record *rec;
     int rc;
-    uint64_t n = 0;
     while ((rc = hr_feed_next(f, &rec)) > 0) {
         if (rec->type == HR_REC_EVENT)
             rc = event(&s, rec);
@@ -274,8 +272,6 @@ int hr_profile_compute(hr_reader *r, uint64_t bucket_ns, void (*progress)(void *
             p->duration_ns = rec->time_ns;
         if (rc < 0)
             break;
-        if (progress && (++n & 0xFFFF) == 0)
-            progress(ctx, rec->offset);
     }
     hr_feed_close(f);
     if (rc == 0) {

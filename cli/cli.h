@@ -29,6 +29,9 @@ void cli_usage(const char *cmd, const char *fmt, ...) __attribute__((noreturn, f
 void cli_die(int status, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 /* Opens a trace or exits 1 with the reader's one-line explanation. */
 hr_reader *cli_open_trace(const char *path, unsigned flags);
+/* After an analysis pass over r: exits 1 with one line when rc is an error (out of memory, or the
+ * reader's message); returns otherwise. */
+void cli_pass_done(int rc, hr_reader *r, const char *path);
 /* After a reader error: prints its message and exits 1. */
 void cli_trace_error(hr_reader *r) __attribute__((noreturn));
 /* Parses a non-negative integer option value or exits 2. */

@@ -81,14 +81,9 @@ int cmd_bins(int argc, char **argv)
     hr_reader *r = cli_open_trace(path, 0);
     cli_progress bar;
     cli_progress_start(&bar, path, "bins");
-    hr_set_progress(cli_progress_update, &bar);
     int rc = hr_bins_compute(r, &b);
-    hr_set_progress(NULL, NULL);
     cli_progress_end(&bar);
-    if (rc == HR_ERR_NOMEM)
-        cli_die(1, "out of memory reading %s", path);
-    if (rc < 0)
-        cli_trace_error(r);
+    cli_pass_done(rc, r, path);
     if (as_json) {
         json j;
         json_init(&j, stdout);

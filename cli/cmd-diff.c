@@ -103,11 +103,8 @@ static void load(const char *path, int side, dset *d, figures *total)
 {
     hr_reader *r = cli_open_trace(path, 0);
     hr_profile p;
-    int rc = hr_profile_compute(r, 0, NULL, NULL, &p);
-    if (rc == HR_ERR_NOMEM)
-        cli_die(1, "out of memory reading %s", path);
-    if (rc < 0)
-        cli_trace_error(r);
+    int rc = hr_profile_compute(r, 0, &p);
+    cli_pass_done(rc, r, path);
     static char key[1 << 16];
     for (size_t i = 0; i < p.nsites; i++) {
         cli_stack_join(r, p.sites[i].stack, 0, "(no stack)", key, sizeof key);

@@ -100,11 +100,8 @@ int cmd_flame(int argc, char **argv)
     const char *path = argv[optind];
     hr_reader *r = cli_open_trace(path, 0);
     hr_profile p;
-    int rc = hr_profile_compute(r, 0, NULL, NULL, &p);
-    if (rc == HR_ERR_NOMEM)
-        cli_die(1, "out of memory reading %s", path);
-    if (rc < 0)
-        cli_trace_error(r);
+    int rc = hr_profile_compute(r, 0, &p);
+    cli_pass_done(rc, r, path);
     hr_profile_sort(&p, weight == 'c' ? HR_BY_CALLS : weight == 'l' ? HR_BY_LEAKED : weight == 'p' ? HR_BY_PEAK : HR_BY_BYTES);
     folded f = {NULL, 0, 0};
     for (size_t i = 0; i < p.nsites; i++) {

@@ -136,14 +136,9 @@ int cmd_leaks(int argc, char **argv)
     hr_leaks l;
     cli_progress bar;
     cli_progress_start(&bar, path, "leaks");
-    hr_set_progress(cli_progress_update, &bar);
     int rc = hr_leaks_compute(r, &l);
-    hr_set_progress(NULL, NULL);
     cli_progress_end(&bar);
-    if (rc == HR_ERR_NOMEM)
-        cli_die(1, "out of memory reading %s", path);
-    if (rc < 0)
-        cli_trace_error(r);
+    cli_pass_done(rc, r, path);
     if (s)
         hr_leaks_suppress(&l, s, r, cli_symbolizer(r));
     hr_reader_status st;

@@ -27,7 +27,7 @@ static const char help[] =
 static int plot_profile(hr_reader *r, const char *kind, const char *title, const char *out, char *why, size_t cap)
 {
     hr_profile p;
-    int rc = hr_profile_compute(r, 0, NULL, NULL, &p);
+    int rc = hr_profile_compute(r, 0, &p);
     if (rc < 0)
         return rc;
     rc = strcmp(kind, "heap") == 0 ? hr_plot_heap(&p, title, out, why, cap) : hr_plot_rate(&p, title, out, why, cap);
@@ -142,10 +142,7 @@ int cmd_plot(int argc, char **argv)
     const char *path = argv[optind];
     hr_reader *r = cli_open_trace(path, 0);
     int rc = cli_plot_kind(r, path, kind, &cfg, out);
-    if (rc == HR_ERR_NOMEM)
-        cli_die(1, "out of memory reading %s", path);
-    if (rc < 0)
-        cli_trace_error(r);
+    cli_pass_done(rc, r, path);
     hr_reader_close(r);
     return 0;
 }

@@ -212,12 +212,9 @@ int cmd_summary(int argc, char **argv)
     cli_progress bar;
     cli_progress_start(&bar, path, "summary");
     hr_profile p;
-    int rc = hr_profile_compute(r, 0, cli_progress_update, &bar, &p);
+    int rc = hr_profile_compute(r, 0, &p);
     cli_progress_end(&bar);
-    if (rc == HR_ERR_NOMEM)
-        cli_die(1, "out of memory reading %s", path);
-    if (rc < 0)
-        cli_trace_error(r);
+    cli_pass_done(rc, r, path);
     if (as_json)
         print_json(path, &p, top, r);
     else

@@ -2,6 +2,8 @@
 /* The progress bar (progress.h). */
 #include "progress.h"
 
+#include <heaprr/analyze.h>
+
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -19,6 +21,7 @@ void cli_progress_start(cli_progress *p, const char *path, const char *what)
     p->shown = 0;
     p->last_pct = -1;
     p->what = what;
+    hr_set_progress(cli_progress_update, p);
 }
 
 void cli_progress_update(void *ctx, uint64_t done)
@@ -45,6 +48,7 @@ void cli_progress_update(void *ctx, uint64_t done)
 
 void cli_progress_end(cli_progress *p)
 {
+    hr_set_progress(NULL, NULL);
     if (p->shown)
         fprintf(stderr, "\r%*s\r", WIDTH + 40, "");
     p->shown = 0;

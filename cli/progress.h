@@ -14,7 +14,7 @@ typedef struct cli_progress {
 } cli_progress;
 
 /* Prepares a bar for reading path (off unless stderr is a terminal; drawn once half a second has
- * passed). */
+ * passed) and makes it this thread's analysis progress hook (hr_set_progress) until the end. */
 void cli_progress_start(cli_progress *p, const char *path, const char *what);
 /* Callback for the analyses: done = bytes of the file read so far. */
 void cli_progress_update(void *p, uint64_t done);

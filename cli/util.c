@@ -80,3 +80,11 @@ void cli_help(const char *text)
     fputs(text, stdout);
     exit(0);
 }
+
+void cli_pass_done(int rc, hr_reader *r, const char *path)
+{
+    if (rc == HR_ERR_NOMEM)
+        cli_die(EXIT_BAD_TRACE, "out of memory reading %s", path);
+    if (rc < 0)
+        cli_trace_error(r);
+}

@@ -56,8 +56,8 @@ hr_feed *hr_feed_open(hr_reader *r, const hr_heap *h);
 int hr_feed_next(hr_feed *f, const hr_record **rec);
 /* Stops the feed; the reader is the caller's again. */
 void hr_feed_close(hr_feed *f);
-/* A progress callback for the passes of this thread (leaks, bins): called now and then with the
- * bytes of the trace read so far. NULL: none. */
+/* A progress callback for the passes this thread runs (every pass reads through a feed): called
+ * now and then with the bytes of the trace read so far. NULL: none. */
 void hr_set_progress(void (*fn)(void *ctx, uint64_t done), void *ctx);
 
 /* Reads r to its end, applying every record to h; fn (when set) sees each record and what it

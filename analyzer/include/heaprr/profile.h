@@ -50,11 +50,9 @@ typedef struct hr_profile {
     int truncated;
 } hr_profile;
 
-/* Reads r to its end. bucket_ns: the time resolution of the samples (0: 10 ms). progress, when
- * set, is called now and then with the bytes read so far. Returns 0, or the reader's negative
- * hr_err, or HR_ERR_NOMEM. */
-int hr_profile_compute(hr_reader *r, uint64_t bucket_ns, void (*progress)(void *ctx, uint64_t done), void *ctx,
-                       hr_profile *p);
+/* Reads r to its end (progress through hr_set_progress). bucket_ns: the time resolution of the
+ * samples (0: 10 ms). Returns 0, or the reader's negative hr_err, or HR_ERR_NOMEM. */
+int hr_profile_compute(hr_reader *r, uint64_t bucket_ns, hr_profile *p);
 void hr_profile_free(hr_profile *p);
 /* Sorts the sites: by calls, bytes, peak bytes or leaked bytes, largest first. */
 typedef enum hr_site_order { HR_BY_CALLS, HR_BY_BYTES, HR_BY_PEAK, HR_BY_LEAKED } hr_site_order;
