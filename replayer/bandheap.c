@@ -115,13 +115,6 @@ int hr_bh_realloc(hr_bandheap *h, hr_mblock *b, uint64_t size, uint64_t owner)
     return 0;
 }
 
-uint64_t hr_bh_usable(const hr_bandheap *h, const hr_mblock *b)
-{
-    if (b->band == HR_BH_LARGE)
-        return h->lb[b->ref].size - h->hsize;
-    return h->bands[b->band].size;
-}
-
 uint64_t hr_bh_requested(const hr_bandheap *h, const hr_mblock *b)
 {
     if (b->band == HR_BH_LARGE)

@@ -103,7 +103,6 @@ void hr_bh_free(hr_bandheap *h, const hr_mblock *b);
 /* Resizes b in place when it can, else moves it (b is updated). Returns 0 or an hr_err (then b
  * is unchanged). */
 int hr_bh_realloc(hr_bandheap *h, hr_mblock *b, uint64_t size, uint64_t owner);
-uint64_t hr_bh_usable(const hr_bandheap *h, const hr_mblock *b);
 uint64_t hr_bh_requested(const hr_bandheap *h, const hr_mblock *b);
 /* The mapped range [*lo, *hi) around b: writes into the model's memory stay inside it. */
 void hr_bh_span(const hr_bandheap *h, const hr_mblock *b, uint64_t *lo, uint64_t *hi);

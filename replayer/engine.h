@@ -14,7 +14,7 @@ struct hr_replay {
     hr_bandheap heap; /* the model, when the backend is "band" */
     hr_backend be;
     int band;
-    uint64_t rss_base, table_bytes;
+    uint64_t rss_base;
     hr_livemap live;
     hr_finding *findings;
     size_t nfind, capfind;

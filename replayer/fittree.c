@@ -158,15 +158,6 @@ int hr_fit_remove(hr_fittree *t, uint64_t addr)
     return 0;
 }
 
-hr_fit_node *hr_fit_find(const hr_fittree *t, uint64_t addr)
-{
-    hr_fit_node *n = t->nodes;
-    uint32_t i = t->root;
-    while (i != NIL && n[i].addr != addr)
-        i = addr < n[i].addr ? n[i].left : n[i].right;
-    return i ? &n[i] : NULL;
-}
-
 hr_fit_node *hr_fit_first(const hr_fittree *t, uint64_t size)
 {
     hr_fit_node *n = t->nodes;

@@ -29,8 +29,6 @@ void hr_fit_destroy(hr_fittree *t);
 int hr_fit_insert(hr_fittree *t, uint64_t addr, uint64_t size, uint32_t ref);
 /* Removes the range starting at addr; returns 0, or -1 if there is none. */
 int hr_fit_remove(hr_fittree *t, uint64_t addr);
-/* The range starting at addr, or NULL. */
-hr_fit_node *hr_fit_find(const hr_fittree *t, uint64_t addr);
 /* The range with the lowest address whose size is at least size, or NULL. */
 hr_fit_node *hr_fit_first(const hr_fittree *t, uint64_t size);
 /* The range with the highest address below or at addr / lowest at or above addr, or NULL. */
