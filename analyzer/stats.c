@@ -29,7 +29,7 @@ static void count_typed(hr_stats *s, const hr_record *rec)
     }
 }
 
-static void track(hr_stats *s, hr_heap *h, const hr_record *rec, const hr_heap_change *c)
+static void track(hr_stats *s, const hr_heap *h, const hr_record *rec, const hr_heap_change *c)
 {
     if (c->allocated)
         s->total_bytes += c->alloc.size;
@@ -46,31 +46,37 @@ static void track(hr_stats *s, hr_heap *h, const hr_record *rec, const hr_heap_c
     }
 }
 
+typedef struct stats_pass {
+    hr_stats *s;
+    hr_heap *h;
+} stats_pass;
+
+static void on_record(void *ctx, const hr_record *rec, const hr_heap_change *c)
+{
+    stats_pass *p = ctx;
+    hr_stats *s = p->s;
+    if (rec->type == HR_REC_EVENT || hr_rec_type_is_ordered(rec->type)) {
+        if (!s->first_seq)
+            s->first_seq = rec->seq;
+        if (rec->time_ns > s->duration_ns)
+            s->duration_ns = rec->time_ns;
+    }
+    if (rec->type != HR_REC_EVENT) {
+        count_typed(s, rec);
+        return;
+    }
+    count_event(s, rec);
+    track(s, p->h, rec, c);
+}
+
 int hr_stats_compute(hr_reader *r, hr_stats *s)
 {
-    hr_record rec;
-    hr_heap_change c;
-    int rc;
     memset(s, 0, sizeof *s);
     hr_heap *h = hr_heap_new();
     if (!h)
         return HR_ERR_NOMEM;
-    while ((rc = hr_reader_next(r, &rec)) == 1) {
-        if (rec.type == HR_REC_EVENT || hr_rec_type_is_ordered(rec.type)) {
-            if (!s->first_seq)
-                s->first_seq = rec.seq;
-            if (rec.time_ns > s->duration_ns)
-                s->duration_ns = rec.time_ns;
-        }
-        if (rec.type != HR_REC_EVENT) {
-            count_typed(s, &rec);
-            continue;
-        }
-        count_event(s, &rec);
-        if ((rc = hr_heap_apply(h, &rec, &c)) < 0)
-            break;
-        track(s, h, &rec, &c);
-    }
+    stats_pass p = {s, h};
+    int rc = hr_heap_run(r, h, on_record, &p);
     hr_reader_status st;
     hr_reader_status_get(r, &st);
     s->truncated = st.truncated;
