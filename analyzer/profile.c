@@ -10,14 +10,19 @@
 
 #define DEFAULT_BUCKET_NS 10000000ull
 
+typedef struct per_thread {
+    uint64_t last_alloc; /* the pointer the thread allocated last */
+    uint32_t figures;    /* its entry in the profile's threads + 1; 0: none yet */
+} per_thread;
+
 typedef struct pass {
     hr_profile *p;
     hr_heap *heap;
     uint64_t *index; /* stack + 1 -> site + 1, open addressing over pairs */
     size_t mask, used;
     uint64_t epoch;  /* peaks reached so far */
-    uint64_t *last_alloc; /* per thread index: the pointer it allocated last */
-    size_t nlast;
+    per_thread *pt; /* by thread index */
+    size_t npt;
     size_t cap_sites;
 } pass;
 
@@ -85,12 +90,28 @@ static void touch(const pass *s, hr_site *site)
     }
 }
 
+static per_thread *per_thread_of(pass *s, uint32_t thread)
+{
+    if (thread >= s->npt) {
+        size_t n = (size_t)thread + 64;
+        per_thread *t = realloc(s->pt, n * sizeof *t);
+        if (!t)
+            return NULL;
+        memset(t + s->npt, 0, (n - s->npt) * sizeof *t);
+        s->pt = t;
+        s->npt = n;
+    }
+    return &s->pt[thread];
+}
+
 static hr_thread_figures *thread_of(pass *s, const hr_record *rec)
 {
     hr_profile *p = s->p;
-    for (size_t i = 0; i < p->nthreads; i++)
-        if (p->threads[i].index == rec->thread)
-            return &p->threads[i];
+    per_thread *pt = per_thread_of(s, rec->thread);
+    if (!pt)
+        return NULL;
+    if (pt->figures)
+        return &p->threads[pt->figures - 1];
     hr_thread_figures *n = realloc(p->threads, (p->nthreads + 1) * sizeof *n);
     if (!n)
         return NULL;
@@ -98,21 +119,14 @@ static hr_thread_figures *thread_of(pass *s, const hr_record *rec)
     hr_thread_figures *t = &p->threads[p->nthreads++];
     memset(t, 0, sizeof *t);
     t->index = rec->thread;
+    pt->figures = (uint32_t)p->nthreads;
     return t;
 }
 
 static uint64_t *last_of(pass *s, uint32_t thread)
 {
-    if (thread >= s->nlast) {
-        size_t n = thread + 64;
-        uint64_t *l = realloc(s->last_alloc, n * sizeof *l);
-        if (!l)
-            return NULL;
-        memset(l + s->nlast, 0, (n - s->nlast) * sizeof *l);
-        s->last_alloc = l;
-        s->nlast = n;
-    }
-    return &s->last_alloc[thread];
+    per_thread *pt = per_thread_of(s, thread);
+    return pt ? &pt->last_alloc : NULL;
 }
 
 static hr_sample *sample_at(pass *s, uint64_t time_ns)
@@ -282,7 +296,7 @@ int hr_profile_compute(hr_reader *r, uint64_t bucket_ns, hr_profile *p)
     }
     hr_heap_free(s.heap);
     free(s.index);
-    free(s.last_alloc);
+    free(s.pt);
     if (rc < 0)
         hr_profile_free(p);
     return rc;
