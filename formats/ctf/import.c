@@ -27,6 +27,7 @@ typedef struct imp {
     int64_t first_ns;
     int have_first;
     uint64_t tids[MAX_THREADS]; /* thread index - 1 -> tid */
+    uint32_t tid_slots[2 * MAX_THREADS]; /* tid -> thread index, open addressing (0: empty) */
     uint32_t nthreads;
     uint64_t mod_base[MAX_MODULES];
     uint32_t nmods;
@@ -79,12 +80,14 @@ static const char *get_str(const bt_field *st, const char *name)
 /* The thread index of tid, its THREAD_START written on first sight. */
 static uint32_t thread_of(imp *im, uint64_t tid, uint64_t time)
 {
-    for (uint32_t i = 0; i < im->nthreads; i++)
-        if (im->tids[i] == tid)
-            return i + 1;
+    size_t k = (size_t)((tid * 0x9E3779B97F4A7C15ull) >> 47); /* 17 bits: 2 * MAX_THREADS slots */
+    for (; im->tid_slots[k]; k = (k + 1) % (2 * MAX_THREADS))
+        if (im->tids[im->tid_slots[k] - 1] == tid)
+            return im->tid_slots[k];
     if (im->nthreads == MAX_THREADS)
         return 1;
     im->tids[im->nthreads++] = tid;
+    im->tid_slots[k] = im->nthreads;
     hr_record r;
     memset(&r, 0, sizeof r);
     r.thread = im->nthreads;
