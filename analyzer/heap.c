@@ -6,6 +6,8 @@
 #include <heaprr/analyze.h>
 #include <heaprr/bigmem.h>
 
+#include "keyed.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,12 +16,6 @@ struct hr_heap {
     size_t mask, count;
     uint64_t live_bytes;
 };
-
-static size_t slot_of(uint64_t ptr, size_t mask)
-{
-    uint64_t h = ptr * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h ^ (h >> 29)) & mask;
-}
 
 hr_heap *hr_heap_new(void)
 {
@@ -44,12 +40,8 @@ void hr_heap_free(hr_heap *h)
 
 static hr_block *find(const hr_heap *h, uint64_t ptr)
 {
-    for (size_t s = slot_of(ptr, h->mask);; s = (s + 1) & h->mask) {
-        if (h->slots[s].ptr == ptr)
-            return &h->slots[s];
-        if (h->slots[s].ptr == 0)
-            return NULL;
-    }
+    hr_block *b = hr_keyed_probe(h->slots, h->mask, sizeof *b, ptr);
+    return b->ptr ? b : NULL;
 }
 
 static int grow(hr_heap *h)
@@ -58,14 +50,7 @@ static int grow(hr_heap *h)
     hr_block *slots = hr_big_calloc(n, sizeof *slots);
     if (!slots)
         return HR_ERR_NOMEM;
-    for (size_t i = 0; i <= h->mask; i++) {
-        if (!h->slots[i].ptr)
-            continue;
-        size_t s = slot_of(h->slots[i].ptr, n - 1);
-        while (slots[s].ptr)
-            s = (s + 1) & (n - 1);
-        slots[s] = h->slots[i];
-    }
+    hr_keyed_move(slots, n - 1, h->slots, h->mask, sizeof *slots);
     hr_big_free(h->slots);
     h->slots = slots;
     h->mask = n - 1;
@@ -77,10 +62,7 @@ static hr_block *claim(hr_heap *h, uint64_t ptr)
 {
     if ((h->count + 1) * 2 > h->mask + 1 && grow(h) < 0)
         return NULL;
-    size_t s = slot_of(ptr, h->mask);
-    while (h->slots[s].ptr && h->slots[s].ptr != ptr)
-        s = (s + 1) & h->mask;
-    return &h->slots[s];
+    return hr_keyed_probe(h->slots, h->mask, sizeof *h->slots, ptr);
 }
 
 static void fill(hr_heap *h, hr_block *slot, const hr_block *b)
@@ -101,7 +83,7 @@ static int insert(hr_heap *h, const hr_block *b)
 
 void hr_heap_prefetch(const hr_heap *h, uint64_t ptr)
 {
-    __builtin_prefetch(&h->slots[slot_of(ptr, h->mask)]);
+    __builtin_prefetch(&h->slots[hr_keyed_home(ptr, h->mask)]);
 }
 
 /* Removes the block at slot b, shifting later entries of its probe run back. */
@@ -114,7 +96,7 @@ static void erase(hr_heap *h, hr_block *b)
         j = (j + 1) & h->mask;
         if (!h->slots[j].ptr)
             break;
-        size_t home = slot_of(h->slots[j].ptr, h->mask);
+        size_t home = hr_keyed_home(h->slots[j].ptr, h->mask);
         /* Move j back to i when i lies cyclically in [home, j). */
         if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
             h->slots[i] = h->slots[j];

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Leaks grouped by allocation stack (include/heaprr/leaks.h). */
+#include "keyed.h"
 #include "suppress.h"
 
 #include <heaprr/analyze.h>
@@ -13,26 +14,13 @@ typedef struct group_map {
     size_t mask, used;
 } group_map;
 
-static size_t slot_of(uint64_t k, size_t mask)
-{
-    uint64_t h = k * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h ^ (h >> 29)) & mask;
-}
-
 static int grow(group_map *g)
 {
     size_t n = g->slots ? (g->mask + 1) * 2 : 1024;
     hr_leak *slots = calloc(n, sizeof *slots);
     if (!slots)
         return HR_ERR_NOMEM;
-    for (size_t i = 0; g->slots && i <= g->mask; i++) {
-        if (!g->slots[i].stack)
-            continue;
-        size_t s = slot_of(g->slots[i].stack, n - 1);
-        while (slots[s].stack)
-            s = (s + 1) & (n - 1);
-        slots[s] = g->slots[i];
-    }
+    hr_keyed_move(slots, n - 1, g->slots, g->mask, sizeof *slots);
     free(g->slots);
     g->slots = slots;
     g->mask = n - 1;
@@ -52,13 +40,9 @@ static void add_block(void *ctx, const hr_block *b)
         c->failed = 1;
         return;
     }
-    uint64_t key = b->stack + 1;
-    size_t s = slot_of(key, g->mask);
-    while (g->slots[s].stack && g->slots[s].stack != key)
-        s = (s + 1) & g->mask;
-    hr_leak *l = &g->slots[s];
+    hr_leak *l = hr_keyed_probe(g->slots, g->mask, sizeof *l, b->stack + 1);
     if (!l->stack) {
-        *l = (hr_leak){key, 0, 0, b->seq, 0};
+        *l = (hr_leak){b->stack + 1, 0, 0, b->seq, 0};
         g->used++;
     }
     l->bytes += b->size;

@@ -5,6 +5,8 @@
 #include <heaprr/analyze.h>
 #include <heaprr/profile.h>
 
+#include "keyed.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,27 +28,13 @@ typedef struct pass {
     size_t cap_sites;
 } pass;
 
-static size_t slot_of(uint64_t k, size_t mask)
-{
-    uint64_t h = k * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h ^ (h >> 31)) & mask;
-}
-
 static int grow_index(pass *s)
 {
     size_t n = s->index ? (s->mask + 1) * 2 : 1024;
     uint64_t *idx = calloc(2 * n, sizeof *idx);
     if (!idx)
         return HR_ERR_NOMEM;
-    for (size_t i = 0; s->index && i <= s->mask; i++) {
-        if (!s->index[2 * i])
-            continue;
-        size_t k = slot_of(s->index[2 * i], n - 1);
-        while (idx[2 * k])
-            k = (k + 1) & (n - 1);
-        idx[2 * k] = s->index[2 * i];
-        idx[2 * k + 1] = s->index[2 * i + 1];
-    }
+    hr_keyed_move(idx, n - 1, s->index, s->mask, 2 * sizeof *idx);
     free(s->index);
     s->index = idx;
     s->mask = n - 1;
@@ -57,11 +45,9 @@ static hr_site *site_of(pass *s, uint64_t stack)
 {
     if ((s->used + 1) * 2 > (s->index ? s->mask + 1 : 0) && grow_index(s) < 0)
         return NULL;
-    size_t k = slot_of(stack + 1, s->mask);
-    while (s->index[2 * k] && s->index[2 * k] != stack + 1)
-        k = (k + 1) & s->mask;
-    if (s->index[2 * k])
-        return &s->p->sites[s->index[2 * k + 1] - 1];
+    uint64_t *e = hr_keyed_probe(s->index, s->mask, 2 * sizeof *e, stack + 1);
+    if (e[0])
+        return &s->p->sites[e[1] - 1];
     hr_profile *p = s->p;
     if (p->nsites == s->cap_sites) {
         size_t cap = s->cap_sites ? s->cap_sites * 2 : 64;
@@ -74,8 +60,8 @@ static hr_site *site_of(pass *s, uint64_t stack)
     hr_site *site = &p->sites[p->nsites++];
     memset(site, 0, sizeof *site);
     site->stack = stack;
-    s->index[2 * k] = stack + 1;
-    s->index[2 * k + 1] = p->nsites;
+    e[0] = stack + 1;
+    e[1] = p->nsites;
     s->used++;
     return site;
 }

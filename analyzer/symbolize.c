@@ -3,6 +3,8 @@
  * that modules which occupied the same addresses at different times never collide. */
 #include <heaprr/symbolize.h>
 
+#include "keyed.h"
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -261,12 +263,6 @@ static size_t lookup(hr_symbolizer *s, uint64_t address, hr_symframe *f, size_t 
     return mod ? describe(s, mod, address - 1, f, max) : 1;
 }
 
-static size_t slot_of(uint64_t a, size_t mask)
-{
-    uint64_t h = a * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h ^ (h >> 32)) & mask;
-}
-
 static int remember(hr_symbolizer *s, uint64_t address, const hr_symframe *f, size_t n)
 {
     if ((s->used + 1) * 2 > s->mask + 1) {
@@ -274,14 +270,7 @@ static int remember(hr_symbolizer *s, uint64_t address, const hr_symframe *f, si
         sym_entry *c = calloc(cap, sizeof *c);
         if (!c)
             return -1;
-        for (size_t i = 0; i <= s->mask; i++) {
-            if (!s->cache[i].address)
-                continue;
-            size_t k = slot_of(s->cache[i].address, cap - 1);
-            while (c[k].address)
-                k = (k + 1) & (cap - 1);
-            c[k] = s->cache[i];
-        }
+        hr_keyed_move(c, cap - 1, s->cache, s->mask, sizeof *c);
         free(s->cache);
         s->cache = c;
         s->mask = cap - 1;
@@ -297,10 +286,8 @@ static int remember(hr_symbolizer *s, uint64_t address, const hr_symframe *f, si
         s->capframes = cap;
     }
     memcpy(s->frames + s->nframes, f, n * sizeof *f);
-    size_t k = slot_of(address, s->mask);
-    while (s->cache[k].address)
-        k = (k + 1) & s->mask;
-    s->cache[k] = (sym_entry){address, (uint32_t)s->nframes, (uint32_t)n};
+    sym_entry *e = hr_keyed_probe(s->cache, s->mask, sizeof *e, address);
+    *e = (sym_entry){address, (uint32_t)s->nframes, (uint32_t)n};
     s->nframes += n;
     s->used++;
     return 0;
@@ -310,11 +297,10 @@ size_t hr_sym_resolve(hr_symbolizer *s, uint64_t address, hr_symframe *out, size
 {
     if (!max)
         return 0;
-    for (size_t k = slot_of(address, s->mask); s->cache[k].address; k = (k + 1) & s->mask) {
-        if (s->cache[k].address != address)
-            continue;
-        size_t n = s->cache[k].count < max ? s->cache[k].count : max;
-        memcpy(out, s->frames + s->cache[k].first, n * sizeof *out);
+    const sym_entry *e = hr_keyed_probe(s->cache, s->mask, sizeof *e, address);
+    if (e->address) {
+        size_t n = e->count < max ? e->count : max;
+        memcpy(out, s->frames + e->first, n * sizeof *out);
         return n;
     }
     hr_symframe f[INLINE_MAX];
