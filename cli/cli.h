@@ -40,6 +40,9 @@ uint64_t cli_number(const char *cmd, const char *opt, const char *value, uint64_
  * option character, -1 at the end of options. */
 struct option;
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* The one trace file left after the options (optind), or exits 2: "missing trace file" or
+ * "expects one trace file". */
+const char *cli_trace_operand(const char *cmd, int argc, char **argv);
 /* Prints a --help text and exits 0. */
 void cli_help(const char *text) __attribute__((noreturn));
 

@@ -75,9 +75,7 @@ int cmd_bins(int argc, char **argv)
         else if (c == 'b' && hr_bins_parse(&b, optarg, why, sizeof why) < 0)
             cli_usage("bins", "%s", why);
     }
-    if (optind != argc - 1)
-        cli_usage("bins", optind >= argc ? "missing trace file" : "expects one trace file");
-    const char *path = argv[optind];
+    const char *path = cli_trace_operand("bins", argc, argv);
     hr_reader *r = cli_open_trace(path, 0);
     cli_progress bar;
     cli_progress_start(&bar, path, "bins");

@@ -154,10 +154,9 @@ int cmd_dump(int argc, char **argv)
             cli_help(help);
         else if (c == 's')
             stacks = 1;
-    if (optind != argc - 1)
-        cli_usage("dump", optind >= argc ? "missing trace file" : "expects one trace file");
-    hr_reader *r = cli_open_trace(argv[optind], HR_READ_NODES | HR_READ_TRAILER);
-    print_header(hr_reader_header(r), argv[optind]);
+    const char *path = cli_trace_operand("dump", argc, argv);
+    hr_reader *r = cli_open_trace(path, HR_READ_NODES | HR_READ_TRAILER);
+    print_header(hr_reader_header(r), path);
     hr_record rec;
     int rc;
     while ((rc = hr_reader_next(r, &rec)) == 1) {

@@ -43,13 +43,12 @@ int cmd_export(int argc, char **argv)
         cli_usage("export", "--to: unknown format '%s' (expected mtrace or ctf)", to);
     if (!out || !*out)
         cli_usage("export", "missing -o OUT");
-    if (optind != argc - 1)
-        cli_usage("export", optind >= argc ? "missing trace file" : "expects one trace file");
-    hr_reader *r = cli_open_trace(argv[optind], 0);
+    const char *path = cli_trace_operand("export", argc, argv);
+    hr_reader *r = cli_open_trace(path, 0);
     if (strcmp(to, "ctf") == 0) {
         hr_reader_close(r);
         char why[512];
-        if (hr_ctf_export(argv[optind], out, why, sizeof why) < 0)
+        if (hr_ctf_export(path, out, why, sizeof why) < 0)
             cli_die(1, "%s", why);
         return 0;
     }

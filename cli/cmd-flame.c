@@ -95,9 +95,7 @@ int cmd_flame(int argc, char **argv)
             weight = optarg[0];
         }
     }
-    if (optind != argc - 1)
-        cli_usage("flame", optind >= argc ? "missing trace file" : "expects one trace file");
-    const char *path = argv[optind];
+    const char *path = cli_trace_operand("flame", argc, argv);
     hr_reader *r = cli_open_trace(path, 0);
     hr_profile p;
     int rc = hr_profile_compute(r, 0, &p);

@@ -128,9 +128,7 @@ int cmd_leaks(int argc, char **argv)
         else if (c == 't')
             top = (size_t)cli_number("leaks", "--top", optarg, 1, UINT32_MAX);
     }
-    if (optind != argc - 1)
-        cli_usage("leaks", optind >= argc ? "missing trace file" : "expects one trace file");
-    const char *path = argv[optind];
+    const char *path = cli_trace_operand("leaks", argc, argv);
     hr_suppressions *s = supp ? load_suppressions(supp) : NULL;
     hr_reader *r = cli_open_trace(path, 0);
     hr_leaks l;

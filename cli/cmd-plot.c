@@ -135,11 +135,9 @@ int cmd_plot(int argc, char **argv)
     size_t len = strlen(out);
     if (len < 5 || (strcmp(out + len - 4, ".png") && strcmp(out + len - 4, ".svg")))
         cli_usage("plot", "-o %s: the plot file must end in .png or .svg", out);
-    if (optind != argc - 1)
-        cli_usage("plot", optind >= argc ? "missing trace file" : "expects one trace file");
+    const char *path = cli_trace_operand("plot", argc, argv);
     hr_heap_config cfg;
     cli_heap_config("plot", &ho, &cfg);
-    const char *path = argv[optind];
     hr_reader *r = cli_open_trace(path, 0);
     int rc = cli_plot_kind(r, path, kind, &cfg, out);
     cli_pass_done(rc, r, path);

@@ -94,9 +94,7 @@ static void parse(int argc, char **argv, replay_args *a)
         else
             cli_heap_option(&ho, c, optarg);
     }
-    if (optind != argc - 1)
-        cli_usage("replay", optind >= argc ? "missing trace file" : "expects one trace file");
-    a->path = argv[optind];
+    a->path = cli_trace_operand("replay", argc, argv);
     const char *al = a->o.allocator;
     if (al && strcmp(al, "band") != 0 && strcmp(al, "system") != 0 && access(al, R_OK) != 0)
         cli_usage("replay", "--allocator expects band, system or a shared object, not '%s' (%s)", al,

@@ -72,9 +72,7 @@ int cmd_report(int argc, char **argv)
     }
     if (!dir || !*dir)
         cli_usage("report", "missing -o DIR");
-    if (optind != argc - 1)
-        cli_usage("report", optind >= argc ? "missing trace file" : "expects one trace file");
-    const char *trace = argv[optind];
+    const char *trace = cli_trace_operand("report", argc, argv);
     hr_reader_close(cli_open_trace(trace, 0)); /* a bad trace: one line, before any file is made */
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         cli_die(1, "cannot create %s: %s", dir, strerror(errno));

@@ -80,9 +80,7 @@ int cmd_stats(int argc, char **argv)
             cli_help(help);
         else if (c == 'j')
             as_json = 1;
-    if (optind != argc - 1)
-        cli_usage("stats", optind >= argc ? "missing trace file" : "expects one trace file");
-    const char *path = argv[optind];
+    const char *path = cli_trace_operand("stats", argc, argv);
     hr_reader *r = cli_open_trace(path, 0);
     hr_stats s;
     if (hr_stats_compute(r, &s) < 0)

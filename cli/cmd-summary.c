@@ -205,9 +205,7 @@ int cmd_summary(int argc, char **argv)
         else if (c == 't')
             top = (size_t)cli_number("summary", "--top", optarg, 1, UINT32_MAX);
     }
-    if (optind != argc - 1)
-        cli_usage("summary", optind >= argc ? "missing trace file" : "expects one trace file");
-    const char *path = argv[optind];
+    const char *path = cli_trace_operand("summary", argc, argv);
     hr_reader *r = cli_open_trace(path, 0);
     cli_progress bar;
     cli_progress_start(&bar, path, "summary");

@@ -20,6 +20,13 @@ void cli_usage(const char *cmd, const char *fmt, ...)
     exit(EXIT_USAGE);
 }
 
+const char *cli_trace_operand(const char *cmd, int argc, char **argv)
+{
+    if (optind != argc - 1)
+        cli_usage(cmd, optind >= argc ? "missing trace file" : "expects one trace file");
+    return argv[optind];
+}
+
 void cli_die(int status, const char *fmt, ...)
 {
     va_list ap;
