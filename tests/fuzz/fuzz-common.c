@@ -77,6 +77,18 @@ static int write_all(int fd, const uint8_t *data, size_t size)
     return 0;
 }
 
+uint8_t *fz_copy(const uint8_t *data, size_t size, int repair)
+{
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy)
+        return NULL;
+    if (size)
+        memcpy(copy, data, size);
+    if (repair)
+        fz_repair_crcs(copy, size);
+    return copy;
+}
+
 int fz_memfd(const char *name, const uint8_t *data, size_t size)
 {
     int fd = memfd_create(name, MFD_CLOEXEC);
@@ -310,12 +322,9 @@ int fz_write_recover_files(const uint8_t *data, size_t size, const char *trace, 
     uint32_t word = fz_get_u32(data);
     size_t tlen = word & 0x7FFFFFFFu;
     tlen = tlen > size - 4 ? size - 4 : tlen;
-    uint8_t *t = malloc(tlen ? tlen : 1);
+    uint8_t *t = fz_copy(data + 4, tlen, !(word & 0x80000000u));
     if (!t)
         return -1;
-    memcpy(t, data + 4, tlen);
-    if (!(word & 0x80000000u))
-        fz_repair_crcs(t, tlen);
     int rc = fz_write_file(trace, t, tlen);
     free(t);
     unlink(stage);

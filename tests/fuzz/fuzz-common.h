@@ -41,6 +41,9 @@ uint32_t fz_crc32c(uint32_t crc, const void *data, size_t len);
  * every trailer payload, so that a mutated trace reaches the code behind the checksums. Does
  * nothing to bytes that do not start with the heaprr magic. */
 void fz_repair_crcs(uint8_t *buf, size_t size);
+/* A malloc'd copy of data (at least one byte allocated), its CRCs repaired when repair is set; NULL
+ * without memory. */
+uint8_t *fz_copy(const uint8_t *data, size_t size, int repair);
 
 /* Returns a new in-memory file holding data, positioned at 0, or -1. */
 int fz_memfd(const char *name, const uint8_t *data, size_t size);

@@ -21,12 +21,9 @@ static void read_bytes(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     read_bytes(data, size);
-    uint8_t *copy = malloc(size ? size : 1);
+    uint8_t *copy = fz_copy(data, size, 1);
     if (!copy)
         return 0;
-    if (size)
-        memcpy(copy, data, size);
-    fz_repair_crcs(copy, size);
     if (size && memcmp(copy, data, size) != 0)
         read_bytes(copy, size);
     free(copy);

@@ -43,12 +43,9 @@ static void replay_fd(int fd)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *copy = malloc(size ? size : 1);
+    uint8_t *copy = fz_copy(data, size, 1);
     if (!copy)
         return 0;
-    if (size)
-        memcpy(copy, data, size);
-    fz_repair_crcs(copy, size);
     int fd = fz_memfd("fuzz-replay", copy, size);
     free(copy);
     if (fd < 0)
