@@ -118,7 +118,7 @@ static int run_gnuplot(const char *script, size_t len, char *why, size_t why_siz
     char msg[512] = "";
     size_t got = 0;
     ssize_t n;
-    while ((n = read(err[0], msg + got, sizeof msg - 1 - got)) > 0 && got + (size_t)n < sizeof msg - 1)
+    while (got < sizeof msg - 1 && (n = read(err[0], msg + got, sizeof msg - 1 - got)) > 0)
         got += (size_t)n;
     msg[got] = 0;
     close(err[0]);

@@ -42,7 +42,7 @@ static int quiet_run(char *const argv[], char *err, size_t err_size)
     char buf[1024];
     size_t got = 0;
     ssize_t n;
-    while ((n = read(pipefd[0], buf + got, sizeof buf - 1 - got)) > 0 && got + (size_t)n < sizeof buf - 1)
+    while (got < sizeof buf - 1 && (n = read(pipefd[0], buf + got, sizeof buf - 1 - got)) > 0)
         got += (size_t)n;
     buf[got] = 0;
     close(pipefd[0]);
