@@ -18,29 +18,17 @@ while [ $# -gt 0 ]; do
 done
 case "$RUNS" in '' | *[!0-9]* | 0) echo "analyze.sh: -n needs a positive number" >&2; exit 2 ;; esac
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${HEAPRR_BUILD:-$ROOT/build}
-HEAPRR=$BUILD/cli/heaprr
-TRACES=$BUILD/bench-traces
-if [ ! -x "$HEAPRR" ] || [ ! -x "$BUILD/bench/storm" ]; then
-    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >&2
-    cmake --build "$BUILD" -j2 >&2
-fi
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 if ! command -v heaptrack_print >/dev/null 2>&1 || [ ! -x /usr/bin/time ]; then
     # shellcheck source=../scripts/deps.sh
     source "$ROOT/scripts/deps.sh"
     heaprr_deps --heaptrack >&2
 fi
-mkdir -p "$TRACES"
-
-record() { # record NAME PROG ARGS...: both tools' traces of one run each, kept in $TRACES
-    local name=$1
-    shift
-    [ -s "$TRACES/$name.hrr" ] || "$HEAPRR" record -q -o "$TRACES/$name.hrr" -- "$@" >/dev/null
-    [ -s "$TRACES/$name.ht.zst" ] || heaptrack -o "$TRACES/$name.ht" "$@" >/dev/null 2>&1
-}
-record a "$BUILD/bench/storm" 4000000 1
-PYTHONMALLOC=malloc PYTHONHASHSEED=0 record b /usr/bin/python3 "$ROOT/bench/jsonrt.py" 200000
+for w in a b; do # both tools' traces of one run each, kept in $TRACES
+    bench_trace $w
+    [ -s "$TRACES/$w.ht.zst" ] || bench_workload $w heaptrack -o "$TRACES/$w.ht" >/dev/null 2>&1
+done
 
 # timed CMD...: "seconds peak_kb" of one run
 timed() {
@@ -50,10 +38,6 @@ timed() {
     t1=$EPOCHREALTIME
     rss=$(tail -1 "$out")
     awk -v a="$t0" -v b="$t1" -v r="$rss" 'BEGIN {printf "%.4f %s\n", b - a, r}'
-}
-
-median() {
-    sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'
 }
 
 echo "heaprr analysis benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, heaprr $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $RUNS runs each"

@@ -21,34 +21,20 @@ while [ $# -gt 0 ]; do
 done
 case "$RUNS" in '' | *[!0-9]* | 0) echo "replay.sh: -n needs a positive number" >&2; exit 2 ;; esac
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${HEAPRR_BUILD:-$ROOT/build}
-HEAPRR=$BUILD/cli/heaprr
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
-TRACES=$BUILD/bench-traces
-if [ ! -x "$HEAPRR" ] || [ ! -x "$BUILD/bench/storm" ]; then
-    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >&2
-    cmake --build "$BUILD" -j2 >&2
-fi
 if [ ! -e "$JEMALLOC" ] || [ ! -x /usr/bin/python3 ]; then
     # shellcheck source=../scripts/deps.sh
     source "$ROOT/scripts/deps.sh"
     heaprr_deps >&2
 fi
-mkdir -p "$TRACES"
-
-# The traces, recorded once (delete $TRACES to record them again).
-[ -s "$TRACES/a.hrr" ] || "$HEAPRR" record -q -o "$TRACES/a.hrr" -- "$BUILD/bench/storm" 4000000 1 >/dev/null
-[ -s "$TRACES/b.hrr" ] || PYTHONMALLOC=malloc PYTHONHASHSEED=0 "$HEAPRR" record -q -o "$TRACES/b.hrr" -- \
-    /usr/bin/python3 "$ROOT/bench/jsonrt.py" 200000 >/dev/null
+bench_trace a
+bench_trace b
 
 # field FILE KEY: a number from a replay report
 field() {
     python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
-}
-
-median() {
-    sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'
 }
 
 # run LABEL ARGS...: RUNS replays; prints "events total_eps engine_eps"
