@@ -16,21 +16,6 @@ void hr_bins_default(hr_bins *b)
     b->bins[b->n++].le = UINT64_MAX;
 }
 
-/* list as one printable line: other bytes as \xNN, at most 40 shown. */
-static const char *shown(const char *list, char *buf, size_t cap)
-{
-    size_t o = 0, i = 0;
-    for (; list[i] && i < 40 && o + 5 < cap; i++) {
-        unsigned char c = (unsigned char)list[i];
-        if (c >= 0x20 && c < 0x7f && c != '\\')
-            buf[o++] = (char)c;
-        else
-            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c);
-    }
-    buf[o] = 0;
-    return buf;
-}
-
 int hr_bins_parse(hr_bins *b, const char *in, char *why, size_t why_size)
 {
     char buf[220];
@@ -41,13 +26,14 @@ int hr_bins_parse(hr_bins *b, const char *in, char *why, size_t why_size)
         char *end;
         errno = 0;
         if (*p < '0' || *p > '9') {
-            snprintf(why, why_size, "bins '%s': expected a number at offset %td", shown(in, buf, sizeof buf), p - in);
+            snprintf(why, why_size, "bins '%s': expected a number at offset %td",
+                     hr_printable(in, 40, buf, sizeof buf), p - in);
             return -1;
         }
         unsigned long long v = strtoull(p, &end, 10);
         if (errno || v == 0 || (t.n && v <= t.bins[t.n - 1].le) || t.n == HR_BINS_MAX - 1) {
             snprintf(why, why_size, "bins '%s': expected increasing positive bounds (at most %d) at offset %td",
-                     shown(in, buf, sizeof buf), HR_BINS_MAX - 1, p - in);
+                     hr_printable(in, 40, buf, sizeof buf), HR_BINS_MAX - 1, p - in);
             return -1;
         }
         t.bins[t.n++].le = v;
@@ -55,7 +41,8 @@ int hr_bins_parse(hr_bins *b, const char *in, char *why, size_t why_size)
         if (*p == ',' && p[1])
             p++;
         else if (*p) {
-            snprintf(why, why_size, "bins '%s': expected ',' at offset %td", shown(in, buf, sizeof buf), p - in);
+            snprintf(why, why_size, "bins '%s': expected ',' at offset %td", hr_printable(in, 40, buf, sizeof buf),
+                     p - in);
             return -1;
         }
     }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Names of error codes, event kinds, record types and origins: the one table the tools print
- * from and parse with, so a kind is spelled the same everywhere. */
+ * from and parse with, so a kind is spelled the same everywhere; and user text made printable for
+ * the messages that quote it. */
 #include <heaprr/format.h>
 
+#include <stdio.h>
 #include <string.h>
 
 const char *hr_strerror(int err)
@@ -84,4 +86,20 @@ const char *hr_origin_name(unsigned origin)
     case HR_ORIGIN_SPAWN: return "spawn";
     default: return "unknown";
     }
+}
+
+const char *hr_printable(const char *str, size_t max, char *buf, size_t cap)
+{
+    size_t o = 0, i = 0;
+    for (; str[i] && i < max && o + 5 < cap; i++) {
+        unsigned char ch = (unsigned char)str[i];
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+            buf[o++] = (char)ch;
+        else
+            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", ch);
+    }
+    if (str[i] && o + 4 < cap)
+        o += (size_t)snprintf(buf + o, cap - o, "...");
+    buf[o] = 0;
+    return buf;
 }

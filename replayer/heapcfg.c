@@ -4,6 +4,7 @@
  * band arena header; the band arena size E starts at 4096 and doubles until every band's
  * requested blocks fit; each band then holds (E - extra) / esize blocks. With the qnx32 layout this
  * reproduces the published tables (16/167 ... 128/28). */
+#include <heaprr/format.h>
 #include <heaprr/heapcfg.h>
 
 #include <errno.h>
@@ -94,27 +95,10 @@ static int number(const char **p, const char *stops, uint64_t max, uint64_t *out
     return 0;
 }
 
-/* str as it can be shown on one line: bytes outside printable ASCII as \xNN, at most 60 shown. */
-static const char *shown(const char *str, char *buf, size_t cap)
-{
-    size_t o = 0, i = 0;
-    for (; str[i] && i < 60 && o + 5 < cap; i++) {
-        unsigned char ch = (unsigned char)str[i];
-        if (ch >= 0x20 && ch < 0x7f && ch != '\\')
-            buf[o++] = (char)ch;
-        else
-            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", ch);
-    }
-    if (str[i] && o + 4 < cap)
-        o += (size_t)snprintf(buf + o, cap - o, "...");
-    buf[o] = 0;
-    return buf;
-}
-
 int hr_heapcfg_parse_bands(hr_heap_config *c, const char *in, char *why, size_t why_size)
 {
     char str_buf[320];
-    const char *str = in ? shown(in, str_buf, sizeof str_buf) : NULL;
+    const char *str = in ? hr_printable(in, 60, str_buf, sizeof str_buf) : NULL;
     const char *p = in;
     uint64_t n, v[3];
     hr_band bands[HR_MAX_BANDS];

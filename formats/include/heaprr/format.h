@@ -40,6 +40,9 @@ typedef enum hr_err {
 
 /* Returns a constant English description of an hr_err code ("unknown error" otherwise). */
 const char *hr_strerror(int err);
+/* Copies str into buf as it can be quoted in a one-line message: bytes outside printable ASCII
+ * (and '\\') as \xNN, at most max bytes of str, then "..." when it is cut. Returns buf. */
+const char *hr_printable(const char *str, size_t max, char *buf, size_t cap);
 
 /* Allocation event kinds: one per entry point (formats/SPEC.md 5.3). Values are fixed. */
 typedef enum hr_kind {

@@ -64,6 +64,15 @@ static void test_parse(void)
         CHECK(strstr(why, "band configuration") != NULL);
         CHECK_EQ_U64(c.nbands, 8); /* rejected whole: the defaults stay */
     }
+    /* the message quotes the input on one line: control bytes as \xNN, cut after 60 bytes */
+    char longbad[100];
+    memset(longbad, 'a', sizeof longbad - 1);
+    longbad[sizeof longbad - 1] = 0;
+    memcpy(longbad, "1:\n\\", 4);
+    CHECK(hr_heapcfg_parse_bands(&c, longbad, why, sizeof why) < 0);
+    CHECK(strstr(why, "'1:\\x0a\\x5caaaa") != NULL);
+    CHECK(strstr(why, "aaa...'") != NULL);
+    CHECK(strchr(why, '\n') == NULL);
 }
 
 static void test_arena_size(void)
