@@ -183,40 +183,37 @@ static int align_front(hr_bandheap *h, uint32_t *bi, uint64_t align)
     return rc;
 }
 
+/* The first free block of at least look bytes, a new arena made for it when none fits. */
+static int first_fit(hr_bandheap *h, uint64_t look, hr_afree *f)
+{
+    uint32_t ai;
+    if (hr_af_first(&h->freelist, look, &ai, f) == 0)
+        return 0;
+    int rc = arena_new(h, look);
+    if (rc < 0)
+        return rc;
+    return hr_af_first(&h->freelist, look, &ai, f) < 0 ? HR_ERR_LIMIT : 0;
+}
+
 /* Default alignment: the first free block that fits gives its front; the rest stays free. */
 static int take_default(hr_bandheap *h, uint64_t need, uint32_t *out)
 {
-    uint32_t ai;
     hr_afree f;
-    if (hr_af_first(&h->freelist, need, &ai, &f) < 0) {
-        int rc = arena_new(h, need);
-        if (rc < 0)
-            return rc;
-        if (hr_af_first(&h->freelist, need, &ai, &f) < 0)
-            return HR_ERR_LIMIT;
-    }
-    uint32_t bi = f.rec;
-    int rc = take_front(h, bi, need);
-    if (rc < 0)
+    int rc = first_fit(h, need, &f);
+    if (rc < 0 || (rc = take_front(h, f.rec, need)) < 0)
         return rc;
-    *out = bi;
+    *out = f.rec;
     return 0;
 }
 
 static int take_aligned(hr_bandheap *h, uint64_t need, uint64_t align, uint32_t *out)
 {
-    uint64_t look = need + align + h->minb;
-    uint32_t ai;
     hr_afree f;
-    if (hr_af_first(&h->freelist, look, &ai, &f) < 0) {
-        int rc = arena_new(h, look);
-        if (rc < 0)
-            return rc;
-        if (hr_af_first(&h->freelist, look, &ai, &f) < 0)
-            return HR_ERR_LIMIT;
-    }
+    int rc = first_fit(h, need + align + h->minb, &f);
+    if (rc < 0)
+        return rc;
     uint32_t bi = f.rec;
-    int rc = align_front(h, &bi, align);
+    rc = align_front(h, &bi, align);
     if (rc < 0 || (rc = take_front(h, bi, need)) < 0)
         return rc;
     *out = bi;
