@@ -63,9 +63,10 @@ void hr_replay_result_get(hr_replay *r, hr_replay_result *res)
     res->check = r->o.check;
     const hr_bandheap *h = &r->heap;
     res->allocator = r->be.name;
-    if (!r->band)
+    if (r->band)
+        res->footprint_end = h->os.mapped;
+    else
         system_figures(r, res);
-    res->footprint_end = r->band ? h->os.mapped : res->footprint_end;
     res->live_end = r->live_bytes;
     res->live_blocks_end = r->live.live;
     res->frag_at_peak_footprint = ratio_over(res->peak_footprint, res->live_at_peak_footprint);
