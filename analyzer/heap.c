@@ -5,8 +5,7 @@
  * releases the stale block). Open addressing with backward-shift deletion, no tombstones. */
 #include <heaprr/analyze.h>
 #include <heaprr/bigmem.h>
-
-#include "keyed.h"
+#include <heaprr/keyed.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -89,21 +88,9 @@ void hr_heap_prefetch(const hr_heap *h, uint64_t ptr)
 /* Removes the block at slot b, shifting later entries of its probe run back. */
 static void erase(hr_heap *h, hr_block *b)
 {
-    size_t i = (size_t)(b - h->slots), j = i;
     h->live_bytes -= b->size;
     h->count--;
-    for (;;) {
-        j = (j + 1) & h->mask;
-        if (!h->slots[j].ptr)
-            break;
-        size_t home = hr_keyed_home(h->slots[j].ptr, h->mask);
-        /* Move j back to i when i lies cyclically in [home, j). */
-        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-            h->slots[i] = h->slots[j];
-            i = j;
-        }
-    }
-    memset(&h->slots[i], 0, sizeof h->slots[i]);
+    hr_keyed_erase(h->slots, h->mask, sizeof *b, b);
 }
 
 uint64_t hr_event_bytes(const hr_event *ev)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Leaks grouped by allocation stack (include/heaprr/leaks.h). */
-#include "keyed.h"
 #include "suppress.h"
 
 #include <heaprr/analyze.h>
+#include <heaprr/keyed.h>
 #include <heaprr/leaks.h>
 
 #include <stdlib.h>

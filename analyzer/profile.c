@@ -3,9 +3,8 @@
  * peak is reached only a counter (the epoch) moves; a site saves what it had at the latest peak
  * the first time it changes afterwards, so the figures at the final peak cost O(1) per event. */
 #include <heaprr/analyze.h>
+#include <heaprr/keyed.h>
 #include <heaprr/profile.h>
-
-#include "keyed.h"
 
 #include <stdlib.h>
 #include <string.h>

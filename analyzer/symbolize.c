@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The symbolizer (include/heaprr/symbolize.h), on libdwfl: one Dwfl session per module record, so
  * that modules which occupied the same addresses at different times never collide. */
+#include <heaprr/keyed.h>
 #include <heaprr/symbolize.h>
-
-#include "keyed.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>

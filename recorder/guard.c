@@ -7,6 +7,8 @@
  * stripes, each with its own lock, in memory of the recorder's own (never the program's heap). */
 #include "recorder.h"
 
+#include <heaprr/keyed.h>
+
 #include <string.h>
 
 #define STRIPES 64u
@@ -26,15 +28,9 @@ typedef struct guard_stripe {
 
 static guard_stripe stripes[STRIPES];
 
-static size_t hash_of(uint64_t p)
-{
-    uint64_t h = p * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h ^ (h >> 29));
-}
-
 static guard_stripe *stripe_of(uint64_t p)
 {
-    return &stripes[(hash_of(p) >> 40) % STRIPES];
+    return &stripes[(hr_keyed_home(p, SIZE_MAX) >> 40) % STRIPES];
 }
 
 static void lock(guard_stripe *s)
@@ -51,14 +47,8 @@ static void unlock(guard_stripe *s)
 
 static guard_slot *find(guard_stripe *s, uint64_t p)
 {
-    if (!s->slots)
-        return NULL;
-    for (size_t i = hash_of(p) & s->mask;; i = (i + 1) & s->mask) {
-        if (s->slots[i].ptr == p)
-            return &s->slots[i];
-        if (!s->slots[i].ptr)
-            return NULL;
-    }
+    guard_slot *e = s->slots ? hr_keyed_probe(s->slots, s->mask, sizeof *e, p) : NULL;
+    return e && e->ptr ? e : NULL;
 }
 
 static int grow(guard_stripe *s)
@@ -68,14 +58,7 @@ static int grow(guard_stripe *s)
     if (!slots)
         return -1;
     memset(slots, 0, n * sizeof *slots);
-    for (size_t i = 0; s->slots && i <= s->mask; i++) {
-        if (!s->slots[i].ptr)
-            continue;
-        size_t k = hash_of(s->slots[i].ptr) & (n - 1);
-        while (slots[k].ptr)
-            k = (k + 1) & (n - 1);
-        slots[k] = s->slots[i];
-    }
+    hr_keyed_move(slots, n - 1, s->slots, s->mask, sizeof *slots);
     hr_mem_free(s->slots);
     s->slots = slots;
     s->mask = n - 1;
@@ -84,19 +67,8 @@ static int grow(guard_stripe *s)
 
 static void erase(guard_stripe *s, guard_slot *e)
 {
-    size_t i = (size_t)(e - s->slots), j = i;
     s->count--;
-    for (;;) {
-        j = (j + 1) & s->mask;
-        if (!s->slots[j].ptr)
-            break;
-        size_t home = hash_of(s->slots[j].ptr) & s->mask;
-        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-            s->slots[i] = s->slots[j];
-            i = j;
-        }
-    }
-    s->slots[i].ptr = 0;
+    hr_keyed_erase(s->slots, s->mask, sizeof *e, e);
 }
 
 size_t hr_guard_size(size_t size)
@@ -115,10 +87,7 @@ void hr_guard_arm(void *p, size_t size)
     lock(s);
     guard_slot *e = find(s, (uintptr_t)p);
     if (!e && ((s->count + 1) * 2 <= (s->slots ? s->mask + 1 : 0) || grow(s) == 0)) {
-        size_t k = hash_of((uintptr_t)p) & s->mask;
-        while (s->slots[k].ptr)
-            k = (k + 1) & s->mask;
-        e = &s->slots[k];
+        e = hr_keyed_probe(s->slots, s->mask, sizeof *e, (uintptr_t)p);
         e->ptr = (uintptr_t)p;
         s->count++;
     }

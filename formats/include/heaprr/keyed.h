@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The analyzer's hash tables (live blocks, leak groups, profile sites, symbol cache): a power-of-two
- * array of fixed-size entries whose first field is a uint64_t key, 0 marking an empty slot,
- * probed linearly from the key's home slot. The callers own allocation and load factor. */
+/* Hash tables keyed by a non-zero 64-bit value (the analyzer's live blocks, leak groups, profile
+ * sites and symbol cache, the recorder's guard table): a power-of-two array of fixed-size entries
+ * whose first field is a uint64_t key, 0 marking an empty slot, probed linearly from the key's
+ * home slot, with backward-shift deletion (no tombstones). The callers own allocation and load
+ * factor; nothing here allocates, so the recorder can use it. */
 #ifndef HEAPRR_KEYED_H
 #define HEAPRR_KEYED_H
 
@@ -44,6 +46,26 @@ static inline void hr_keyed_move(void *fresh, size_t new_mask, const void *old, 
         if (k)
             memcpy(hr_keyed_probe(fresh, new_mask, size, k), e, size);
     }
+}
+
+/* Empties entry e, moving later entries of its probe run back so that no lookup stops at the hole. */
+static inline void hr_keyed_erase(void *slots, size_t mask, size_t size, void *e)
+{
+    char *base = slots;
+    size_t i = (size_t)((char *)e - base) / size, j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        uint64_t k = hr_keyed_key(base + j * size);
+        if (!k)
+            break;
+        size_t home = hr_keyed_home(k, mask);
+        /* Move j back to i when i lies cyclically in [home, j). */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            memcpy(base + i * size, base + j * size, size);
+            i = j;
+        }
+    }
+    memset(base + i * size, 0, size);
 }
 
 #endif
