@@ -32,6 +32,11 @@ hr_reader *cli_open_trace(const char *path, unsigned flags);
 /* After an analysis pass over r: exits 1 with one line when rc is an error (out of memory, or the
  * reader's message); returns otherwise. */
 void cli_pass_done(int rc, hr_reader *r, const char *path);
+/* After a pass that read r to its end: when the trace was cut short, says so on stderr in one line,
+ * with what that means for the command's output (meaning, or NULL). */
+void cli_truncation_note(hr_reader *r, const char *meaning);
+/* Turns those notes off (heaprr report: one note, not one per part). */
+void cli_truncation_notes_off(void);
 /* After a reader error: prints its message and exits 1. */
 void cli_trace_error(hr_reader *r) __attribute__((noreturn));
 /* Parses a non-negative integer option value or exits 2. */

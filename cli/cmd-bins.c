@@ -116,6 +116,7 @@ int cmd_bins(int argc, char **argv)
         snprintf(title, sizeof title, "Requests per size bin: %s", path);
         cli_plot_bins(&b, title, plot);
     }
+    cli_truncation_note(r, NULL);
     hr_reader_close(r);
     return 0;
 }

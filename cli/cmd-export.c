@@ -68,6 +68,7 @@ int cmd_export(int argc, char **argv)
             unlink(out);
         cli_trace_error(r);
     }
+    cli_truncation_note(r, NULL);
     hr_reader_close(r);
     return 0;
 }

@@ -108,8 +108,7 @@ int cmd_flame(int argc, char **argv)
             cli_die(1, "out of memory");
     }
     print_merged(&f);
-    if (p.truncated)
-        fprintf(stderr, "heaprr: %s\n", hr_reader_message(r));
+    cli_truncation_note(r, NULL);
     hr_profile_free(&p);
     cli_stacks_done();
     hr_reader_close(r);

@@ -145,8 +145,7 @@ int cmd_leaks(int argc, char **argv)
         print_json(path, &l, top, r, st.truncated);
     else
         print_text(path, &l, top, r);
-    if (st.truncated)
-        fprintf(stderr, "heaprr: %s (the leaks are the blocks live when it ended)\n", hr_reader_message(r));
+    cli_truncation_note(r, "the leaks are the blocks live when it ended");
     hr_leaks_free(&l);
     hr_supp_free(s);
     cli_stacks_done();

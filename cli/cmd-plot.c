@@ -141,6 +141,7 @@ int cmd_plot(int argc, char **argv)
     hr_reader *r = cli_open_trace(path, 0);
     int rc = cli_plot_kind(r, path, kind, &cfg, out);
     cli_pass_done(rc, r, path);
+    cli_truncation_note(r, NULL);
     hr_reader_close(r);
     return 0;
 }

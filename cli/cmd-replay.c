@@ -345,10 +345,7 @@ int cmd_replay(int argc, char **argv)
         print_json(&a, r, &res, f, nf);
     else
         print_text(&a, r, &res, f, nf);
-    hr_reader_status st;
-    hr_reader_status_get(r, &st);
-    if (st.truncated)
-        fprintf(stderr, "heaprr: %s (replayed what it holds)\n", hr_reader_message(r));
+    cli_truncation_note(r, "replayed what it holds");
     if (tl && fclose(tl) != 0)
         cli_die(1, "cannot write %s: %s", a.timeline, strerror(errno));
     hr_replay_free(rp);

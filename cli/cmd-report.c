@@ -24,9 +24,9 @@ typedef struct part {
     const char *args[6];
 } part;
 
-/* Runs one command with its output in dir/file, in a child (a failing part cannot end the rest).
- * Returns its exit status, or -1. */
-static int run_part(const char *dir, const part *p, const char *trace)
+/* Runs one command with its output in dir/file, in a child (a failing part cannot end the rest);
+ * only the first part says that the trace was cut short. Returns its exit status, or -1. */
+static int run_part(const char *dir, const part *p, const char *trace, int first)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, p->file);
@@ -47,6 +47,8 @@ static int run_part(const char *dir, const part *p, const char *trace)
         argv[argc++] = (char *)trace;
         argv[argc] = NULL;
         optind = 0; /* a fresh getopt */
+        if (!first)
+            cli_truncation_notes_off();
         int rc = p->run(argc, argv);
         fflush(stdout);
         _exit(rc);
@@ -98,7 +100,7 @@ int cmd_report(int argc, char **argv)
     };
     int failed = 0;
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
-        int rc = run_part(dir, &parts[i], trace);
+        int rc = run_part(dir, &parts[i], trace, i == 0);
         int ok = rc == 0 || (parts[i].run == cmd_replay && rc == 3); /* 3: the checker found errors */
         printf("%s/%s%s\n", dir, parts[i].file, ok ? "" : "  (failed)");
         failed += !ok;

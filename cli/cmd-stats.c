@@ -89,8 +89,8 @@ int cmd_stats(int argc, char **argv)
         print_json(&s, path, hr_reader_header(r));
     else
         print_text(&s, path, hr_reader_header(r));
-    if (s.truncated && !as_json)
-        fprintf(stderr, "heaprr: %s\n", hr_reader_message(r));
+    if (!as_json)
+        cli_truncation_note(r, NULL);
     hr_reader_close(r);
     return 0;
 }

@@ -217,8 +217,7 @@ int cmd_summary(int argc, char **argv)
         print_json(path, &p, top, r);
     else
         print_text(path, &p, top, r);
-    if (p.truncated)
-        fprintf(stderr, "heaprr: %s\n", hr_reader_message(r));
+    cli_truncation_note(r, NULL);
     hr_profile_free(&p);
     cli_stacks_done();
     hr_reader_close(r);

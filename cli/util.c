@@ -88,6 +88,22 @@ void cli_help(const char *text)
     exit(0);
 }
 
+static int truncation_notes = 1;
+
+void cli_truncation_notes_off(void)
+{
+    truncation_notes = 0;
+}
+
+void cli_truncation_note(hr_reader *r, const char *meaning)
+{
+    hr_reader_status st;
+    hr_reader_status_get(r, &st);
+    if (truncation_notes && st.truncated)
+        fprintf(stderr, "heaprr: %s%s%s%s\n", hr_reader_message(r), meaning ? " (" : "", meaning ? meaning : "",
+                meaning ? ")" : "");
+}
+
 void cli_pass_done(int rc, hr_reader *r, const char *path)
 {
     if (rc == HR_ERR_NOMEM)
