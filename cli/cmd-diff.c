@@ -105,6 +105,7 @@ static void load(const char *path, int side, dset *d, figures *total)
     hr_profile p;
     int rc = hr_profile_compute(r, 0, &p);
     cli_pass_done(rc, r, path);
+    cli_truncation_note(r, NULL);
     static char key[1 << 16];
     for (size_t i = 0; i < p.nsites; i++) {
         cli_stack_join(r, p.sites[i].stack, 0, "(no stack)", key, sizeof key);

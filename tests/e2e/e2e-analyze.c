@@ -174,7 +174,7 @@ int main(void)
     e2e_path(out, sizeof out, "cut.svg");
     char *const cut_cmds[][8] = {{"stats", cut}, {"summary", cut}, {"leaks", cut}, {"bins", cut}, {"flame", cut},
                                  {"replay", cut}, {"plot", "--kind", "heap", "-o", out, cut},
-                                 {"export", "--to", "mtrace", "-o", "-", cut}};
+                                 {"export", "--to", "mtrace", "-o", "-", cut}, {"diff", trace, cut}};
     for (size_t i = 0; i < sizeof cut_cmds / sizeof *cut_cmds; i++) {
         char *argv[10] = {(char *)e2e_heaprr()};
         for (size_t k = 0; cut_cmds[i][k]; k++)
