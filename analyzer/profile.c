@@ -319,5 +319,6 @@ static int compare(const void *a, const void *b)
 void hr_profile_sort(hr_profile *p, hr_site_order order)
 {
     sort_order = order;
-    qsort(p->sites, p->nsites, sizeof *p->sites, compare);
+    if (p->nsites > 1) /* none: sites may be NULL, which qsort must not get */
+        qsort(p->sites, p->nsites, sizeof *p->sites, compare);
 }

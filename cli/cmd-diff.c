@@ -239,7 +239,8 @@ int cmd_diff(int argc, char **argv)
     figures t[2];
     load(argv[optind], 0, &d, &t[0]);
     load(argv[optind + 1], 1, &d, &t[1]);
-    qsort(d.s, d.n, sizeof *d.s, by_change);
+    if (d.n > 1) /* none: d.s is NULL */
+        qsort(d.s, d.n, sizeof *d.s, by_change);
     if (as_json)
         print_json(argv[optind], argv[optind + 1], t, &d, top);
     else

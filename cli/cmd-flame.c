@@ -66,7 +66,8 @@ static int by_stack(const void *a, const void *b)
 /* Stacks that symbolize the same (different return addresses in one line of code) are merged. */
 static void print_merged(folded *f)
 {
-    qsort(f->lines, f->n, sizeof *f->lines, by_stack);
+    if (f->n > 1) /* none: lines is NULL */
+        qsort(f->lines, f->n, sizeof *f->lines, by_stack);
     for (size_t i = 0; i < f->n;) {
         uint64_t w = 0;
         size_t k = i;
