@@ -16,7 +16,7 @@ static const char help[] =
     "  --to mtrace   glibc's mtrace text, which its mtrace(1) script reads ('mtrace OUT' lists\n"
     "                what was never freed). Every allocation kind becomes '+', frees and deletes\n"
     "                '-', reallocs '<' and '>'; free(NULL) is left out, as glibc does.\n"
-    "  --to ctf      a CTF trace in the folder OUT (made if needed), for Trace Compass or\n"
+    "  --to ctf      a CTF trace in the new folder OUT (it must not exist), for Trace Compass or\n"
     "                babeltrace2: one heaprr:<kind> event per call with its pointer, sizes,\n"
     "                thread and stack (what babeltrace2 -o ctf does with the heaprr plugin)\n"
     "  -o OUT        the file or folder to write ('-': standard output, for mtrace)\n";

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const bt_component_class_source *source_class(void)
 {
@@ -38,6 +39,11 @@ static bt_value *map_with_string(const char *key, const char *value)
 
 int hr_ctf_export(const char *trace, const char *outdir, char *why, size_t why_size)
 {
+    struct stat sb;
+    if (lstat(outdir, &sb) == 0) { /* sink.ctf.fs writes one trace into a folder it makes */
+        snprintf(why, why_size, "%s: already exists (the CTF trace goes into a new folder)", outdir);
+        return -1;
+    }
     int rc = -1;
     const bt_plugin *ctf = NULL;
     const bt_component_class_source *src_cls = source_class();
@@ -56,12 +62,12 @@ int hr_ctf_export(const char *trace, const char *outdir, char *why, size_t why_s
     }
     const bt_component_class_sink *sink_cls = bt_plugin_borrow_sink_component_class_by_name_const(ctf, "fs");
     if (!sink_cls ||
-        bt_graph_add_source_component(g, src_cls, "heaprr", src_params, BT_LOGGING_LEVEL_WARNING, &src) !=
+        bt_graph_add_source_component(g, src_cls, "heaprr", src_params, BT_LOGGING_LEVEL_NONE, &src) !=
             BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
         hr_bt_error_line(trace, why, why_size);
         goto out;
     }
-    if (bt_graph_add_sink_component(g, sink_cls, "ctf", sink_params, BT_LOGGING_LEVEL_WARNING, &sink) !=
+    if (bt_graph_add_sink_component(g, sink_cls, "ctf", sink_params, BT_LOGGING_LEVEL_NONE, &sink) !=
         BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
         hr_bt_error_line(outdir, why, why_size);
         goto out;

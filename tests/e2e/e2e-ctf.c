@@ -95,5 +95,9 @@ int main(void)
     char *bad[] = {(char *)e2e_heaprr(), "export", "--to", "ctf", (char *)e2e_workload("wl-kinds"), "-o", ctf2, NULL};
     CHECK_FATAL(e2e_run(&r, bad, NULL) == 0);
     CHECK(r.exited && r.code == 1 && strstr(r.err, "heaprr magic"));
+    char *again[] = {(char *)e2e_heaprr(), "export", "--to", "ctf", trace, "-o", ctf2, NULL};
+    CHECK_FATAL(e2e_run(&r, again, NULL) == 0);
+    CHECK(r.exited && r.code == 1 && strstr(r.err, "already exists"));
+    CHECK(strchr(r.err, '\n') == r.err + strlen(r.err) - 1);
     return check_done("e2e-ctf");
 }

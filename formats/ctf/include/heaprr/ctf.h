@@ -9,9 +9,9 @@
 extern "C" {
 #endif
 
-/* Converts trace into a CTF trace in outdir (babeltrace2's sink.ctf.fs, from the system's
- * plugins): what `babeltrace2 --plugin-path=DIR trace -o ctf -w outdir` does. Returns 0, or -1
- * with why. */
+/* Converts trace into a CTF trace in outdir, a folder it makes (babeltrace2's sink.ctf.fs, from
+ * the system's plugins): what `babeltrace2 --plugin-path=DIR trace -o ctf -w outdir` does. Returns
+ * 0, or -1 with why (outdir already exists, among others). */
 int hr_ctf_export(const char *trace, const char *outdir, char *why, size_t why_size);
 
 typedef struct hr_ctf_counts {
