@@ -12,7 +12,7 @@
 #define DEFAULT_BUCKET_NS 10000000ull
 
 typedef struct per_thread {
-    uint64_t last_alloc; /* the pointer the thread allocated last */
+    uint64_t last_alloc; /* the sequence number of the thread's last allocation + 1 (unique to its block); 0: none */
     uint32_t figures;    /* its entry in the profile's threads + 1; 0: none yet */
 } per_thread;
 
@@ -150,7 +150,7 @@ static int on_alloc(pass *s, const hr_record *rec, const hr_block *b, hr_thread_
     site->live_blocks++;
     t->allocs++;
     t->bytes += b->size;
-    *last = b->ptr;
+    *last = b->seq + 1;
     smp->allocs++;
     smp->bytes += b->size;
     s->p->allocs++;
@@ -170,7 +170,7 @@ static int on_free(pass *s, const hr_record *rec, const hr_block *b, hr_thread_f
     site->live_blocks--;
     t->frees++;
     s->p->frees++;
-    if (*last == b->ptr && b->thread == rec->thread && hr_kind_is_free(rec->u.event.kind)) {
+    if (*last == b->seq + 1 && hr_kind_is_free(rec->u.event.kind)) {
         /* freed with nothing allocated on this thread since: a temporary allocation */
         site->temporary++;
         t->temporary++;

@@ -103,7 +103,7 @@ int hr_trailer_decode(const uint8_t *buf, size_t len, hr_counts *c, uint32_t *fi
 typedef struct hr_live_slot {
     uint64_t ptr;
     uint32_t ord;
-    uint32_t tag; /* gen << 8 | class; the slot is used when gen equals the model's */
+    uint32_t tag; /* gen << 8; the slot is used when gen equals the model's */
 } hr_live_slot;
 
 typedef struct hr_model {
@@ -115,6 +115,7 @@ typedef struct hr_model {
     uint64_t fhist[HR_MODEL_LAGS], ahist[HR_MODEL_LAGS]; /* raw-coded frees and allocations */
     uint8_t fpos, apos;
     uint64_t *live_bits;   /* live blocks by ordinal, for ranks (SPEC 5.5) */
+    uint8_t *ord_cls;      /* size class of each allocation ordinal */
     uint32_t *sb_count;    /* Fenwick tree of the live count of each 64-ordinal word */
     uint32_t fw_size;      /* words it covers (grows with the chunk) */
     uint64_t live;

@@ -4,8 +4,12 @@
  * class a short stack of recently released pointers. A free is coded by the rank of its block
  * among the live ones (how many live blocks are younger); an allocation by where its pointer sits
  * in its class's stack of released blocks. Allocators that reuse the last freed block of a size
- * (glibc's tcache, most others) make these codes small and repetitive. The map's slots carry a
- * generation, so starting a new chunk is O(1). */
+ * (glibc's tcache, most others) make these codes small and repetitive.
+ *
+ * Which blocks are live is the bitmap of live ordinals; the map from pointer to ordinal is never
+ * pruned within a chunk (an entry whose ordinal is no longer live is a released block), so a
+ * release touches no map slot and a reader decoding a rank does not look its pointer up at all.
+ * The map's slots carry a generation, so starting a new chunk is O(1). */
 #include "internal.h"
 #include "varint.h"
 
@@ -107,9 +111,10 @@ int hr_model_init(hr_model *m, const hr_alloc *a)
     m->slots = hr_alloc_zeroed(a, INITIAL_SLOTS * sizeof *m->slots);
     m->live_bits = hr_alloc_zeroed(a, WORDS * sizeof *m->live_bits);
     m->sb_count = hr_alloc_zeroed(a, (WORDS + 1) * sizeof *m->sb_count);
+    m->ord_cls = hr_alloc_zeroed(a, HR_CHUNK_RECORDS_MAX);
     m->gen = 1;
     m->fw_size = FW_MIN;
-    if (!m->slots || !m->live_bits || !m->sb_count) {
+    if (!m->slots || !m->live_bits || !m->sb_count || !m->ord_cls) {
         hr_model_free(m);
         return HR_ERR_NOMEM;
     }
@@ -118,13 +123,14 @@ int hr_model_init(hr_model *m, const hr_alloc *a)
 
 void hr_model_free(hr_model *m)
 {
-    void *p[3] = {m->slots, m->live_bits, m->sb_count};
-    for (int i = 0; i < 3; i++)
+    void *p[4] = {m->slots, m->live_bits, m->sb_count, m->ord_cls};
+    for (int i = 0; i < 4; i++)
         if (p[i])
             m->alloc->free(m->alloc->opaque, p[i]);
     m->slots = NULL;
     m->live_bits = NULL;
     m->sb_count = NULL;
+    m->ord_cls = NULL;
 }
 
 void hr_model_reset(hr_model *m)
@@ -172,6 +178,12 @@ static hr_live_slot *find(const hr_model *m, uint64_t p)
     }
 }
 
+/* Whether the map entry e (NULL: none) names a live block: its ordinal is still live. */
+static int live_entry(const hr_model *m, const hr_live_slot *e)
+{
+    return e && (m->live_bits[e->ord >> 6] >> (e->ord & 63) & 1);
+}
+
 void hr_model_prefetch(const hr_model *m, uint64_t p)
 {
     __builtin_prefetch(&m->slots[slot_of(p, m->mask)]);
@@ -197,43 +209,26 @@ static int grow(hr_model *m)
     return 0;
 }
 
+/* Records p as allocated with the next ordinal; an entry for p (live or released) is reused. */
 static int insert(hr_model *m, uint64_t p, unsigned cls)
 {
-    hr_live_slot *old = find(m, p);
-    if (old) { /* an address still live was returned again (formats/SPEC.md 7) */
-        ord_set(m, old->ord, 0);
-        ord_set(m, (uint32_t)m->ord, 1);
-        old->ord = (uint32_t)m->ord;
-        old->tag = m->gen << 8 | cls;
-        return 0;
+    hr_live_slot *e = find(m, p);
+    if (!e) {
+        if ((m->count + 1) * 2 > m->mask + 1)
+            HR_FORWARD(grow(m));
+        size_t s = slot_of(p, m->mask);
+        while (used(m, s))
+            s = (s + 1) & m->mask;
+        e = &m->slots[s];
+        *e = (hr_live_slot){p, 0, m->gen << 8};
+        m->count++;
+    } else if (live_entry(m, e)) { /* an address still live was returned again (formats/SPEC.md 7) */
+        ord_set(m, e->ord, 0);
     }
-    if ((m->count + 1) * 2 > m->mask + 1)
-        HR_FORWARD(grow(m));
-    size_t s = slot_of(p, m->mask);
-    while (used(m, s))
-        s = (s + 1) & m->mask;
-    m->slots[s] = (hr_live_slot){p, (uint32_t)m->ord, m->gen << 8 | cls};
-    m->count++;
+    e->ord = (uint32_t)m->ord;
+    m->ord_cls[m->ord] = (uint8_t)cls;
     ord_set(m, (uint32_t)m->ord, 1);
     return 0;
-}
-
-/* Removes a slot, shifting back later members of its probe run (stale slots count as empty). */
-static void erase(hr_model *m, hr_live_slot *e)
-{
-    size_t i = (size_t)(e - m->slots), j = i;
-    m->count--;
-    for (;;) {
-        j = (j + 1) & m->mask;
-        if (!used(m, j))
-            break;
-        size_t home = slot_of(m->slots[j].ptr, m->mask);
-        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-            m->slots[i] = m->slots[j];
-            i = j;
-        }
-    }
-    m->slots[i].tag = 0;
 }
 
 /* Bins are circular: top[c] is where the next push goes, the entry at depth k is k below it. */
@@ -247,16 +242,14 @@ static void push_bin(hr_model *m, unsigned cls, uint64_t p)
         m->nbin[cls]++;
 }
 
-/* Releases the live block e (if release) and pushes its pointer on its class's bin. */
-static void release(hr_model *m, hr_live_slot *e, int do_release)
+/* Releases the live block of ordinal o and pointer p (if do_release) and pushes p on its class's
+ * bin. */
+static void release(hr_model *m, uint32_t o, uint64_t p, int do_release)
 {
     if (!do_release)
         return;
-    unsigned cls = e->tag & 0xff;
-    uint64_t p = e->ptr;
-    ord_set(m, e->ord, 0);
-    erase(m, e);
-    push_bin(m, cls, p);
+    ord_set(m, o, 0);
+    push_bin(m, m->ord_cls[o], p);
 }
 
 /* Raw codes past these would not fit in 64 bits: such pointers (tagged pointers, distances above
@@ -300,11 +293,11 @@ uint64_t hr_model_free_code(hr_model *m, uint64_t p, int do_release)
         return 0;
     hr_live_slot *e = find(m, p);
     uint64_t code;
-    if (e) {
+    if (live_entry(m, e)) {
         /* r live blocks are younger than this one, q older: code the nearer end. */
         uint64_t r = m->live - ord_count_le(m, e->ord), q = m->live - 1 - r;
         code = r <= q ? 1 + 4 * r : 3 + 4 * q;
-        release(m, e, do_release);
+        release(m, e->ord, p, do_release);
     } else {
         uint64_t z;
         unsigned lag = nearest(m->fhist, m->fpos, p, &z);
@@ -332,11 +325,8 @@ int hr_model_free_decode(hr_model *m, uint64_t code, uint64_t escaped, int do_re
         int64_t o = ord_select(m, m->live - r);
         if (o < 0 || (uint64_t)o >= m->ord)
             return HR_ERR_CORRUPT;
-        p = m->ord_ptr[o];
-        hr_live_slot *e = p ? find(m, p) : NULL;
-        if (!e || e->ord != (uint32_t)o)
-            return HR_ERR_CORRUPT;
-        release(m, e, do_release);
+        p = m->ord_ptr[o]; /* a live ordinal's pointer: set when it was allocated */
+        release(m, (uint32_t)o, p, do_release);
     } else {
         if (code == FREE_ESCAPE) {
             p = escaped;
@@ -344,7 +334,7 @@ int hr_model_free_decode(hr_model *m, uint64_t code, uint64_t escaped, int do_re
             uint64_t v = (code - FREE_RAW) / 2;
             p = HIST(m->fhist, m->fpos, v % LAGS) + (uint64_t)hr_unzigzag(v / LAGS);
         }
-        if (!p || find(m, p))
+        if (!p || live_entry(m, find(m, p)))
             return HR_ERR_CORRUPT; /* a writer would have coded it by reference */
         remember(m->fhist, &m->fpos, p);
     }

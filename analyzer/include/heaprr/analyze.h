@@ -18,8 +18,6 @@ typedef struct hr_block {
     uint64_t size;  /* bytes requested (calloc: count * size) */
     uint64_t seq;   /* sequence number of the allocating event */
     uint64_t stack; /* allocation stack id */
-    uint32_t kind;  /* allocating kind */
-    uint32_t thread;
 } hr_block;
 
 typedef struct hr_heap hr_heap;
