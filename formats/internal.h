@@ -116,6 +116,7 @@ typedef struct hr_model {
     uint8_t fpos, apos;
     uint64_t *live_bits;   /* live blocks by ordinal, for ranks (SPEC 5.5) */
     uint8_t *ord_cls;      /* size class of each allocation ordinal */
+    uint64_t *filter;      /* a bit per hash of the pointers in the map (model.c) */
     uint32_t *sb_count;    /* Fenwick tree of the live count of each 64-ordinal word */
     uint32_t fw_size;      /* words it covers (grows with the chunk) */
     uint64_t live;

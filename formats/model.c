@@ -14,6 +14,8 @@
 #include "varint.h"
 
 #define INITIAL_SLOTS 4096
+#define FILTER_SHIFT 19 /* bits of the filter of pointers the chunk has allocated (64 KiB) */
+#define FILTER_WORDS ((1u << FILTER_SHIFT) / 64)
 #define GEN_MAX 0xffffffu
 #define WORDS (HR_CHUNK_RECORDS_MAX / 64)
 
@@ -112,9 +114,10 @@ int hr_model_init(hr_model *m, const hr_alloc *a)
     m->live_bits = hr_alloc_zeroed(a, WORDS * sizeof *m->live_bits);
     m->sb_count = hr_alloc_zeroed(a, (WORDS + 1) * sizeof *m->sb_count);
     m->ord_cls = hr_alloc_zeroed(a, HR_CHUNK_RECORDS_MAX);
+    m->filter = hr_alloc_zeroed(a, FILTER_WORDS * sizeof *m->filter);
     m->gen = 1;
     m->fw_size = FW_MIN;
-    if (!m->slots || !m->live_bits || !m->sb_count || !m->ord_cls) {
+    if (!m->slots || !m->live_bits || !m->sb_count || !m->ord_cls || !m->filter) {
         hr_model_free(m);
         return HR_ERR_NOMEM;
     }
@@ -123,18 +126,21 @@ int hr_model_init(hr_model *m, const hr_alloc *a)
 
 void hr_model_free(hr_model *m)
 {
-    void *p[4] = {m->slots, m->live_bits, m->sb_count, m->ord_cls};
-    for (int i = 0; i < 4; i++)
+    void *p[5] = {m->slots, m->live_bits, m->sb_count, m->ord_cls, m->filter};
+    for (int i = 0; i < 5; i++)
         if (p[i])
             m->alloc->free(m->alloc->opaque, p[i]);
     m->slots = NULL;
     m->live_bits = NULL;
     m->sb_count = NULL;
     m->ord_cls = NULL;
+    m->filter = NULL;
 }
 
 void hr_model_reset(hr_model *m)
 {
+    if (m->count)
+        memset(m->filter, 0, FILTER_WORDS * sizeof *m->filter);
     m->gen++;
     if (m->gen > GEN_MAX) { /* wrapped after 2^24 chunks: clear for real */
         memset(m->slots, 0, (m->mask + 1) * sizeof *m->slots);
@@ -184,6 +190,24 @@ static int live_entry(const hr_model *m, const hr_live_slot *e)
     return e && (m->live_bits[e->ord >> 6] >> (e->ord & 63) & 1);
 }
 
+/* The filter: one bit per hash of the pointers allocated in the chunk, small enough to stay in
+ * cache. A clear bit answers "not in the map" without touching the map, which is what most frees of
+ * blocks from earlier chunks ask. */
+static uint64_t filter_bit(uint64_t p, size_t *word)
+{
+    uint64_t h = p * 0x9E3779B97F4A7C15ull >> (64 - FILTER_SHIFT);
+    *word = (size_t)(h >> 6);
+    return 1ull << (h & 63);
+}
+
+/* find(), skipped when the filter says p was never allocated in the chunk. */
+static hr_live_slot *lookup(const hr_model *m, uint64_t p)
+{
+    size_t w;
+    uint64_t bit = filter_bit(p, &w);
+    return m->filter[w] & bit ? find(m, p) : NULL;
+}
+
 void hr_model_prefetch(const hr_model *m, uint64_t p)
 {
     __builtin_prefetch(&m->slots[slot_of(p, m->mask)]);
@@ -212,10 +236,13 @@ static int grow(hr_model *m)
 /* Records p as allocated with the next ordinal; an entry for p (live or released) is reused. */
 static int insert(hr_model *m, uint64_t p, unsigned cls)
 {
-    hr_live_slot *e = find(m, p);
+    hr_live_slot *e = lookup(m, p);
     if (!e) {
         if ((m->count + 1) * 2 > m->mask + 1)
             HR_FORWARD(grow(m));
+        size_t w;
+        uint64_t bit = filter_bit(p, &w);
+        m->filter[w] |= bit;
         size_t s = slot_of(p, m->mask);
         while (used(m, s))
             s = (s + 1) & m->mask;
@@ -291,7 +318,7 @@ uint64_t hr_model_free_code(hr_model *m, uint64_t p, int do_release)
 {
     if (!p)
         return 0;
-    hr_live_slot *e = find(m, p);
+    hr_live_slot *e = lookup(m, p);
     uint64_t code;
     if (live_entry(m, e)) {
         /* r live blocks are younger than this one, q older: code the nearer end. */
@@ -334,7 +361,7 @@ int hr_model_free_decode(hr_model *m, uint64_t code, uint64_t escaped, int do_re
             uint64_t v = (code - FREE_RAW) / 2;
             p = HIST(m->fhist, m->fpos, v % LAGS) + (uint64_t)hr_unzigzag(v / LAGS);
         }
-        if (!p || live_entry(m, find(m, p)))
+        if (!p || live_entry(m, lookup(m, p)))
             return HR_ERR_CORRUPT; /* a writer would have coded it by reference */
         remember(m->fhist, &m->fpos, p);
     }
