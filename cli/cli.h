@@ -91,10 +91,6 @@ int cmd_bins(int argc, char **argv);
 /* cmd-bins.c: the bin histogram (also for heaprr plot and report). */
 struct hr_bins;
 void cli_plot_bins(const struct hr_bins *b, const char *title, const char *out);
-/* cmd-plot.c: one plot of a trace (kind heap, bins, frag or rate); a negative hr_err on a reader
- * error, exits on a plot error. */
-struct hr_heap_config;
-int cli_plot_kind(hr_reader *r, const char *path, const char *kind, const struct hr_heap_config *cfg, const char *out);
 int cmd_plot(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* heaprr bins: allocations, frees, live and peak live blocks and bytes requested per size bin. */
 #include "cli.h"
-#include "progress.h"
+#include "passes.h"
 
 #include <heaprr/analyze.h>
 #include <heaprr/bins.h>
@@ -44,11 +44,12 @@ void cli_plot_bins(const hr_bins *b, const char *title, const char *out)
     }
     fputs("set title ", c);
     hr_plot_quote(c, title);
-    fputs("\nset style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
-          "set xlabel 'request size (bytes)'\nset ylabel 'blocks'\nset xtics rotate by -45\nset key top right\n"
-          "set yrange [0:*]\n"
-          "plot $data using 2:xtic(1) title 'allocations', '' using 3 title 'most live at once'\n",
-          c);
+    fputs(
+        "\nset style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+        "set xlabel 'request size (bytes)'\nset ylabel 'blocks'\nset xtics rotate by -45\nset key top right\n"
+        "set yrange [0:*]\n"
+        "plot $data using 2:xtic(1) title 'allocations', '' using 3 title 'most live at once'\n",
+        c);
     if (hr_plot_end(p, why, sizeof why) < 0)
         cli_die(1, "%s", why);
 }
@@ -76,12 +77,7 @@ int cmd_bins(int argc, char **argv)
             cli_usage("bins", "%s", why);
     }
     const char *path = cli_trace_operand("bins", argc, argv);
-    hr_reader *r = cli_open_trace(path, 0);
-    cli_progress bar;
-    cli_progress_start(&bar, path, "bins");
-    int rc = hr_bins_compute(r, &b);
-    cli_progress_end(&bar);
-    cli_pass_done(rc, r, path);
+    hr_reader *r = cli_bins_pass(path, &b);
     if (as_json) {
         json j;
         json_init(&j, stdout);
@@ -107,8 +103,8 @@ int cmd_bins(int argc, char **argv)
         for (uint32_t i = 0; i < b.n; i++) {
             char l[48];
             label(&b.bins[i], i ? &b.bins[i - 1] : NULL, l, sizeof l);
-            printf("  %14s %12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %10" PRIu64 " %16" PRIu64 "\n", l, b.bins[i].allocs,
-                   b.bins[i].frees, b.bins[i].live, b.bins[i].peak_live, b.bins[i].bytes);
+            printf("  %14s %12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %10" PRIu64 " %16" PRIu64 "\n", l,
+                   b.bins[i].allocs, b.bins[i].frees, b.bins[i].live, b.bins[i].peak_live, b.bins[i].bytes);
         }
     }
     if (plot) {
@@ -117,6 +113,6 @@ int cmd_bins(int argc, char **argv)
         cli_plot_bins(&b, title, plot);
     }
     cli_truncation_note(r, NULL);
-    hr_reader_close(r);
+    cli_pass_end(r);
     return 0;
 }

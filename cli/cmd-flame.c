@@ -2,6 +2,7 @@
 /* heaprr flame: collapsed stacks ("outer;...;inner weight"), the input of flamegraph.pl and
  * speedscope. */
 #include "cli.h"
+#include "passes.h"
 #include "stacks.h"
 
 #include <heaprr/profile.h>
@@ -91,17 +92,19 @@ int cmd_flame(int argc, char **argv)
         if (c == 'h')
             cli_help(help);
         else if (c == 'w') {
-            if (strcmp(optarg, "bytes") && strcmp(optarg, "calls") && strcmp(optarg, "leaked") && strcmp(optarg, "peak"))
+            if (strcmp(optarg, "bytes") && strcmp(optarg, "calls") && strcmp(optarg, "leaked") &&
+                strcmp(optarg, "peak"))
                 cli_usage("flame", "--weight expects bytes, calls, leaked or peak, not '%s'", optarg);
             weight = optarg[0];
         }
     }
     const char *path = cli_trace_operand("flame", argc, argv);
-    hr_reader *r = cli_open_trace(path, 0);
     hr_profile p;
-    int rc = hr_profile_compute(r, 0, &p);
-    cli_pass_done(rc, r, path);
-    hr_profile_sort(&p, weight == 'c' ? HR_BY_CALLS : weight == 'l' ? HR_BY_LEAKED : weight == 'p' ? HR_BY_PEAK : HR_BY_BYTES);
+    hr_reader *r = cli_profile_pass(path, "flame", &p);
+    hr_profile_sort(&p, weight == 'c'   ? HR_BY_CALLS
+                        : weight == 'l' ? HR_BY_LEAKED
+                        : weight == 'p' ? HR_BY_PEAK
+                                        : HR_BY_BYTES);
     folded f = {NULL, 0, 0};
     for (size_t i = 0; i < p.nsites; i++) {
         uint64_t w = weight_of(&p.sites[i], weight);
@@ -110,8 +113,8 @@ int cmd_flame(int argc, char **argv)
     }
     print_merged(&f);
     cli_truncation_note(r, NULL);
-    hr_profile_free(&p);
+    cli_profile_free(&p);
     cli_stacks_done();
-    hr_reader_close(r);
+    cli_pass_end(r);
     return ferror(stdout) ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* heaprr leaks: blocks never freed, grouped by allocation stack, largest first. */
 #include "cli.h"
-#include "progress.h"
+#include "passes.h"
 #include "stacks.h"
 
 #include <heaprr/analyze.h>
@@ -130,13 +130,8 @@ int cmd_leaks(int argc, char **argv)
     }
     const char *path = cli_trace_operand("leaks", argc, argv);
     hr_suppressions *s = supp ? load_suppressions(supp) : NULL;
-    hr_reader *r = cli_open_trace(path, 0);
     hr_leaks l;
-    cli_progress bar;
-    cli_progress_start(&bar, path, "leaks");
-    int rc = hr_leaks_compute(r, &l);
-    cli_progress_end(&bar);
-    cli_pass_done(rc, r, path);
+    hr_reader *r = cli_leaks_pass(path, &l);
     if (s)
         hr_leaks_suppress(&l, s, r, cli_symbolizer(r));
     hr_reader_status st;
@@ -146,9 +141,9 @@ int cmd_leaks(int argc, char **argv)
     else
         print_text(path, &l, top, r);
     cli_truncation_note(r, "the leaks are the blocks live when it ended");
-    hr_leaks_free(&l);
+    cli_leaks_free(&l);
     hr_supp_free(s);
     cli_stacks_done();
-    hr_reader_close(r);
+    cli_pass_end(r);
     return 0;
 }

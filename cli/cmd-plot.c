@@ -3,6 +3,8 @@
  * the allocation rate, drawn by gnuplot into a .png or .svg. */
 #include "cli.h"
 #include "heapopts.h"
+#include "passes.h"
+#include "progress.h"
 
 #include <heaprr/bins.h>
 #include <heaprr/plots.h>
@@ -23,17 +25,6 @@ static const char help[] =
     "         model (the model options of 'heaprr replay' apply: --model, --band-config, ...)\n"
     "  rate   allocations and bytes allocated per second over time\n"
     "\n" CLI_HEAP_HELP;
-
-static int plot_profile(hr_reader *r, const char *kind, const char *title, const char *out, char *why, size_t cap)
-{
-    hr_profile p;
-    int rc = hr_profile_compute(r, 0, &p);
-    if (rc < 0)
-        return rc;
-    rc = strcmp(kind, "heap") == 0 ? hr_plot_heap(&p, title, out, why, cap) : hr_plot_rate(&p, title, out, why, cap);
-    hr_profile_free(&p);
-    return rc < 0 ? 1 : 0;
-}
 
 /* Replays r on the model, sampling every 1000 events, and keeps at most FRAG_POINTS points. */
 static int frag_points(hr_reader *r, const hr_heap_config *cfg, hr_frag_point **out, size_t *n)
@@ -78,34 +69,61 @@ static int frag_points(hr_reader *r, const hr_heap_config *cfg, hr_frag_point **
     return rc;
 }
 
-int cli_plot_kind(hr_reader *r, const char *path, const char *kind, const hr_heap_config *cfg, const char *out)
+static hr_reader *plot_profile(const char *path, const char *kind, const char *title, const char *out)
 {
-    char why[512], title[1024];
-    int rc;
-    const char *what = strcmp(kind, "heap") == 0 ? "Live heap" : strcmp(kind, "rate") == 0 ? "Allocation rate"
-                       : strcmp(kind, "bins") == 0 ? "Requests per size bin" : "Fragmentation on the band model";
-    snprintf(title, sizeof title, "%s: %s", what, path);
-    if (strcmp(kind, "bins") == 0) {
-        hr_bins b;
-        hr_bins_default(&b);
-        if ((rc = hr_bins_compute(r, &b)) < 0)
-            return rc;
-        cli_plot_bins(&b, title, out);
-        return 0;
-    }
-    if (strcmp(kind, "frag") == 0) {
-        hr_frag_point *pts;
-        size_t n;
-        if ((rc = frag_points(r, cfg, &pts, &n)) < 0)
-            return rc;
-        rc = hr_plot_frag(pts, n, title, out, why, sizeof why);
-        free(pts);
-    } else if ((rc = plot_profile(r, kind, title, out, why, sizeof why)) < 0) {
-        return rc;
-    }
-    if (rc != 0)
+    hr_profile p;
+    char why[512];
+    hr_reader *r = cli_profile_pass(path, "plot", &p);
+    int rc = strcmp(kind, "heap") == 0 ? hr_plot_heap(&p, title, out, why, sizeof why)
+                                       : hr_plot_rate(&p, title, out, why, sizeof why);
+    cli_profile_free(&p);
+    if (rc < 0)
         cli_die(1, "%s", why);
-    return 0;
+    return r;
+}
+
+static hr_reader *plot_bins(const char *path, const char *title, const char *out)
+{
+    hr_bins b;
+    hr_bins_default(&b);
+    hr_reader *r = cli_bins_pass(path, &b);
+    cli_plot_bins(&b, title, out);
+    return r;
+}
+
+static hr_reader *plot_frag(const char *path, const hr_heap_config *cfg, const char *title, const char *out)
+{
+    hr_frag_point *pts = NULL;
+    size_t n = 0;
+    char why[512];
+    hr_reader *r = cli_open_trace(path, 0);
+    cli_progress bar;
+    cli_progress_start(&bar, path, "plot");
+    int rc = frag_points(r, cfg, &pts, &n);
+    cli_progress_end(&bar);
+    cli_pass_done(rc, r, path);
+    rc = hr_plot_frag(pts, n, title, out, why, sizeof why);
+    free(pts);
+    if (rc < 0)
+        cli_die(1, "%s", why);
+    return r;
+}
+
+/* Draws one plot of the trace at path (exits with one line on an error); returns the reader its
+ * pass read, for cli_pass_end. */
+static hr_reader *plot_kind(const char *path, const char *kind, const hr_heap_config *cfg, const char *out)
+{
+    char title[1024];
+    const char *what = strcmp(kind, "heap") == 0   ? "Live heap"
+                       : strcmp(kind, "rate") == 0 ? "Allocation rate"
+                       : strcmp(kind, "bins") == 0 ? "Requests per size bin"
+                                                   : "Fragmentation on the band model";
+    snprintf(title, sizeof title, "%s: %s", what, path);
+    if (strcmp(kind, "bins") == 0)
+        return plot_bins(path, title, out);
+    if (strcmp(kind, "frag") == 0)
+        return plot_frag(path, cfg, title, out);
+    return plot_profile(path, kind, title, out);
 }
 
 int cmd_plot(int argc, char **argv)
@@ -138,10 +156,8 @@ int cmd_plot(int argc, char **argv)
     const char *path = cli_trace_operand("plot", argc, argv);
     hr_heap_config cfg;
     cli_heap_config("plot", &ho, &cfg);
-    hr_reader *r = cli_open_trace(path, 0);
-    int rc = cli_plot_kind(r, path, kind, &cfg, out);
-    cli_pass_done(rc, r, path);
+    hr_reader *r = plot_kind(path, kind, &cfg, out);
     cli_truncation_note(r, NULL);
-    hr_reader_close(r);
+    cli_pass_end(r);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* heaprr report: every text report and plot of a trace into one folder. */
 #include "cli.h"
+#include "passes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,8 @@ typedef struct part {
     const char *args[6];
 } part;
 
-/* Runs one command with its output in dir/file, in a child (a failing part cannot end the rest);
+/* Runs one command with its output in dir/file, in a child (a failing part cannot end the rest;
+ * the passes shared before are the child's copy);
  * only the first part says that the trace was cut short. Returns its exit status, or -1. */
 static int run_part(const char *dir, const part *p, const char *trace, int first)
 {
@@ -98,6 +100,7 @@ int cmd_report(int argc, char **argv)
         {"rate.svg", cmd_plot, {"--kind", "rate", "-o", "@", NULL}},
         {"rate.png", cmd_plot, {"--kind", "rate", "-o", "@", NULL}},
     };
+    cli_passes_share(trace); /* the parts print from one profile, one leaks and one bins pass */
     int failed = 0;
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
         int rc = run_part(dir, &parts[i], trace, i == 0);

@@ -2,7 +2,7 @@
 /* heaprr summary: totals, the peak and when, top sites by calls, bytes and peak contribution,
  * temporary allocations, the allocation rate over time, per-thread figures. */
 #include "cli.h"
-#include "progress.h"
+#include "passes.h"
 #include "stacks.h"
 
 #include <heaprr/profile.h>
@@ -145,8 +145,8 @@ static void print_rate(const hr_profile *p)
     size_t n = rebucket(p, rows, RATE_ROWS, &width);
     for (size_t i = 0; i < n; i++)
         most = rows[i].allocs > most ? rows[i].allocs : most;
-    printf("\nallocation rate (buckets of %.3f s):\n  %10s %12s %14s %14s\n", (double)width / 1e9, "from s",
-           "allocs/s", "bytes/s", "live bytes");
+    printf("\nallocation rate (buckets of %.3f s):\n  %10s %12s %14s %14s\n", (double)width / 1e9, "from s", "allocs/s",
+           "bytes/s", "live bytes");
     for (size_t i = 0; i < n; i++) {
         double sec = (double)width / 1e9;
         int bar = (int)(rows[i].allocs * 30 / most);
@@ -159,11 +159,11 @@ static void print_text(const char *path, hr_profile *p, size_t top, hr_reader *r
 {
     const hr_header *h = hr_reader_header(r);
     printf("%s: pid %u, %.*s\n", path, h->pid, (int)h->exe.len, h->exe.ptr);
-    printf("  calls          %12" PRIu64 " (%" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64 " failed)\n", p->calls,
-           p->allocs, p->frees, p->failed);
+    printf("  calls          %12" PRIu64 " (%" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64 " failed)\n",
+           p->calls, p->allocs, p->frees, p->failed);
     printf("  allocated      %12" PRIu64 " bytes\n", p->bytes);
-    printf("  peak live      %12" PRIu64 " bytes in %" PRIu64 " blocks, at %.6f s (event #%" PRIu64 ")\n", p->peak_bytes,
-           p->peak_blocks, (double)p->peak_time_ns / 1e9, p->peak_seq);
+    printf("  peak live      %12" PRIu64 " bytes in %" PRIu64 " blocks, at %.6f s (event #%" PRIu64 ")\n",
+           p->peak_bytes, p->peak_blocks, (double)p->peak_time_ns / 1e9, p->peak_seq);
     printf("  leaked         %12" PRIu64 " bytes in %" PRIu64 " blocks\n", p->leaked_bytes, p->leaked_blocks);
     printf("  temporary      %12" PRIu64 " allocations (%.1f%% of all)\n", p->temporary, pct(p->temporary, p->allocs));
     printf("  duration       %12.6f s%s\n", (double)p->duration_ns / 1e9, p->truncated ? " (trace cut short)" : "");
@@ -184,17 +184,15 @@ static void print_text(const char *path, hr_profile *p, size_t top, hr_reader *r
            "bytes", "temporary");
     for (size_t i = 0; i < p->nthreads; i++) {
         const hr_thread_figures *t = &p->threads[i];
-        printf("  %6u %8u %-16s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %9" PRIu64 "\n", t->index, t->tid,
-               t->name[0] ? t->name : "-", t->calls, t->allocs, t->frees, t->bytes, t->temporary);
+        printf("  %6u %8u %-16s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %9" PRIu64 "\n", t->index,
+               t->tid, t->name[0] ? t->name : "-", t->calls, t->allocs, t->frees, t->bytes, t->temporary);
     }
 }
 
 int cmd_summary(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                         {"top", required_argument, NULL, 't'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0}};
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"top", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {0}};
     int as_json = 0, c;
     size_t top = 10;
     while ((c = cli_getopt("summary", argc, argv, "h", opts)) != -1) {
@@ -206,20 +204,15 @@ int cmd_summary(int argc, char **argv)
             top = (size_t)cli_number("summary", "--top", optarg, 1, UINT32_MAX);
     }
     const char *path = cli_trace_operand("summary", argc, argv);
-    hr_reader *r = cli_open_trace(path, 0);
-    cli_progress bar;
-    cli_progress_start(&bar, path, "summary");
     hr_profile p;
-    int rc = hr_profile_compute(r, 0, &p);
-    cli_progress_end(&bar);
-    cli_pass_done(rc, r, path);
+    hr_reader *r = cli_profile_pass(path, "summary", &p);
     if (as_json)
         print_json(path, &p, top, r);
     else
         print_text(path, &p, top, r);
     cli_truncation_note(r, NULL);
-    hr_profile_free(&p);
+    cli_profile_free(&p);
     cli_stacks_done();
-    hr_reader_close(r);
+    cli_pass_end(r);
     return 0;
 }

@@ -9,9 +9,8 @@ static void expect_bin(const char *json, unsigned long long le, unsigned allocs,
                        unsigned long long bytes)
 {
     char want[256];
-    snprintf(want, sizeof want,
-             "\"le\": %llu,\n      \"allocs\": %u,\n      \"frees\": %u,\n      \"live\": %u,", le, allocs, frees,
-             live);
+    snprintf(want, sizeof want, "\"le\": %llu,\n      \"allocs\": %u,\n      \"frees\": %u,\n      \"live\": %u,", le,
+             allocs, frees, live);
     const char *at = strstr(json, want);
     CHECK(at != NULL);
     if (!at) {
@@ -48,6 +47,18 @@ static int svg_complete(const char *path)
     return strstr(buf, "<svg") && strstr(buf, "</svg>") && strstr(buf, "<title>");
 }
 
+/* Whether the file at path holds exactly text. */
+static int file_is(const char *path, const char *text)
+{
+    static char buf[1 << 20];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return n == strlen(text) && memcmp(buf, text, n) == 0;
+}
+
 /* Writes the first half of the file at from to to. */
 static int cut_in_half(const char *from, const char *to)
 {
@@ -79,9 +90,9 @@ int main(void)
     CHECK(r.exited && r.code == 0);
     expect_bin(r.out, 2, 5, 5, 0, 5);
     expect_bin(r.out, 4, 7, 7, 0, 21);
-    expect_bin(r.out, 16, 1, 1, 0, 16);       /* the 16 before its realloc */
-    expect_bin(r.out, 128, 12, 11, 1, 1200);  /* 9 x 100 and 3 callocs of 100 */
-    expect_bin(r.out, 1024, 1, 1, 0, 600);    /* the realloc's result */
+    expect_bin(r.out, 16, 1, 1, 0, 16);      /* the 16 before its realloc */
+    expect_bin(r.out, 128, 12, 11, 1, 1200); /* 9 x 100 and 3 callocs of 100 */
+    expect_bin(r.out, 1024, 1, 1, 0, 600);   /* the realloc's result */
     expect_bin(r.out, 4096, 2, 2, 0, 8192);
     expect_bin(r.out, 18446744073709551615ull, 4, 0, 4, 20000);
     char *custom[] = {(char *)e2e_heaprr(), "bins", "--json", "--bins", "8,4096", trace, NULL};
@@ -158,13 +169,28 @@ int main(void)
     char *rep[] = {(char *)e2e_heaprr(), "report", "-o", out, trace, NULL};
     CHECK_FATAL(e2e_run(&r, rep, NULL) == 0);
     CHECK(r.exited && r.code == 0);
-    static const char *const parts[] = {"summary.txt", "leaks.json", "bins.txt", "replay.json", "flame.folded",
-                                        "heap.svg", "frag.png", "rate.svg"};
+    static const char *const parts[] = {"summary.txt",  "leaks.json", "bins.txt", "replay.json",
+                                        "flame.folded", "heap.svg",   "frag.png", "rate.svg"};
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
         char p[4200];
         struct stat sb;
         snprintf(p, sizeof p, "%s/%s", out, parts[i]);
         CHECK(stat(p, &sb) == 0 && sb.st_size > 0);
+    }
+    /* the parts print from passes the report shares: the same as each command on its own */
+    char *const alone[][4] = {{"summary.txt", "summary"}, {"summary.json", "summary", "--json"},
+                              {"leaks.txt", "leaks"},     {"leaks.json", "leaks", "--json"},
+                              {"bins.txt", "bins"},       {"bins.json", "bins", "--json"},
+                              {"flame.folded", "flame"},  {"flame-leaked.folded", "flame", "--weight", "leaked"}};
+    for (size_t i = 0; i < sizeof alone / sizeof *alone; i++) {
+        char *argv[8] = {(char *)e2e_heaprr()}, p[4200];
+        size_t k = 1;
+        for (size_t a = 1; a < 4 && alone[i][a]; a++)
+            argv[k++] = alone[i][a];
+        argv[k] = trace;
+        CHECK_FATAL(e2e_run(&r, argv, NULL) == 0);
+        snprintf(p, sizeof p, "%s/%s", out, alone[i][0]);
+        CHECK(r.exited && r.code == 0 && file_is(p, r.out));
     }
 
     /* a trace cut short: every analysis reads what it holds and says so in one line; a report once */
@@ -172,9 +198,15 @@ int main(void)
     e2e_path(cut, sizeof cut, "cut.hrr");
     CHECK_FATAL(cut_in_half(trace, cut) == 0);
     e2e_path(out, sizeof out, "cut.svg");
-    char *const cut_cmds[][8] = {{"stats", cut}, {"summary", cut}, {"leaks", cut}, {"bins", cut}, {"flame", cut},
-                                 {"replay", cut}, {"plot", "--kind", "heap", "-o", out, cut},
-                                 {"export", "--to", "mtrace", "-o", "-", cut}, {"diff", trace, cut}};
+    char *const cut_cmds[][8] = {{"stats", cut},
+                                 {"summary", cut},
+                                 {"leaks", cut},
+                                 {"bins", cut},
+                                 {"flame", cut},
+                                 {"replay", cut},
+                                 {"plot", "--kind", "heap", "-o", out, cut},
+                                 {"export", "--to", "mtrace", "-o", "-", cut},
+                                 {"diff", trace, cut}};
     for (size_t i = 0; i < sizeof cut_cmds / sizeof *cut_cmds; i++) {
         char *argv[10] = {(char *)e2e_heaprr()};
         for (size_t k = 0; cut_cmds[i][k]; k++)

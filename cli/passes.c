@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/* Analysis passes, run or shared (passes.h). */
+#include "passes.h"
+
+#include "cli.h"
+#include "progress.h"
+
+#include <string.h>
+
+static struct {
+    const char *path; /* the trace the shared results are of; NULL: none */
+    hr_reader *profile_r, *leaks_r, *bins_r;
+    hr_profile profile;
+    hr_leaks leaks;
+    hr_bins bins;
+} shared;
+
+static int is_shared(const char *path, const hr_reader *r)
+{
+    return shared.path && strcmp(path, shared.path) == 0 && r;
+}
+
+typedef int (*pass_fn)(hr_reader *r, void *out);
+
+static int profile_pass(hr_reader *r, void *out)
+{
+    return hr_profile_compute(r, 0, out);
+}
+
+static int leaks_pass(hr_reader *r, void *out)
+{
+    return hr_leaks_compute(r, out);
+}
+
+static int bins_pass(hr_reader *r, void *out)
+{
+    return hr_bins_compute(r, out);
+}
+
+/* Opens path and runs one pass over it with a progress bar. Returns the pass's result; *r is the
+ * reader. */
+static int run(const char *path, const char *what, pass_fn pass, void *out, hr_reader **r)
+{
+    *r = cli_open_trace(path, 0);
+    cli_progress bar;
+    cli_progress_start(&bar, path, what);
+    int rc = pass(*r, out);
+    cli_progress_end(&bar);
+    return rc;
+}
+
+/* run(), exiting with one line when the pass fails. */
+static hr_reader *run_or_die(const char *path, const char *what, pass_fn pass, void *out)
+{
+    hr_reader *r;
+    int rc = run(path, what, pass, out, &r);
+    cli_pass_done(rc, r, path);
+    return r;
+}
+
+hr_reader *cli_profile_pass(const char *path, const char *what, hr_profile *p)
+{
+    if (is_shared(path, shared.profile_r)) {
+        *p = shared.profile;
+        return shared.profile_r;
+    }
+    return run_or_die(path, what, profile_pass, p);
+}
+
+hr_reader *cli_leaks_pass(const char *path, hr_leaks *l)
+{
+    if (is_shared(path, shared.leaks_r)) {
+        *l = shared.leaks;
+        return shared.leaks_r;
+    }
+    return run_or_die(path, "leaks", leaks_pass, l);
+}
+
+static int default_bounds(const hr_bins *b)
+{
+    hr_bins d;
+    hr_bins_default(&d);
+    if (b->n != d.n)
+        return 0;
+    for (uint32_t i = 0; i < d.n; i++)
+        if (b->bins[i].le != d.bins[i].le)
+            return 0;
+    return 1;
+}
+
+hr_reader *cli_bins_pass(const char *path, hr_bins *b)
+{
+    if (is_shared(path, shared.bins_r) && default_bounds(b)) {
+        *b = shared.bins;
+        return shared.bins_r;
+    }
+    return run_or_die(path, "bins", bins_pass, b);
+}
+
+void cli_profile_free(hr_profile *p)
+{
+    const hr_profile *s = &shared.profile; /* the same arrays: the shared copy (or nothing to free) */
+    if (p->sites != s->sites || p->threads != s->threads || p->samples != s->samples)
+        hr_profile_free(p);
+}
+
+void cli_leaks_free(hr_leaks *l)
+{
+    if (l->groups != shared.leaks.groups)
+        hr_leaks_free(l);
+}
+
+void cli_pass_end(hr_reader *r)
+{
+    if (r != shared.profile_r && r != shared.leaks_r && r != shared.bins_r)
+        hr_reader_close(r);
+}
+
+/* run(); the reader, or NULL when the pass failed. */
+static hr_reader *keep(const char *path, const char *what, pass_fn pass, void *out)
+{
+    hr_reader *r;
+    if (run(path, what, pass, out, &r) < 0) {
+        hr_reader_close(r);
+        return NULL;
+    }
+    return r;
+}
+
+void cli_passes_share(const char *path)
+{
+    shared.path = path;
+    shared.profile_r = keep(path, "profile", profile_pass, &shared.profile);
+    shared.leaks_r = keep(path, "leaks", leaks_pass, &shared.leaks);
+    hr_bins_default(&shared.bins);
+    shared.bins_r = keep(path, "bins", bins_pass, &shared.bins);
+}
