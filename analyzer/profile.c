@@ -21,7 +21,7 @@ typedef struct pass {
     hr_heap *heap;
     uint64_t *index; /* stack + 1 -> site + 1, open addressing over pairs */
     size_t mask, used;
-    uint64_t epoch;  /* peaks reached so far */
+    uint64_t epoch; /* peaks reached so far */
     per_thread *pt; /* by thread index */
     size_t npt;
     size_t cap_sites;
