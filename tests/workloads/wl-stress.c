@@ -4,6 +4,7 @@
  * mailbox), so addresses freed on one thread are reused on others. */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ static void release(void **slot, uint64_t *rng)
     *slot = NULL;
     unsigned m = (unsigned)(next(rng) % MAILBOX);
     if (next(rng) % 4 == 0)
-        mine = __atomic_exchange_n(&mailbox[m], mine, __ATOMIC_ACQ_REL);
+        mine = atomic_exchange_explicit(&mailbox[m], mine, memory_order_acq_rel);
     free(mine);
 }
 
