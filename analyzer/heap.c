@@ -45,14 +45,10 @@ static hr_block *find(const hr_heap *h, uint64_t ptr)
 
 static int grow(hr_heap *h)
 {
-    size_t n = (h->mask + 1) * 2;
-    hr_block *slots = hr_big_calloc(n, sizeof *slots);
+    hr_block *slots = hr_keyed_grow(h->slots, &h->mask, sizeof *slots, 0);
     if (!slots)
         return HR_ERR_NOMEM;
-    hr_keyed_move(slots, n - 1, h->slots, h->mask, sizeof *slots);
-    hr_big_free(h->slots);
     h->slots = slots;
-    h->mask = n - 1;
     return 0;
 }
 

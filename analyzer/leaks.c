@@ -3,6 +3,7 @@
 #include "suppress.h"
 
 #include <heaprr/analyze.h>
+#include <heaprr/bigmem.h>
 #include <heaprr/keyed.h>
 #include <heaprr/leaks.h>
 
@@ -16,14 +17,10 @@ typedef struct group_map {
 
 static int grow(group_map *g)
 {
-    size_t n = g->slots ? (g->mask + 1) * 2 : 1024;
-    hr_leak *slots = calloc(n, sizeof *slots);
+    hr_leak *slots = hr_keyed_grow(g->slots, &g->mask, sizeof *slots, 1024);
     if (!slots)
         return HR_ERR_NOMEM;
-    hr_keyed_move(slots, n - 1, g->slots, g->mask, sizeof *slots);
-    free(g->slots);
     g->slots = slots;
-    g->mask = n - 1;
     return 0;
 }
 
@@ -98,7 +95,7 @@ int hr_leaks_compute(hr_reader *r, hr_leaks *out)
         out->groups[out->n] = c.map.slots[i];
         out->groups[out->n++].stack--;
     }
-    free(c.map.slots);
+    hr_big_free(c.map.slots);
     if (rc < 0) {
         hr_leaks_free(out);
         return rc;

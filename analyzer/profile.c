@@ -3,6 +3,7 @@
  * peak is reached only a counter (the epoch) moves; a site saves what it had at the latest peak
  * the first time it changes afterwards, so the figures at the final peak cost O(1) per event. */
 #include <heaprr/analyze.h>
+#include <heaprr/bigmem.h>
 #include <heaprr/keyed.h>
 #include <heaprr/profile.h>
 
@@ -29,14 +30,10 @@ typedef struct pass {
 
 static int grow_index(pass *s)
 {
-    size_t n = s->index ? (s->mask + 1) * 2 : 1024;
-    uint64_t *idx = calloc(2 * n, sizeof *idx);
+    uint64_t *idx = hr_keyed_grow(s->index, &s->mask, 2 * sizeof *idx, 1024);
     if (!idx)
         return HR_ERR_NOMEM;
-    hr_keyed_move(idx, n - 1, s->index, s->mask, 2 * sizeof *idx);
-    free(s->index);
     s->index = idx;
-    s->mask = n - 1;
     return 0;
 }
 
@@ -280,7 +277,7 @@ int hr_profile_compute(hr_reader *r, uint64_t bucket_ns, hr_profile *p)
         p->truncated = st.truncated;
     }
     hr_heap_free(s.heap);
-    free(s.index);
+    hr_big_free(s.index);
     free(s.pt);
     if (rc < 0)
         hr_profile_free(p);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The symbolizer (include/heaprr/symbolize.h), on libdwfl: one Dwfl session per module record, so
  * that modules which occupied the same addresses at different times never collide. */
+#include <heaprr/bigmem.h>
 #include <heaprr/keyed.h>
 #include <heaprr/symbolize.h>
 
@@ -23,7 +24,7 @@ typedef struct sym_module {
 } sym_module;
 
 typedef struct sym_entry {
-    uint64_t address; /* 0: empty */
+    uint64_t address;      /* 0: empty */
     uint32_t first, count; /* frames in s->frames */
 } sym_entry;
 
@@ -51,7 +52,7 @@ hr_symbolizer *hr_sym_new(hr_reader *r)
         return NULL;
     s->reader = r;
     s->mask = CACHE_MIN - 1;
-    s->cache = calloc(CACHE_MIN, sizeof *s->cache);
+    s->cache = hr_big_calloc(CACHE_MIN, sizeof *s->cache);
     if (!s->cache) {
         free(s);
         return NULL;
@@ -70,7 +71,7 @@ void hr_sym_free(hr_symbolizer *s)
         free(s->strings[i]);
     free(s->strings);
     free(s->mods);
-    free(s->cache);
+    hr_big_free(s->cache);
     free(s->frames);
     free(s);
 }
@@ -265,14 +266,10 @@ static size_t lookup(hr_symbolizer *s, uint64_t address, hr_symframe *f, size_t 
 static int remember(hr_symbolizer *s, uint64_t address, const hr_symframe *f, size_t n)
 {
     if ((s->used + 1) * 2 > s->mask + 1) {
-        size_t cap = (s->mask + 1) * 2;
-        sym_entry *c = calloc(cap, sizeof *c);
+        sym_entry *c = hr_keyed_grow(s->cache, &s->mask, sizeof *c, 0);
         if (!c)
             return -1;
-        hr_keyed_move(c, cap - 1, s->cache, s->mask, sizeof *c);
-        free(s->cache);
         s->cache = c;
-        s->mask = cap - 1;
     }
     if (s->nframes + n > s->capframes) {
         size_t cap = s->capframes ? s->capframes * 2 : 256;

@@ -2,13 +2,14 @@
 /* Large zeroed tables (include/heaprr/bigmem.h). Small ones come from calloc; big ones from mmap,
  * with a header holding the mapping's size, advised to use huge pages. */
 #include <heaprr/bigmem.h>
+#include <heaprr/keyed.h>
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#define HEADER 64                 /* keeps the table cache-line aligned */
-#define BIG (1u << 20)            /* below this, calloc */
+#define HEADER 64      /* keeps the table cache-line aligned */
+#define BIG (1u << 20) /* below this, calloc */
 #define HUGE_PAGE (2u << 20)
 
 typedef struct big_header {
@@ -48,4 +49,16 @@ void hr_big_free(void *ptr)
         munmap(p, total);
     else
         free(p);
+}
+
+void *hr_keyed_grow(void *slots, size_t *mask, size_t entry_size, size_t first)
+{
+    size_t n = slots ? (*mask + 1) * 2 : first;
+    void *fresh = hr_big_calloc(n, entry_size);
+    if (!fresh)
+        return NULL;
+    hr_keyed_move(fresh, n - 1, slots, *mask, entry_size);
+    hr_big_free(slots);
+    *mask = n - 1;
+    return fresh;
 }
