@@ -31,6 +31,17 @@ HEAPRR_DEPS_PACKAGES=(
     python3
     time              # GNU /usr/bin/time, used by the benchmarks
     file
+    # tests/realworld: real programs recorded natively and under heaprr record
+    default-jdk-headless # java, javac
+    nodejs
+    ruby
+    perl
+    sqlite3
+    gcc
+    gdb
+    git
+    xz-utils
+    valgrind          # memcheck's invalid-free findings, compared with heaprr replay's
 )
 # Only with --heaptrack.
 HEAPRR_DEPS_BENCH_PACKAGES=(heaptrack)
