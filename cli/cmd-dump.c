@@ -31,12 +31,11 @@ static void print_header(const hr_header *h, const char *path)
     char when[32];
     gmtime_r(&secs, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    printf("# %s: heaprr trace %u.%u, pid %u, parent %u, started %s\n", path, h->major, h->minor, h->pid,
-           h->ppid, when);
-    printf("# exe %.*s, pointer size %u, page size %u, time unit %u ns%s, depth %u%s\n", (int)h->exe.len,
-           h->exe.ptr, h->pointer_size, h->page_size, h->time_unit_ns,
-           (h->flags & HR_HF_COARSE_TIME) ? " (coarse clock)" : "", h->max_depth,
-           (h->flags & HR_HF_FREE_STACKS) ? ", full free stacks" : "");
+    printf("# %s: heaprr trace %u.%u, pid %u, parent %u, started %s\n", path, h->major, h->minor, h->pid, h->ppid,
+           when);
+    printf("# exe %.*s, pointer size %u, page size %u, time unit %u ns%s, depth %u%s\n", (int)h->exe.len, h->exe.ptr,
+           h->pointer_size, h->page_size, h->time_unit_ns, (h->flags & HR_HF_COARSE_TIME) ? " (coarse clock)" : "",
+           h->max_depth, (h->flags & HR_HF_FREE_STACKS) ? ", full free stacks" : "");
     printf("# cmdline ");
     print_cmdline(h->cmdline);
 }
@@ -96,6 +95,25 @@ static void print_module(const hr_module_info *m)
     printf("%s %.*s", m->build_id.len ? "" : "-", (int)m->path.len, m->path.ptr);
 }
 
+/* exec and spawn: the program, whether it started, and why it will not be recorded if not. */
+static void print_image(const hr_record *r)
+{
+    static const char *const why[] = {"static", "secure", "no-preload", "foreign"};
+    if (r->type == HR_REC_SPAWN)
+        printf("spawn child=%u ", r->u.exec.child_pid);
+    else
+        printf("exec ");
+    printf("\"%.*s\"", (int)r->u.exec.path.len, r->u.exec.path.ptr);
+    if (r->u.exec.result)
+        printf(" failed: %s", strerror((int)r->u.exec.result));
+    const char *sep = " unrecorded=";
+    for (unsigned i = 0; i < sizeof why / sizeof *why; i++)
+        if (r->u.exec.flags & (1u << i)) {
+            printf("%s%s", sep, why[i]);
+            sep = ",";
+        }
+}
+
 static void print_typed(const hr_record *r)
 {
     const char *name = hr_rec_type_name(r->type);
@@ -126,9 +144,7 @@ static void print_typed(const hr_record *r)
     case HR_REC_STOPPED: printf("stopped \"%.*s\"", (int)r->u.text.len, r->u.text.ptr); break;
     case HR_REC_FORK: printf("fork child=%u", r->u.fork.child_pid); break;
     case HR_REC_EXEC:
-        printf("exec \"%.*s\"%s%s", (int)r->u.exec.path.len, r->u.exec.path.ptr, r->u.exec.result ? " failed: " : "",
-               r->u.exec.result ? strerror((int)r->u.exec.result) : "");
-        break;
+    case HR_REC_SPAWN: print_image(r); break;
     case HR_REC_GUARD: print_guard(r); break;
     case HR_REC_TRAILER:
         printf("trailer last-seq=%" PRIu64 " records=%" PRIu64, r->u.trailer.last_seq, r->u.trailer.records);

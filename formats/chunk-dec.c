@@ -6,8 +6,8 @@
 #include "varint.h"
 
 static const char *const column_names[HR_NCOL] = {
-    "TAG",  "ORDER",   "ORDER+", "TIME", "TIME+", "XFLAGS", "XFLAGS+", "SITE", "SITE+", "FSITE", "FSITE+",
-    "NEWSTACK", "NEWSTACK+", "APTR", "APTR+", "FPTR", "FPTR+", "SIZE", "SIZE+", "AUX", "AUX+", "TYPED"};
+    "TAG",      "ORDER",     "ORDER+", "TIME",  "TIME+", "XFLAGS", "XFLAGS+", "SITE",  "SITE+", "FSITE", "FSITE+",
+    "NEWSTACK", "NEWSTACK+", "APTR",   "APTR+", "FPTR",  "FPTR+",  "SIZE",    "SIZE+", "AUX",   "AUX+",  "TYPED"};
 
 const char *hr_column_name(int col)
 {
@@ -68,8 +68,8 @@ static int prepare(hr_dec *d, uint64_t nrec, uint64_t next_node)
     return 0;
 }
 
-int hr_dec_open_cols(hr_dec *d, uint64_t nrec, const uint8_t *const cols[HR_NCOL],
-                     const size_t lens[HR_NCOL], uint64_t next_node)
+int hr_dec_open_cols(hr_dec *d, uint64_t nrec, const uint8_t *const cols[HR_NCOL], const size_t lens[HR_NCOL],
+                     uint64_t next_node)
 {
     if (nrec > HR_CHUNK_RECORDS_MAX)
         return fail(d, -1, "expected at most 262144 records in a chunk");
@@ -112,11 +112,10 @@ int hr_dec_open(hr_dec *d, const uint8_t *raw, size_t len, uint64_t next_node)
 }
 
 /* Reads one split varint (low column c) of the current record. */
-#define GET(d, c, out, what)                                                                       \
-    do {                                                                                           \
-        if (hr_get_varint_split(&(d)->p[c], (d)->end[c], &(d)->p[(c) + 1], (d)->end[(c) + 1],     \
-                                (out)) < 0)                                                        \
-            return fail((d), (c), "expected " what);                                               \
+#define GET(d, c, out, what)                                                                              \
+    do {                                                                                                  \
+        if (hr_get_varint_split(&(d)->p[c], (d)->end[c], &(d)->p[(c) + 1], (d)->end[(c) + 1], (out)) < 0) \
+            return fail((d), (c), "expected " what);                                                      \
     } while (0)
 
 static int size_present(unsigned kind, uint32_t xflags)
@@ -314,6 +313,20 @@ static int dec_thread(hr_dec *d, unsigned type, const uint8_t *p, const uint8_t 
     return 0;
 }
 
+/* The end of EXEC and SPAWN: path, result, and flags (format 1.1; absent before). */
+static int dec_image(hr_dec *d, const uint8_t *p, const uint8_t *end, hr_record *r)
+{
+    uint64_t v;
+    BS(&r->u.exec.path, "a program path");
+    BV(&v, "a result");
+    r->u.exec.result = hr_unzigzag(v);
+    if (p < end) {
+        BV(&v, "image flags");
+        r->u.exec.flags = (uint32_t)v;
+    }
+    return 0;
+}
+
 static int dec_ordered_body(hr_dec *d, unsigned type, const uint8_t *p, const uint8_t *end, hr_record *r)
 {
     uint64_t v;
@@ -336,11 +349,11 @@ static int dec_ordered_body(hr_dec *d, unsigned type, const uint8_t *p, const ui
         BV(&v, "a child pid");
         r->u.fork.child_pid = (uint32_t)v;
         return 0;
-    case HR_REC_EXEC:
-        BS(&r->u.exec.path, "an exec path");
-        BV(&v, "an exec result");
-        r->u.exec.result = hr_unzigzag(v);
-        return 0;
+    case HR_REC_EXEC: return dec_image(d, p, end, r);
+    case HR_REC_SPAWN:
+        BV(&v, "a child pid");
+        r->u.exec.child_pid = (uint32_t)v;
+        return dec_image(d, p, end, r);
     case HR_REC_GUARD:
         BV(&r->u.guard.ptr, "a guarded pointer");
         BV(&r->u.guard.size, "a guarded size");

@@ -267,7 +267,8 @@ static size_t ordered_need(unsigned type, const hr_record *r)
     case HR_REC_THREAD_NAME: return need + r->u.thread.name.len;
     case HR_REC_MARK:
     case HR_REC_STOPPED: return need + r->u.text.len;
-    case HR_REC_EXEC: return need + r->u.exec.path.len;
+    case HR_REC_EXEC:
+    case HR_REC_SPAWN: return need + r->u.exec.path.len;
     case HR_REC_GUARD: return need + r->u.guard.found.len;
     default: return need;
     }
@@ -288,16 +289,20 @@ static uint8_t *ordered_body(uint8_t *p, unsigned type, const hr_record *r)
         p += hr_put_varint(p, r->u.thread.index);
         p += hr_put_varint(p, r->u.thread.tid);
         return put_str(p, r->u.thread.name);
-    case HR_REC_THREAD_NAME:
-        p += hr_put_varint(p, r->u.thread.index);
-        return put_str(p, r->u.thread.name);
+    case HR_REC_THREAD_NAME: p += hr_put_varint(p, r->u.thread.index); return put_str(p, r->u.thread.name);
     case HR_REC_THREAD_END: return p + hr_put_varint(p, r->u.thread.index);
     case HR_REC_MARK:
     case HR_REC_STOPPED: return put_str(p, r->u.text);
     case HR_REC_FORK: return p + hr_put_varint(p, r->u.fork.child_pid);
     case HR_REC_EXEC:
         p = put_str(p, r->u.exec.path);
-        return p + hr_put_varint(p, hr_zigzag(r->u.exec.result));
+        p += hr_put_varint(p, hr_zigzag(r->u.exec.result));
+        return p + hr_put_varint(p, r->u.exec.flags);
+    case HR_REC_SPAWN:
+        p += hr_put_varint(p, r->u.exec.child_pid);
+        p = put_str(p, r->u.exec.path);
+        p += hr_put_varint(p, hr_zigzag(r->u.exec.result));
+        return p + hr_put_varint(p, r->u.exec.flags);
     case HR_REC_GUARD:
         p += hr_put_varint(p, r->u.guard.ptr);
         p += hr_put_varint(p, r->u.guard.size);

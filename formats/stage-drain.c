@@ -120,8 +120,11 @@ static int emit_typed(hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec
     case HR_REC_STOPPED: rec.u.text = str_at(r, 1); break;
     case HR_REC_FORK: rec.u.fork.child_pid = (uint32_t)r->a[0]; break;
     case HR_REC_EXEC:
+    case HR_REC_SPAWN:
         rec.u.exec.path = str_at(r, 1);
         rec.u.exec.result = (int64_t)r->a[0];
+        rec.u.exec.flags = (uint32_t)r->a[1];
+        rec.u.exec.child_pid = (uint32_t)r->a[2];
         break;
     case HR_REC_GUARD:
         rec.u.guard.ptr = r->a[0];

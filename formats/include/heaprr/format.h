@@ -12,15 +12,15 @@ extern "C" {
 #endif
 
 #define HR_FORMAT_MAJOR 1
-#define HR_FORMAT_MINOR 0
+#define HR_FORMAT_MINOR 1
 
 #define HR_MAGIC "\x89HRR\r\n\x1a\n"
 #define HR_MAGIC_LEN 8
-#define HR_HEADER_FIXED 48          /* fixed part of the header, before the strings */
-#define HR_HEADER_MAX (1u << 20)    /* largest header_size a reader accepts */
+#define HR_HEADER_FIXED 48       /* fixed part of the header, before the strings */
+#define HR_HEADER_MAX (1u << 20) /* largest header_size a reader accepts */
 #define HR_FRAME_HEADER 16
-#define HR_CHUNK_MAX (64u << 20)    /* largest raw_size a reader accepts */
-#define HR_MAX_DEPTH 1024           /* deepest backtrace the tools handle */
+#define HR_CHUNK_MAX (64u << 20) /* largest raw_size a reader accepts */
+#define HR_MAX_DEPTH 1024        /* deepest backtrace the tools handle */
 
 /* Error codes: 0 is success, every error is negative and stable. */
 typedef enum hr_err {
@@ -126,6 +126,7 @@ typedef enum hr_rec_type {
     HR_REC_EXEC = 0x48,
     HR_REC_STOPPED = 0x49,
     HR_REC_GUARD = 0x4A,
+    HR_REC_SPAWN = 0x4B,
     HR_REC_TRAILER = 0x100
 } hr_rec_type;
 #define HR_REC_STACK_NODE HR_REC_STACK_NODES
@@ -139,6 +140,13 @@ static inline int hr_rec_type_is_ordered(unsigned type)
 {
     return type >= HR_REC_ORDERED_MIN && type < HR_REC_TYPE_LIMIT;
 }
+
+/* EXEC and SPAWN flags (SPEC 5.2): why the recorder will not start in the new image. The
+ * recorder said so on stderr when it set one, so tools need not say it again. */
+#define HR_IMG_STATIC 0x01u     /* statically linked: the loader, which preloads, never runs */
+#define HR_IMG_SECURE 0x02u     /* set-user-ID, set-group-ID or file capabilities: LD_PRELOAD ignored */
+#define HR_IMG_NO_PRELOAD 0x04u /* its environment lacks libheaprr.so in LD_PRELOAD or MALLOC_TRACE */
+#define HR_IMG_FOREIGN 0x08u    /* an ELF file of another class or machine than the recorder's */
 
 /* Process origins (PROCESS_INFO). */
 typedef enum hr_origin { HR_ORIGIN_ROOT = 0, HR_ORIGIN_FORK = 1, HR_ORIGIN_EXEC = 2, HR_ORIGIN_SPAWN = 3 } hr_origin;
@@ -223,8 +231,10 @@ typedef struct hr_record {
         } fork;
         struct {
             hr_str path;
-            int64_t result;
-        } exec;
+            int64_t result;     /* exec: the error if it failed (else 0); spawn: posix_spawn's */
+            uint32_t child_pid; /* spawn: the new process */
+            uint32_t flags;     /* HR_IMG_*: why the new image will not be recorded (0: it will) */
+        } exec;                 /* exec and spawn */
         struct {
             uint64_t last_seq, records;
         } trailer;

@@ -47,12 +47,12 @@ typedef struct hr_stage_header {
     uint32_t ring_count; /* rings created (the file holds this many) */
     uint32_t flags;
     uint64_t time_unit_ns;
-    uint32_t chunk_halves;     /* 2: chunk_size bytes each */
+    uint32_t chunk_halves; /* 2: chunk_size bytes each */
     uint32_t reserved0;
     hr_stage_commit commit[2]; /* (w) */
     uint32_t commit_index;     /* (w) which commit is in use */
     uint32_t reserved;
-    uint64_t clean;          /* (w) 1: everything reached the trace, nothing to recover */
+    uint64_t clean; /* (w) 1: everything reached the trace, nothing to recover */
     char trace_path[HR_STAGE_PATH_MAX];
 } hr_stage_header;
 
@@ -80,13 +80,13 @@ typedef struct hr_ring_header {
     uint32_t state; /* HR_RING_* */
     uint32_t wake_sent;
     uint8_t pad1[64 - 40];
-    uint64_t tail;         /* bytes consumed by the writer */
-    uint32_t saved_index;  /* which saved state is in use */
+    uint64_t tail;        /* bytes consumed by the writer */
+    uint32_t saved_index; /* which saved state is in use */
     uint8_t pad2[64 - 12];
     hr_stage_saved saved[2];
 } hr_ring_header;
 
-/* Staged record types beyond the event kinds (1..14): the typed record types (0x41..0x4A) and: */
+/* Staged record types beyond the event kinds (1..14): the typed record types (0x41..0x4B) and: */
 #define HR_STAGE_PAD 0xFFu
 
 /* One staged record: 80 bytes, then frames (events) or string bytes (typed), padded to 8. */
@@ -98,7 +98,8 @@ typedef struct hr_stage_rec {
     uint64_t seq;   /* 0 in a pending allocation: taken after the call */
     uint64_t time;  /* ns since the start of recording */
     /* events: ptr, old_ptr, size, count-or-align, errno, free_seq;
-     * module-load: id, bias, start, end; thread-start: tid; fork: child pid; exec: result;
+     * module-load: id, bias, start, end; thread-start: tid; fork: child pid; exec and spawn: result, HR_IMG_* flags,
+     * child pid (spawn);
      * module-unload: id */
     uint64_t a[6];
     uint32_t s1, s2; /* typed: lengths of the strings that follow (s1 then s2);
@@ -132,7 +133,7 @@ typedef struct hr_stage_cursor {
 
 typedef struct hr_stage {
     int fd;
-    uint64_t dev, ino; /* identity of the file behind fd, checked before it is used again */
+    uint64_t dev, ino;                /* identity of the file behind fd, checked before it is used again */
     char path[HR_STAGE_PATH_MAX + 8]; /* to reopen it if the program closed fd */
     hr_stage_header *hdr;
     uint8_t *chunk;
@@ -140,11 +141,11 @@ typedef struct hr_stage {
     hr_stage_consumer *cons[HR_STAGE_MAX_RINGS];
     uint32_t mapped; /* rings mapped in this process */
     const hr_alloc *alloc;
-    uint64_t last_time; /* time units of the last record drained */
-    uint64_t max_seq;   /* largest seq already in the trace (records at or below are skipped) */
-    uint64_t emitted;   /* records drained so far */
-    uint64_t dropped;   /* records a lenient drain skipped because a reader would refuse them */
-    int lenient;        /* recovery: skip such records instead of failing */
+    uint64_t last_time;                      /* time units of the last record drained */
+    uint64_t max_seq;                        /* largest seq already in the trace (records at or below are skipped) */
+    uint64_t emitted;                        /* records drained so far */
+    uint64_t dropped;                        /* records a lenient drain skipped because a reader would refuse them */
+    int lenient;                             /* recovery: skip such records instead of failing */
     hr_stage_cursor cur[HR_STAGE_MAX_RINGS]; /* drain scratch: kept off the caller's stack */
     uint64_t scratch[HR_MAX_DEPTH];
 } hr_stage;

@@ -121,6 +121,8 @@ static void test_newer_major(const uint8_t *buf, size_t size)
     uint8_t *copy = malloc(size);
     memcpy(copy, buf, size);
     copy[8] = 2;
+    copy[10] = 0; /* minor 0: the message names 2.0 */
+    copy[11] = 0;
     put_file(copy, size);
     outcome o = read_all();
     CHECK_EQ_U64(o.open_rc, HR_ERR_VERSION);

@@ -76,6 +76,11 @@ static int compare(const gen_rec *g, const hr_record *r, const hr_reader *rd)
     } else if (g->type == HR_REC_THREAD_START) {
         CHECK_STR(r->u.thread.name.ptr, r->u.thread.name.len, g->text);
         CHECK_EQ_U64(r->u.thread.tid, 1000 + g->thread);
+    } else if (g->type == HR_REC_SPAWN || g->type == HR_REC_EXEC) {
+        CHECK_STR(r->u.exec.path.ptr, r->u.exec.path.len, g->text);
+        CHECK_EQ_U64((uint64_t)r->u.exec.result, g->type == HR_REC_EXEC ? (uint64_t)-2 : 0);
+        CHECK_EQ_U64(r->u.exec.child_pid, g->type == HR_REC_SPAWN ? 777 : 0);
+        CHECK_EQ_U64(r->u.exec.flags, HR_IMG_STATIC | HR_IMG_NO_PRELOAD);
     } else if (g->type == HR_REC_MODULE_LOAD) {
         CHECK_STR(r->u.module.path.ptr, r->u.module.path.len, g->text);
         CHECK_EQ_U64(r->u.module.end, 0x7f09000);

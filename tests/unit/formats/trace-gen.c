@@ -82,8 +82,8 @@ static void fill_event(hr_event *ev, uint64_t *live, size_t *nlive)
     }
 }
 
-static int add_event(hr_writer *w, gen_trace *t, uint32_t thread, uint64_t seq, uint64_t time,
-                     uint64_t *live, size_t *nlive)
+static int add_event(hr_writer *w, gen_trace *t, uint32_t thread, uint64_t seq, uint64_t time, uint64_t *live,
+                     size_t *nlive)
 {
     gen_rec *g = push(t);
     uint64_t path[8];
@@ -118,6 +118,10 @@ static int add_typed(hr_writer *w, gen_trace *t, unsigned type, uint32_t thread,
     } else if (type == HR_REC_MARK) {
         snprintf(g->text, sizeof g->text, "mark at %llu", (unsigned long long)seq);
         r.u.text = (hr_str){g->text, strlen(g->text)};
+    } else if (type == HR_REC_SPAWN || type == HR_REC_EXEC) {
+        snprintf(g->text, sizeof g->text, "/usr/bin/child-%llu", (unsigned long long)seq);
+        r.u.exec = (typeof(r.u.exec)){
+            {g->text, strlen(g->text)}, type == HR_REC_EXEC ? -2 : 0, 777, HR_IMG_STATIC | HR_IMG_NO_PRELOAD};
     } else if (type == HR_REC_MODULE_LOAD) {
         snprintf(g->text, sizeof g->text, "/lib/libx.so");
         r.u.module = (hr_module_info){0, 0x7f00000, 0x7f01000, 0x7f09000, {"\x01\x02\x03\x04", 4}, {g->text, 12}};
@@ -156,6 +160,10 @@ int gen_write_ex(int fd, size_t n_events, size_t chunk_size, int finish, const g
         rc = add_typed(w, out, HR_REC_THREAD_START, th, ++seq, time);
     if (rc == 0)
         rc = add_typed(w, out, HR_REC_MODULE_LOAD, 1, ++seq, time);
+    if (rc == 0)
+        rc = add_typed(w, out, HR_REC_SPAWN, 2, ++seq, time);
+    if (rc == 0)
+        rc = add_typed(w, out, HR_REC_EXEC, 3, ++seq, time);
     for (size_t i = 0; rc == 0 && !stopped && i < n_events; i++) {
         seq += 1 + (rnd() % 5 == 0 ? rnd() % 100 : 0);
         time += rnd() % 3;
