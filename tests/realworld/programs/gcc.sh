@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+# gcc compiling and linking a file: the driver starts cc1, as, collect2 and ld (fork and exec,
+# posix_spawn); the program it writes must be the same as natively.
+rw_cmd=(gcc -O2 -Wall -o hello hello.c)
+rw_setup() { cp "$rw_data/hello.c" .; }
+rw_files=(hello)
+rw_valgrind=yes
