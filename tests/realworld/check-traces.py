@@ -244,9 +244,12 @@ def replay(t):
     return rc, res, err
 
 
-def first_finding(t):
+def first_finding(t, kinds):
+    """The replay report's first finding with its stacks (the text report, symbolized)."""
     rc, out, err = run([t.heaprr, "replay", "--max-errors", "1", t.path])
-    return "\n".join("      " + line for line in (out + err).splitlines()[:40])
+    lines = (out + err).splitlines()
+    start = next((i for i, line in enumerate(lines) if re.match(r"\s*(%s): " % "|".join(map(re.escape, kinds)), line)), 0)
+    return "\n".join("      " + line for line in lines[start:start + 30])
 
 
 def check_frees_and_replay(traces):
@@ -266,7 +269,7 @@ def check_frees_and_replay(traces):
         if rc != 0 or res["error_count"] != 0:
             counts = ", ".join(f"{k} {v}" for k, v in res["error_counts"].items() if v)
             fail("replay", f"{t.label()}: heaprr replay exited {rc} with {res['error_count']} findings "
-                 f"({counts}); the first:\n{first_finding(t)}")
+                 f"({counts}); the first:\n{first_finding(t, res['error_counts'])}")
             ok_replay = False
         if t.origin != "fork":
             if unknown:

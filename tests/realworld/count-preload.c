@@ -72,6 +72,36 @@ static size_t boot_size(const void *p)
     return *(const size_t *)((const unsigned char *)p - 16);
 }
 
+/* ---- strings without libc: a sanitizer's string interceptors refuse calls made while its
+ * runtime starts, which is when a sanitized program's first allocations reach us ---- */
+
+/* Copies src into dst of cap bytes; returns 0, or -1 (dst empty) when it does not fit. */
+static int copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = 0;
+    for (; src[n]; n++)
+        if (n + 1 >= cap) {
+            dst[0] = 0;
+            return -1;
+        }
+    for (size_t i = 0; i <= n; i++)
+        dst[i] = src[i];
+    return 0;
+}
+
+/* The value of an environment variable, read from environ directly. */
+static const char *env_value(const char *name)
+{
+    for (char **e = environ; e && *e; e++) {
+        const char *a = *e, *b = name;
+        while (*b && *a == *b)
+            a++, b++;
+        if (!*b && *a == '=')
+            return a + 1;
+    }
+    return NULL;
+}
+
 /* ---- the real functions ---- */
 
 static struct {
@@ -100,7 +130,7 @@ static void find_interposer(void)
         return;
     interposed = first.dli_fbase != self.dli_fbase;
     if (first.dli_fname)
-        strncpy(first_malloc, first.dli_fname, sizeof first_malloc - 1);
+        (void)copy_str(first_malloc, sizeof first_malloc, first.dli_fname);
 }
 
 #define RESOLVE(name) real.name = (__typeof__(real.name))dlsym(RTLD_NEXT, #name)
@@ -209,13 +239,8 @@ static int read_dir(void)
         return dir_state;
     if (!environ)
         return 0;
-    const char *d = getenv("HRCOUNT_DIR");
-    if (!d || !*d || strlen(d) >= sizeof dir) {
-        dir_state = -1;
-        return dir_state;
-    }
-    strcpy(dir, d);
-    dir_state = 1;
+    const char *d = env_value("HRCOUNT_DIR");
+    dir_state = d && *d && copy_str(dir, sizeof dir, d) == 0 ? 1 : -1;
     return dir_state;
 }
 

@@ -21,7 +21,8 @@ rw_env=()         # VAR=VALUE exported for every run
 rw_files=()       # files the program writes in its directory, compared with the native run's
 rw_stderr=ignore  # compare: stderr must match too
 rw_valgrind=no    # yes: also run it under memcheck
-rw_limit=90       # seconds per run (native, recorded, valgrind) before it counts as a hang
+rw_limit=45       # seconds for the native and the recorded run before it counts as a hang
+rw_valgrind_limit=150 # the same under memcheck
 rw_setup() { :; } # prepares the fresh directory (the current one) before each run
 rw_data=$here/data
 def=$here/programs/$name.sh
@@ -66,9 +67,9 @@ export RW_SPAWN
 
 # Runs CMD in a fresh $work with the program's environment, stdin from /dev/null, within the time
 # limit; leaves stdout, stderr, status and the program's files in OUT.
-run_fresh() { # OUT CMD...
-    local out=$1 start=$SECONDS status=0
-    shift
+run_fresh() { # OUT LIMIT CMD...
+    local out=$1 limit=$2 start=$SECONDS status=0
+    shift 2
     rm -rf "$work" && mkdir "$work" && (cd "$work" && rw_setup) || {
         fail setup "preparing $work for $name failed"
         return 1
@@ -77,9 +78,10 @@ run_fresh() { # OUT CMD...
         cd "$work" || exit 1
         export LC_ALL=C TZ=UTC HOME="$work" TMPDIR="$tmp/tmp"
         ((${#rw_env[@]})) && export "${rw_env[@]}"
-        exec timeout -k 10 "$rw_limit" "$@"
+        exec timeout -k 10 "$limit" "$@"
     ) </dev/null >"$out/stdout" 2>"$out/stderr" || status=$?
     echo "$status" >"$out/status"
+    echo "$limit" >"$out/limit"
     echo "$((SECONDS - start))" >"$out/seconds"
     local f
     for f in "${rw_files[@]}"; do
@@ -92,7 +94,7 @@ hang_or_status() { # OUT: "exit status N", or says the run was killed for its ti
     local s
     s=$(cat "$1/status")
     if [[ $s == 124 || $s == 137 ]]; then
-        echo "no end after $rw_limit s (killed by timeout: a hang), status $s"
+        echo "no end after $(cat "$1/limit") s (killed by timeout: a hang), status $s"
     else
         echo "exit status $s"
     fi
@@ -109,10 +111,10 @@ show_diff() { # A B
 
 # ---- 1. native, then recorded: same status, same output ----
 echo "==== $name: ${rw_cmd[*]}"
-run_fresh "$tmp/native" "${rw_cmd[@]}"
+run_fresh "$tmp/native" "$rw_limit" "${rw_cmd[@]}"
 echo "native:   $(hang_or_status "$tmp/native") after $(cat "$tmp/native/seconds") s"
 asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 # the counter precedes a sanitized heaprr's runtime
-run_fresh "$tmp/record" env LD_PRELOAD="$RW_COUNTER" HRCOUNT_DIR="$tmp/counts" ASAN_OPTIONS="$asan" \
+run_fresh "$tmp/record" "$rw_limit" env LD_PRELOAD="$RW_COUNTER" HRCOUNT_DIR="$tmp/counts" ASAN_OPTIONS="$asan" \
     "$RW_HEAPRR" record -o "$tmp/traces/t.hrr" -- "${rw_cmd[@]}"
 echo "recorded: $(hang_or_status "$tmp/record") after $(cat "$tmp/record/seconds") s"
 grep '^heaprr:' "$tmp/record/stderr" | grep -v '^heaprr: trace ' | sed 's/^/  note: /' | head -20
@@ -168,7 +170,7 @@ while read -r c; do failed+=("${c//[\[\]]/}"); done <"$tmp/check.failed"
 
 # ---- 5. valgrind memcheck: the same verdict on frees ----
 check_valgrind() {
-    run_fresh "$tmp/valgrind" valgrind -q --tool=memcheck --trace-children=yes --error-limit=no \
+    run_fresh "$tmp/valgrind" "$rw_valgrind_limit" valgrind -q --tool=memcheck --trace-children=yes --error-limit=no \
         --log-file="$tmp/vglogs/vg.%p" "${rw_cmd[@]}"
     echo "valgrind: $(hang_or_status "$tmp/valgrind") after $(cat "$tmp/valgrind/seconds") s"
     local ns vs
@@ -188,8 +190,11 @@ print(sum(t[k] for k in ("invalid-free", "double-free", "interior-free", "reallo
 ' "$tmp/findings.json" 2>/dev/null || echo "? ?")
     if [[ $vg_invalid != "$hr_invalid" || $vg_mismatched != "$hr_mismatched" ]]; then
         fail valgrind "memcheck and heaprr replay disagree: invalid frees $vg_invalid and $hr_invalid," \
-            "mismatched frees $vg_mismatched and $hr_mismatched; memcheck's first:"
-        cat "$tmp"/vglogs/vg.* | grep -A12 -m1 -e 'Invalid free' -e 'Mismatched free' | sed 's/^/      /'
+            "mismatched frees $vg_mismatched and $hr_mismatched (heaprr's are under [replay] above)"
+        if ((vg_invalid + vg_mismatched)); then
+            echo "      memcheck's first:"
+            cat "$tmp"/vglogs/vg.* | grep -A12 -m1 -e 'Invalid free' -e 'Mismatched free' | sed 's/^/      /'
+        fi
         return
     fi
     echo "ok   [valgrind] memcheck and heaprr replay agree: $vg_invalid invalid frees, $vg_mismatched mismatched"
