@@ -19,11 +19,12 @@ name=${1:?usage: run-one.sh NAME (a file of $here/programs)}
 rw_cmd=()
 rw_env=()         # VAR=VALUE exported for every run
 rw_files=()       # files the program writes in its directory, compared with the native run's
-rw_stderr=ignore  # compare: stderr must match too
+rw_stderr=compare # ignore: stderr may differ from run to run (the program says why)
 rw_valgrind=no    # yes: also run it under memcheck
 rw_limit=45       # seconds for the native and the recorded run before it counts as a hang
 rw_valgrind_limit=150 # the same under memcheck
 rw_setup() { :; } # prepares the fresh directory (the current one) before each run
+# shellcheck disable=SC2034 # for programs/*.sh
 rw_data=$here/data
 def=$here/programs/$name.sh
 if [[ ! -f $def ]]; then
@@ -70,10 +71,10 @@ export RW_SPAWN
 run_fresh() { # OUT LIMIT CMD...
     local out=$1 limit=$2 start=$SECONDS status=0
     shift 2
-    rm -rf "$work" && mkdir "$work" && (cd "$work" && rw_setup) || {
+    if ! { rm -rf "$work" && mkdir "$work" && (cd "$work" && rw_setup); }; then
         fail setup "preparing $work for $name failed"
         return 1
-    }
+    fi
     (
         cd "$work" || exit 1
         export LC_ALL=C TZ=UTC HOME="$work" TMPDIR="$tmp/tmp"
@@ -162,10 +163,14 @@ check_output() {
 check_output
 
 # ---- 2-4. the traces ----
-python3 "$here/check-traces.py" "$RW_HEAPRR" "$RW_DUMP" "$tmp/traces" "$tmp/counts" "$tmp/findings.json" |
+python3 "$here/check-traces.py" "$RW_HEAPRR" "$RW_DUMP" "$tmp/traces" "$tmp/counts" "$tmp/findings.json" 2>&1 |
     tee "$tmp/check.log"
+checker=${PIPESTATUS[0]}
 grep -o '^FAIL \[[a-z]*\]' "$tmp/check.log" | sort -u | while read -r _ c; do echo "$c"; done >"$tmp/check.failed"
 while read -r c; do failed+=("${c//[\[\]]/}"); done <"$tmp/check.failed"
+if [[ $checker != 0 && ! -s $tmp/check.failed ]]; then
+    fail traces "check-traces.py exited with status $checker without naming a failed check (see above)"
+fi
 [[ -s $tmp/findings.json ]] || fail replay "check-traces.py wrote no findings summary"
 
 # ---- 5. valgrind memcheck: the same verdict on frees ----

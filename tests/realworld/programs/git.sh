@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash disable=SC2034,SC2154 # sourced by run-one.sh, which sets rw_data and reads rw_*
 # git: init, add, commit, log, show, branch, diff, status (data/git-work.sh), under sh: every git
 # is a child, and git starts children of its own. Fixed names and dates: the same output every run.
 rw_cmd=(sh ./git-work.sh)
