@@ -1,24 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* heaprr record: runs a program under libheaprr.so, passes its exit status through, completes
- * the traces of processes that did not exit normally, and lists every trace the run wrote. */
+ * the traces of processes that did not exit normally, lists every trace the run wrote and says
+ * which processes wrote none. Options and wiring; the pieces are in record-*.c. */
 #define _GNU_SOURCE
 #include "cli.h"
 #include "record.h"
 
-#include <heaprr/reader.h>
-#include <heaprr/recover.h>
-
-#include <dirent.h>
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +23,12 @@ static const char help[] =
     "of it and of its children is recorded with a backtrace. Exits with PROGRAM's status\n"
     "(128 + N when a signal N killed it), then lists the traces written: FILE for PROGRAM,\n"
     "FILE with '.PID' before the extension for each forked child or exec'd program.\n"
+    "\n"
+    "A program the recorder cannot enter (statically linked, set-user-ID, set-group-ID, with file\n"
+    "capabilities, or built for another machine) is named with the reason and run unrecorded.\n"
+    "SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to heaprr are passed on to PROGRAM, and heaprr\n"
+    "waits for it. After the run, traces left incomplete are completed (not those a process\n"
+    "still writes), and each process that should have written a trace but did not is named.\n"
     "\n"
     "  -o, --output FILE  trace file (default: heaprr.PROGRAM.%p.hrr; %p is the pid)\n"
     "  --depth N          frames per backtrace, 1 to 256 (default 64)\n"
@@ -71,8 +70,8 @@ static char *find_library(void)
         cli_die(EXIT_USAGE, "cannot find libheaprr.so: set HEAPRR_LIB");
     self[n] = 0;
     const char *dir = dirname(self);
-    static const char *const rel[] = {"../recorder/libheaprr.so", "../lib/heaprr/libheaprr.so",
-                                      "../lib/libheaprr.so", "libheaprr.so"};
+    static const char *const rel[] = {"../recorder/libheaprr.so", "../lib/heaprr/libheaprr.so", "../lib/libheaprr.so",
+                                      "libheaprr.so"};
     for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, rel[i]);
         if (exists(path))
@@ -83,14 +82,11 @@ static char *find_library(void)
 
 static void parse(int argc, char **argv, rec_opts *o)
 {
-    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
-                                         {"depth", required_argument, NULL, 'd'},
-                                         {"free-stacks", no_argument, NULL, 'f'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"guard", no_argument, NULL, 'g'},
-                                         {"lttng", no_argument, NULL, 'L'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0}};
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'}, {"depth", required_argument, NULL, 'd'},
+        {"free-stacks", no_argument, NULL, 'f'},  {"quiet", no_argument, NULL, 'q'},
+        {"guard", no_argument, NULL, 'g'},        {"lttng", no_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},         {0}};
     int c;
     while ((c = cli_getopt("record", argc, argv, "+o:qh", opts)) != -1) {
         if (c == 'h')
@@ -151,111 +147,6 @@ static void child_env(const rec_opts *o, const char *lib, const char *tmpl)
     unsetenv("HEAPRR_PARENT");
 }
 
-int cli_run_child(char **argv)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        cli_die(EXIT_USAGE, "cannot fork: %s", strerror(errno));
-    if (pid == 0) {
-        execvp(argv[0], argv);
-        fprintf(stderr, "heaprr: cannot run '%s': %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
-    sigaction(SIGINT, &ign, &old_int);
-    sigaction(SIGQUIT, &ign, &old_quit);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGQUIT, &old_quit, NULL);
-    return status;
-}
-
-/* Whether mid (len bytes) is what the recorder puts between a template's prefix and suffix:
- * nothing (the root, without %p), ".PID" (without %p) or "PID" (with %p), then maybe "-N". */
-static int middle_ok(const char *mid, size_t len, int had_pid)
-{
-    const char *end = mid + len;
-    if (!had_pid) {
-        if (len == 0)
-            return 1;
-        if (*mid++ != '.')
-            return 0;
-    }
-    const char *digits = mid;
-    while (mid < end && *mid >= '0' && *mid <= '9')
-        mid++;
-    if (mid == digits)
-        return 0;
-    if (mid < end && *mid == '-') {
-        digits = ++mid;
-        while (mid < end && *mid >= '0' && *mid <= '9')
-            mid++;
-        if (mid == digits)
-            return 0;
-    }
-    return mid == end;
-}
-
-static void report_trace(const char *path, const rec_opts *o)
-{
-    char stage[PATH_MAX * 4 + 8], msg[512];
-    struct stat sb;
-    snprintf(stage, sizeof stage, "%s.stage", path);
-    const char *note = "";
-    if (exists(stage)) {
-        hr_recover_report rep;
-        if (hr_recover(path, &rep, msg, sizeof msg) < 0) {
-            fprintf(stderr, "heaprr: %s\n", msg);
-            note = " (incomplete: recovery failed)";
-        } else {
-            note = " (recovered: the process did not exit normally)";
-        }
-    }
-    if (!o->quiet && stat(path, &sb) == 0)
-        fprintf(stderr, "heaprr: trace %s (%.1f KiB)%s\n", path, (double)sb.st_size / 1024, note);
-}
-
-/* Lists (and completes if needed) the traces this run wrote: the file names the recorder derives
- * from the template (see recorder/session.c), modified since the run started. */
-static void list_traces(const char *tmpl, time_t start, const rec_opts *o)
-{
-    char dir[PATH_MAX * 2], base[PATH_MAX * 2], path[PATH_MAX * 4];
-    snprintf(dir, sizeof dir, "%s", tmpl);
-    char *slash = strrchr(dir, '/');
-    snprintf(base, sizeof base, "%s", slash ? slash + 1 : dir);
-    if (slash)
-        *slash = 0;
-    char *pct = strstr(base, "%p"), *dot = strrchr(base, '.');
-    const char *suffix;
-    if (pct) {
-        *pct = 0;
-        suffix = pct + 2;
-    } else if (dot && dot != base) {
-        suffix = tmpl + strlen(tmpl) - strlen(dot);
-        *dot = 0;
-    } else {
-        suffix = "";
-    }
-    size_t pl = strlen(base), sl = strlen(suffix);
-    DIR *d = opendir(slash ? (dir[0] ? dir : "/") : ".");
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t nl = strlen(e->d_name);
-        if (nl < pl + sl || strncmp(e->d_name, base, pl) != 0 || strcmp(e->d_name + nl - sl, suffix) != 0 ||
-            !middle_ok(e->d_name + pl, nl - pl - sl, pct != NULL))
-            continue;
-        struct stat sb;
-        snprintf(path, sizeof path, "%s/%s", slash ? dir : ".", e->d_name);
-        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_mtime >= start)
-            report_trace(path, o);
-    }
-    closedir(d);
-}
-
 /* libheaprr-lttng.so: next to heaprr (build tree or installation), or $HEAPRR_LTTNG_LIB. */
 static const char *find_lttng_library(void)
 {
@@ -304,11 +195,17 @@ int cmd_record(int argc, char **argv)
         return record_lttng(&o, prog);
     const char *lib = find_library();
     trace_template(&o, prog[0], tmpl, sizeof tmpl);
+    cli_root root = {0, prog[0], cli_image_warning(prog[0])};
     time_t start = time(NULL);
     child_env(&o, lib, tmpl);
-    int status = cli_run_child(prog);
-    list_traces(tmpl, start, &o);
-    if (WIFSIGNALED(status))
-        return 128 + WTERMSIG(status);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    cli_child child;
+    cli_run(prog, &child);
+    if (!child.exec_errno)
+        root.pid = child.pid;
+    cli_traces traces;
+    cli_find_traces(tmpl, start, &traces);
+    cli_complete_traces(&traces, o.quiet);
+    cli_expect_traces(&traces, &root);
+    cli_traces_free(&traces);
+    return cli_exit_status(child.status);
 }

@@ -4,7 +4,8 @@
  * whether the writer's chunks (a sealed one being compressed, the one being built) are already in
  * the trace (frames_written), and the rings give every record after them. Records already in the
  * trace are skipped by sequence number,
- * so a crash at any point of the writer's work neither loses nor duplicates a record. */
+ * so a crash at any point of the writer's work neither loses nor duplicates a record. A staging
+ * file whose process still records (it holds a lock on it) is left alone. */
 #include <heaprr/reader.h>
 #include <heaprr/recover.h>
 #include <heaprr/stage.h>
@@ -17,6 +18,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,42 +62,88 @@ static int read_trace(rstate *s)
     return 0;
 }
 
-/* The process that owns the staging file still has it mapped while it runs. */
-static int owner_running(const hr_stage *st, const char *stage_path)
+/* The process that owns the staging file still has it mapped while it runs (for a recorder that
+ * holds no lock on it). */
+static int owner_mapped(uint32_t pid, uint64_t ino)
 {
     char maps[64], line[4352];
-    struct stat sb;
-    snprintf(maps, sizeof maps, "/proc/%u/maps", st->hdr->pid);
-    FILE *f = fopen(maps, "r");
-    if (!f || stat(stage_path, &sb) < 0) {
-        if (f)
-            fclose(f);
+    snprintf(maps, sizeof maps, "/proc/%u/maps", pid);
+    FILE *f = pid ? fopen(maps, "r") : NULL;
+    if (!f)
         return 0;
-    }
     int found = 0;
     while (!found && fgets(line, sizeof line, f)) {
         unsigned long long inode = 0;
-        if (sscanf(line, "%*s %*s %*s %*s %llu", &inode) == 1 && inode == (unsigned long long)sb.st_ino)
+        if (sscanf(line, "%*s %*s %*s %*s %llu", &inode) == 1 && inode == (unsigned long long)ino)
             found = 1;
     }
     fclose(f);
     return found;
 }
 
+static int all_zero(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return 0;
+    return 1;
+}
+
+/* A recorder holds an exclusive flock() on its staging file while it records: a lock we cannot
+ * take is a live process. A file shorter than its header or without its magic is a process that
+ * ended while it was creating the file. */
+static hr_recover_state probe(const char *stage_path, uint32_t *pid)
+{
+    hr_stage_header h;
+    struct stat sb;
+    *pid = 0;
+    int fd = open(stage_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? HR_RECOVER_NO_STAGE : HR_RECOVER_LEFT; /* hr_stage_open says why */
+    int locked = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+    ssize_t n = fstat(fd, &sb) == 0 ? pread(fd, &h, sizeof h, 0) : -1;
+    close(fd);
+    int empty = n < (ssize_t)sizeof h || all_zero(h.magic, sizeof h.magic);
+    if (!empty)
+        *pid = h.pid;
+    if (locked)
+        return HR_RECOVER_LIVE;
+    if (empty)
+        return HR_RECOVER_EMPTY;
+    return owner_mapped(h.pid, (uint64_t)sb.st_ino) ? HR_RECOVER_LIVE : HR_RECOVER_LEFT;
+}
+
+static void stage_name(const char *trace_path, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s.stage", trace_path);
+}
+
+int hr_recover_probe(const char *trace_path, uint32_t *pid)
+{
+    char stage_path[4200];
+    uint32_t p;
+    stage_name(trace_path, stage_path, sizeof stage_path);
+    hr_recover_state st = probe(stage_path, &p);
+    if (pid)
+        *pid = p;
+    return (int)st;
+}
+
+int hr_recover_live_message(const char *trace_path, uint32_t pid, char *msg, size_t msg_size)
+{
+    if (pid)
+        return snprintf(msg, msg_size, "%s is still being written by a running process (pid %u); not completing it",
+                        trace_path, pid);
+    return snprintf(msg, msg_size, "%s is still being written by a running process; not completing it", trace_path);
+}
+
 static int open_stage(rstate *s, const char *stage_path)
 {
     const char *why;
-    if (access(stage_path, F_OK) < 0)
-        return 0;
     int rc = hr_stage_open(&s->stage, stage_path, NULL, &why);
     if (rc < 0)
         return say(s, rc, "%s: %s", stage_path, why);
-    if (owner_running(&s->stage, stage_path)) {
-        unsigned pid = s->stage.hdr->pid;
-        hr_stage_close(&s->stage);
-        return say(s, HR_ERR_STATE, "%s: process %u is still writing this trace; recover it after it exits",
-                   s->path, pid);
-    }
     s->have_stage = 1;
     return 0;
 }
@@ -312,9 +360,19 @@ static void cleanup(rstate *s)
 
 static int run(rstate *s, hr_recover_report *rep, const char *stage_path)
 {
-    HR_FORWARD(read_trace(s));
-    HR_FORWARD(open_stage(s, stage_path));
-    rep->had_stage = s->have_stage;
+    uint32_t pid;
+    hr_recover_state state = probe(stage_path, &pid);
+    if (state == HR_RECOVER_LIVE) {
+        hr_recover_live_message(s->path, pid, s->msg, s->msg_size);
+        return HR_ERR_STATE;
+    }
+    int rc = read_trace(s);
+    if (rc < 0 && state == HR_RECOVER_EMPTY)
+        return say(s, rc, "%s: the process ended before it recorded anything", s->path);
+    HR_FORWARD(rc);
+    if (state == HR_RECOVER_LEFT)
+        HR_FORWARD(open_stage(s, stage_path));
+    rep->had_stage = state != HR_RECOVER_NO_STAGE; /* an empty one holds nothing: it is only removed */
     rep->kept_records = s->st.records;
     if (s->st.complete && (!s->have_stage || s->stage.hdr->clean)) {
         rep->was_complete = 1;
@@ -323,7 +381,7 @@ static int run(rstate *s, hr_recover_report *rep, const char *stage_path)
     struct stat sb;
     if (stat(s->path, &sb) == 0 && (uint64_t)sb.st_size > s->st.end_offset)
         rep->cut_bytes = (uint64_t)sb.st_size - s->st.end_offset;
-    int rc = open_writer(s);
+    rc = open_writer(s);
     if (rc == 0 && s->have_stage)
         rc = recover_stage(s, rep);
     if (rc == 0)
@@ -345,7 +403,7 @@ int hr_recover(const char *trace_path, hr_recover_report *rep, char *msg, size_t
     s.msg_size = msg_size;
     s.fd = -1;
     msg[0] = 0;
-    snprintf(stage_path, sizeof stage_path, "%s.stage", trace_path);
+    stage_name(trace_path, stage_path, sizeof stage_path);
     int rc = run(&s, rep, stage_path);
     cleanup(&s);
     if (rc == 0 && rep->had_stage)
