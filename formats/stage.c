@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,6 +86,9 @@ int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint
         return HR_ERR_IO;
     }
     memcpy(st->hdr, &h, sizeof h);
+    /* Held while the file is in use: `heaprr recover` leaves a locked file alone (its process is
+     * still recording). */
+    flock(st->fd, LOCK_EX | LOCK_NB);
     snprintf(st->path, sizeof st->path, "%s", path);
     struct stat sb;
     if (fstat(st->fd, &sb) == 0) {
@@ -227,6 +231,7 @@ static int own_fd(hr_stage *st)
             fd = high;
         }
         st->fd = fd;
+        flock(fd, LOCK_EX | LOCK_NB);
         return 0;
     }
     if (fd >= 0)

@@ -32,10 +32,13 @@ static inline void hr_unwind_into(hr_tls *t, hr_stage_rec *r)
     t->unwound = 1;
 }
 
-/* Starts recording an allocation call. On return c->r is NULL if this call is not recorded. */
+/* Starts recording an allocation call. On return c->r is NULL if this call is not recorded.
+ * hr_alloc_end must follow (it releases the overflow ring's lock). */
 static inline void hr_alloc_begin(hr_call *c, unsigned kind, uint64_t size, uint64_t aux, uint32_t xflags)
 {
     c->t = hr_thread_get();
+    if (c->t && HR_UNLIKELY(c->t->shared))
+        hr_shared_lock(c->t);
     c->r = c->t ? hr_ring_reserve(c->t, hr_ring_max_event()) : NULL;
     if (!c->r)
         return;
@@ -53,18 +56,23 @@ static inline void hr_alloc_begin(hr_call *c, unsigned kind, uint64_t size, uint
 static inline void hr_alloc_end(hr_call *c, uint64_t ptr, int failed, int err)
 {
     hr_stage_rec *r = c->r;
-    if (!r)
-        return;
-    r->a[0] = ptr;
-    if (failed) {
-        r->xflags |= HR_XF_FAILED;
-        r->a[4] = (uint64_t)err;
+    if (r) {
+        r->a[0] = ptr;
+        if (failed) {
+            r->xflags |= HR_XF_FAILED;
+            r->a[4] = (uint64_t)err;
+        }
+        r->seq = hr_seq_take(c->t);
+        r->time = hr_clock_now();
+        hr_ring_publish(c->t, r);
+        c->r = NULL;
     }
-    r->seq = hr_seq_take(c->t);
-    r->time = hr_clock_now();
-    hr_ring_publish(c->t, r);
-    c->r = NULL;
+    if (c->t && HR_UNLIKELY(c->t->shared))
+        hr_shared_unlock(c->t);
 }
+
+static inline void hr_free_record_in(hr_tls *t, unsigned kind, uint64_t ptr, uint64_t size, uint64_t align,
+                                     uint32_t xflags, void *caller);
 
 /* Records a free-kind call before the real free runs. caller is the hook's return address. */
 static inline void hr_free_record(unsigned kind, uint64_t ptr, uint64_t size, uint64_t align,
@@ -73,6 +81,18 @@ static inline void hr_free_record(unsigned kind, uint64_t ptr, uint64_t size, ui
     hr_tls *t = hr_thread_get();
     if (!t)
         return;
+    if (HR_UNLIKELY(t->shared)) {
+        hr_shared_lock(t);
+        hr_free_record_in(t, kind, ptr, size, align, xflags, caller);
+        hr_shared_unlock(t);
+        return;
+    }
+    hr_free_record_in(t, kind, ptr, size, align, xflags, caller);
+}
+
+static inline void hr_free_record_in(hr_tls *t, unsigned kind, uint64_t ptr, uint64_t size, uint64_t align,
+                                     uint32_t xflags, void *caller)
+{
     uint32_t max = hr_cfg.free_stacks ? hr_ring_max_event() : HR_STAGE_REC_FIXED + 8;
     hr_stage_rec *r = hr_ring_reserve(t, max);
     if (!r)
@@ -105,6 +125,7 @@ static inline int hr_hook_enter(void)
         hr_self.busy = 1;
         return 1;
     }
+    hr_park_if_finished();
     if (hr_self.busy == 2) {
         hr_self.busy = 0;
         return 0;

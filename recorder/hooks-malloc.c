@@ -30,7 +30,7 @@ HR_EXPORT void *malloc(size_t size)
     if (!ready())
         return hr_boot_alloc(size, 16);
     if (!hr_hook_enter())
-        return hr_next.malloc(size);
+        return HR_UNLIKELY(hr_self.boot) ? hr_boot_alloc(size, 16) : hr_next.malloc(size);
     hr_call c;
     int err;
     hr_alloc_begin(&c, HR_MALLOC, size, 0, 0);
@@ -43,12 +43,18 @@ HR_EXPORT void *malloc(size_t size)
     return p;
 }
 
+static void *boot_calloc(size_t n, size_t size)
+{
+    size_t total;
+    return __builtin_mul_overflow(n, size, &total) ? NULL : hr_boot_alloc(total, 16); /* static memory is zeroed */
+}
+
 HR_EXPORT void *calloc(size_t n, size_t size)
 {
     if (!ready())
-        return hr_boot_alloc(n * size, 16); /* static memory is zeroed */
+        return boot_calloc(n, size);
     if (!hr_hook_enter())
-        return hr_next.calloc(n, size);
+        return HR_UNLIKELY(hr_self.boot) ? boot_calloc(n, size) : hr_next.calloc(n, size);
     hr_call c;
     int err;
     hr_alloc_begin(&c, HR_CALLOC, size, n, 0);

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int hr_state;
@@ -44,6 +46,7 @@ static void finalize(void *unused)
     if (hr_sess.pid != getpid() || __atomic_load_n(&hr_state, __ATOMIC_ACQUIRE) != HR_RECORDING)
         return;
     hr_self.busy++;
+    hr_self.finishing = 1;
     hr_modules_scan(hr_thread_get());
     __atomic_store_n(&hr_state, HR_FINISHED, __ATOMIC_RELEASE);
     hr_writer_finish_all();
@@ -54,9 +57,24 @@ static void finalize(void *unused)
     hr_self.busy--;
 }
 
+/* The process is exiting and its trace is complete: a call another thread makes now would reach
+ * the allocator without being in the trace, so that thread waits here for the exit to end it. The
+ * exiting thread itself goes on (only the C library's last cleanup runs after us). */
+void hr_park_if_finished(void)
+{
+    static uint32_t never;
+    if (__atomic_load_n(&hr_state, __ATOMIC_ACQUIRE) != HR_FINISHED || hr_self.busy || hr_self.finishing ||
+        hr_sess.pid != getpid())
+        return;
+    for (;;)
+        syscall(SYS_futex, &never, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+}
+
+/* glibc has reset its own locks in the child before it runs this: the writer may start. */
 static void fork_child(void)
 {
     hr_after_fork_child();
+    hr_writer_start_safe();
 }
 
 static int start(void)
@@ -71,7 +89,6 @@ static int start(void)
     if (hr_session_open(HR_ORIGIN_ROOT, "", 0) < 0)
         return HR_INERT;
     hr_session_export_env();
-    hr_thread_init();
     pthread_atfork(NULL, NULL, fork_child);
     __cxa_atexit(finalize, NULL, NULL);
     return HR_RECORDING;
@@ -94,9 +111,19 @@ int hr_init_check(void)
     return hr_should_record();
 }
 
+int hr_init_state(void)
+{
+    if (__atomic_load_n(&hr_state, __ATOMIC_ACQUIRE) == HR_UNINIT && !hr_self.busy)
+        hr_init_check();
+    return __atomic_load_n(&hr_state, __ATOMIC_ACQUIRE);
+}
+
+/* Run by the loader with no lock of the program's held: the first safe moment for the writer
+ * thread (initialization may have happened earlier, inside an allocation). */
 __attribute__((constructor(101))) static void heaprr_constructor(void)
 {
-    hr_init_check();
+    if (hr_init_state() == HR_RECORDING)
+        hr_writer_start_safe();
 }
 
 void hr_after_fork_child(void)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 hr_real hr_next;
+hr_libc_fns hr_libc;
 int hr_real_ready;
 
 static int resolving;
@@ -51,6 +52,25 @@ void *hr_real_sym(const char *name)
 }
 
 #define RESOLVE(field, name) hr_next.field = (__typeof__(hr_next.field))dlsym(RTLD_NEXT, name)
+#define RESOLVE_LIBC(field, name) hr_libc.field = (__typeof__(hr_libc.field))dlsym(RTLD_NEXT, name)
+
+/* Everything else the hooks wrap, resolved here too: a lookup that fails allocates (dlerror's
+ * message), which here lands in the bootstrap buffer instead of the program's heap. */
+static void resolve_libc(void)
+{
+    RESOLVE_LIBC(pthread_create, "pthread_create");
+    RESOLVE_LIBC(pthread_setname_np, "pthread_setname_np");
+    RESOLVE_LIBC(fork, "fork");
+    RESOLVE_LIBC(fork_nohandlers, "_Fork");
+    RESOLVE_LIBC(dlopen, "dlopen");
+    RESOLVE_LIBC(dlmopen, "dlmopen");
+    RESOLVE_LIBC(dlclose, "dlclose");
+    RESOLVE_LIBC(execve, "execve");
+    RESOLVE_LIBC(execvpe, "execvpe");
+    RESOLVE_LIBC(fexecve, "fexecve");
+    RESOLVE_LIBC(posix_spawn, "posix_spawn");
+    RESOLVE_LIBC(posix_spawnp, "posix_spawnp");
+}
 
 void hr_real_init(void)
 {
@@ -70,6 +90,7 @@ void hr_real_init(void)
     RESOLVE(valloc, "valloc");
     RESOLVE(pvalloc, "pvalloc");
     RESOLVE(malloc_usable_size, "malloc_usable_size");
+    resolve_libc();
     if (!hr_next.malloc || !hr_next.free || !hr_next.calloc || !hr_next.realloc) {
         hr_log("cannot find the malloc family after libheaprr.so; is it linked against libc?");
         return; /* stay in bootstrap mode: better than crashing */

@@ -53,7 +53,24 @@ typedef struct hr_real {
     size_t (*malloc_usable_size)(void *);
 } hr_real;
 
+/* The other C library functions the recorder wraps (hooks-proc.c, hooks-thread.c). */
+typedef struct hr_libc_fns {
+    int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    int (*pthread_setname_np)(pthread_t, const char *);
+    pid_t (*fork)(void);
+    pid_t (*fork_nohandlers)(void); /* _Fork */
+    void *(*dlopen)(const char *, int);
+    void *(*dlmopen)(long, const char *, int);
+    int (*dlclose)(void *);
+    int (*execve)(const char *, char *const[], char *const[]);
+    int (*execvpe)(const char *, char *const[], char *const[]);
+    int (*fexecve)(int, char *const[], char *const[]);
+    int (*posix_spawn)(pid_t *, const char *, const void *, const void *, char *const[], char *const[]);
+    int (*posix_spawnp)(pid_t *, const char *, const void *, const void *, char *const[], char *const[]);
+} hr_libc_fns;
+
 extern hr_real hr_next HR_HIDDEN;
+extern hr_libc_fns hr_libc HR_HIDDEN;
 extern int hr_real_ready HR_HIDDEN;
 /* Resolves hr_next (once; concurrent callers are served from the bootstrap buffer meanwhile). */
 void hr_real_init(void) HR_HIDDEN;
@@ -83,6 +100,7 @@ typedef struct hr_config {
     int unwind_libunwind;      /* HEAPRR_UNWIND=libunwind: never use the fast unwinder */
     int stats;                 /* HEAPRR_STATS=1: report the recorder's own costs at exit */
     int guard;                 /* MALLOC_CKBOUNDS=1: guard zones after blocks (guard.c) */
+    uint32_t max_rings;        /* HEAPRR_MAX_RINGS: rings the staging file may hold, the overflow ring included */
 } hr_config;
 
 extern hr_config hr_cfg HR_HIDDEN;
@@ -102,6 +120,14 @@ void hr_guard_forget(const void *p) HR_HIDDEN;
 /* malloc_usable_size without the guard zone. */
 size_t hr_guard_usable(const void *p, size_t usable) HR_HIDDEN;
 
+/* ---- stack.c ---- */
+
+/* The calling thread's stack bounds, found without locks or allocation. Returns 0 or -1. */
+int hr_stack_bounds(uint64_t *lo, uint64_t *hi) HR_HIDDEN;
+/* Called on a thread running on [block, block + size), a stack of ours: learns where glibc's
+ * thread descriptors keep their stack. */
+void hr_stack_learn(const void *block, size_t size) HR_HIDDEN;
+
 /* ---- clock.c ---- */
 
 void hr_clock_start(void) HR_HIDDEN;
@@ -120,6 +146,8 @@ hr_unw *hr_unwind_thread_new(void) HR_HIDDEN;
  * equal those of the thread's previous backtrace (0 if unknown), and only the depth - *keep inner
  * frames are written to frames; otherwise *keep is 0 and every frame is written. u may be NULL. */
 uint32_t hr_unwind(hr_unw *u, uint64_t *frames, uint32_t max, int may_share, uint32_t *keep) HR_HIDDEN;
+/* Sets the stack bounds of u's thread (and forgets its cached chain). u may be NULL. */
+void hr_unwind_set_stack(hr_unw *u, uint64_t lo, uint64_t hi) HR_HIDDEN;
 /* Forgets cached recipes in every thread (code was unloaded). */
 void hr_unwind_invalidate(void) HR_HIDDEN;
 /* With HEAPRR_UNWIND_CHECK=1: prints how many backtraces matched libunwind's. */
@@ -137,14 +165,20 @@ typedef struct hr_tls {
     int retired;          /* the thread's key destructor ran */
     hr_unw *unw;          /* unwinder caches, allocated on the first event */
     int unwound;          /* the ring holds an unwound record of this thread: the next may share frames */
+    int shared;                  /* the thread stages into the overflow ring (ring-shared.c) */
+    int boot;                    /* the recorder's own allocations are served from the bootstrap buffer */
+    int finishing;               /* this thread wrote the trace's end at exit */
 } hr_tls;
+
 
 extern HR_TLS hr_tls hr_self HR_HIDDEN;
 /* Returns this thread's state with a ring attached, or NULL if the thread cannot record. */
 hr_tls *hr_thread_get(void) HR_HIDDEN;
-void hr_thread_init(void) HR_HIDDEN;
 /* Forgets every ring (after fork: the rings belong to the parent). */
 void hr_thread_reset(void) HR_HIDDEN;
+/* The calling thread's code is done (its start routine returned, or it exits or is cancelled):
+ * stages THREAD_END and lets the writer reuse its ring once the thread is gone. */
+void hr_thread_exit(void) HR_HIDDEN;
 /* Stages a THREAD_NAME for the thread whose pthread_t is th. */
 void hr_thread_named(pthread_t th, const char *name) HR_HIDDEN;
 /* The writer calls this on rings it drained: retired, empty rings become free for reuse. */
@@ -171,11 +205,28 @@ void hr_ring_typed(hr_tls *t, unsigned type, const uint64_t a[4], const void *s1
 
 extern uint64_t hr_seq_counter HR_HIDDEN;
 
+/* ---- ring-shared.c: the overflow ring, for threads beyond the staging file's rings ---- */
+
+/* The overflow ring's number, or UINT32_MAX while there is none. */
+uint32_t hr_shared_ring_no(void) HR_HIDDEN;
+/* The overflow ring, created (for thread index `index`) on first use under the registration
+ * lock; *created says whether this call made it. Returns its number or -1. */
+int hr_shared_ring(uint32_t index, int *created) HR_HIDDEN;
+/* Makes t a user of the overflow ring. Returns 1. */
+int hr_shared_join(hr_tls *t, int ring, int created) HR_HIDDEN;
+/* Around everything a thread of the overflow ring stages (t->shared): the ring is the thread's
+ * while it holds the lock; the holder may lock again. */
+void hr_shared_lock(hr_tls *t) HR_HIDDEN;
+void hr_shared_unlock(hr_tls *t) HR_HIDDEN;
+void hr_shared_reset(void) HR_HIDDEN;
+
 /* ---- writer.c: the writer thread and drains ---- */
 
-int hr_writer_start(void) HR_HIDDEN;
+/* Starts the writer thread if it is not running and may run. Only where no lock of the C
+ * library can be held: never from a hook of an allocation function. */
+void hr_writer_start_safe(void) HR_HIDDEN;
 int hr_writer_thread_running(void) HR_HIDDEN;
-/* Asks the writer to drain soon (starts its thread on first use). */
+/* Asks the writer thread, if any, to drain soon. */
 void hr_writer_wake(void) HR_HIDDEN;
 /* Drains what is published, from the calling thread, if no one else is draining. Returns 1 if it
  * drained, 0 if another thread holds the writer. */
@@ -226,11 +277,13 @@ extern hr_session hr_sess HR_HIDDEN;
 /* Chooses the trace name for this process image, creates the trace and staging files, writes the
  * header. Returns 0 or -1 (with a warning printed). */
 int hr_session_open(int origin, const char *parent_trace, uint64_t fork_seq) HR_HIDDEN;
-/* Sets HEAPRR_* in environ so that children started from it know their parent. */
+/* Puts the HEAPRR_* markers in environ (without the program's allocator) so that children
+ * started from it, even in ways the hooks do not see, know their session and parent. */
 void hr_session_export_env(void) HR_HIDDEN;
-/* Returns a copy of envp (in arena memory) with HEAPRR_* markers for a child of this image, or
- * envp itself when it does not ask for tracing. */
-char **hr_session_child_env(char *const envp[]) HR_HIDDEN;
+/* Returns envp with HEAPRR_* markers for a child of this image, in buf when cap entries hold it
+ * and in recorder memory otherwise (the caller frees it with hr_mem_free), or envp itself when
+ * the child will not record in this session. */
+char **hr_session_child_env(char *const envp[], char **buf, size_t cap) HR_HIDDEN;
 
 /* ---- init.c: life cycle ---- */
 
@@ -241,8 +294,12 @@ extern hr_stage *hr_stg HR_HIDDEN;
 extern hr_writer *hr_wr HR_HIDDEN;
 /* Initializes if needed; returns non-zero when calls should be recorded. */
 int hr_init_check(void) HR_HIDDEN;
+/* Initializes if needed (and not nested); returns hr_state. */
+int hr_init_state(void) HR_HIDDEN;
 /* Stops recording after an internal failure: one message, then every call passes through. */
 void hr_stop(const char *why, int err) HR_HIDDEN;
+/* After the trace's end at exit: parks every other thread that calls into the allocator. */
+void hr_park_if_finished(void) HR_HIDDEN;
 /* Re-initializes in a forked child. */
 void hr_after_fork_child(void) HR_HIDDEN;
 /* The fast test of the hooks: recording and not nested. */

@@ -136,8 +136,21 @@ void hr_ring_publish(hr_tls *t, hr_stage_rec *rec)
     }
 }
 
+static void typed_in(hr_tls *t, unsigned type, const uint64_t a[4], const void *s1, uint32_t n1, const void *s2,
+                     uint32_t n2);
+
 void hr_ring_typed(hr_tls *t, unsigned type, const uint64_t a[4], const void *s1, uint32_t n1,
                    const void *s2, uint32_t n2)
+{
+    if (HR_UNLIKELY(t->shared))
+        hr_shared_lock(t);
+    typed_in(t, type, a, s1, n1, s2, n2);
+    if (HR_UNLIKELY(t->shared))
+        hr_shared_unlock(t);
+}
+
+static void typed_in(hr_tls *t, unsigned type, const uint64_t a[4], const void *s1, uint32_t n1, const void *s2,
+                     uint32_t n2)
 {
     uint32_t len = hr_stage_rec_size(0, n1, n2);
     if (len > ring_size() / 4)

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,12 +113,31 @@ static int still_ours(void *opaque, int fd, uint64_t size)
     return nfd;
 }
 
+/* Whether a live process records into path: its staging file is locked (formats/stage.c). */
+static int being_recorded(const char *path)
+{
+    char stage[sizeof hr_sess.stage_path];
+    hr_fmt(stage, sizeof stage, "%s.stage", path);
+    int fd = open(stage, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    int busy = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return busy;
+}
+
 static int create_trace(int root, pid_t pid)
 {
     char expanded[4096];
     int had_pid;
     if (expand(template_abs, pid, expanded, sizeof expanded, &had_pid) < 0)
         return -1;
+    /* A process whose markers were lost (a program cleared them from its environment) must not
+     * truncate the trace of the session it belongs to: it writes a derived name like a child. */
+    if (root && being_recorded(expanded)) {
+        root = 0;
+        hr_sess.origin = HR_ORIGIN_SPAWN;
+    }
     if (root) {
         hr_fmt(hr_sess.trace_path, sizeof hr_sess.trace_path, "%s", expanded);
         return high_fd(open(expanded, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
@@ -263,18 +283,44 @@ static void set_parent_value(void)
            (unsigned long long)__atomic_load_n(&hr_seq_counter, __ATOMIC_RELAXED), hr_sess.trace_path);
 }
 
+/* The markers' places in environ: every one the array lacks is added by giving environ a copy
+ * in the recorder's memory (no allocation from the program's heap, which putenv or setenv would
+ * make behind the program's back); those it has point at our buffers from now on, so that an
+ * update to a buffer reaches every child started from environ (system(), popen(), a vfork child's
+ * exec), including those whose start the hooks do not see. */
+static void install_markers(void)
+{
+    char *mine[] = {env_raw, env_tmpl, env_parent};
+    int have[3] = {0, 0, 0};
+    size_t n = 0;
+    for (; environ && environ[n]; n++)
+        for (int k = 0; k < 3; k++)
+            if (strncmp(environ[n], mine[k], (size_t)(strchr(mine[k], '=') - mine[k] + 1)) == 0) {
+                environ[n] = mine[k];
+                have[k] = 1;
+            }
+    if (have[0] && have[1] && have[2])
+        return;
+    char **env = hr_mem_alloc((n + 4) * sizeof *env);
+    if (!env)
+        return;
+    if (n)
+        memcpy(env, environ, n * sizeof *env);
+    for (int k = 0; k < 3; k++)
+        if (!have[k])
+            env[n++] = mine[k];
+    env[n] = NULL;
+    environ = env;
+}
+
 void hr_session_export_env(void)
 {
-    /* putenv keeps our buffers, so a forked child can update its marker in place without calling
-     * setenv (which is not safe after fork in a multi-threaded program). */
     set_parent_value();
     if (hr_sess.origin == HR_ORIGIN_FORK)
-        return; /* the buffers are already in environ: set_parent_value rewrote ours */
+        return; /* our buffers are in environ already: set_parent_value rewrote ours */
     hr_fmt(env_raw, sizeof env_raw, "HEAPRR_TRACE_RAW=%s", hr_cfg.trace);
     hr_fmt(env_tmpl, sizeof env_tmpl, "HEAPRR_TRACE_TEMPLATE=%s", template_abs);
-    putenv(env_raw);
-    putenv(env_tmpl);
-    putenv(env_parent);
+    install_markers();
 }
 
 static int is_marker(const char *e)
@@ -283,7 +329,7 @@ static int is_marker(const char *e)
            strncmp(e, "HEAPRR_PARENT=", 14) == 0;
 }
 
-char **hr_session_child_env(char *const envp[])
+char **hr_session_child_env(char *const envp[], char **buf, size_t cap)
 {
     const char *trace = NULL;
     size_t n = 0;
@@ -294,7 +340,7 @@ char **hr_session_child_env(char *const envp[])
             trace = envp[n] + 13;
     if (!trace || !*trace || strcmp(trace, hr_cfg.trace) != 0)
         return (char **)envp; /* the child will not record in this session */
-    char **out = hr_mem_alloc((n + 4) * sizeof *out);
+    char **out = n + 4 <= cap ? buf : hr_mem_alloc((n + 4) * sizeof *out);
     if (!out)
         return (char **)envp;
     size_t k = 0;
@@ -302,8 +348,6 @@ char **hr_session_child_env(char *const envp[])
         if (!is_marker(envp[i]))
             out[k++] = envp[i];
     set_parent_value();
-    hr_fmt(env_raw, sizeof env_raw, "HEAPRR_TRACE_RAW=%s", hr_cfg.trace);
-    hr_fmt(env_tmpl, sizeof env_tmpl, "HEAPRR_TRACE_TEMPLATE=%s", template_abs);
     out[k++] = env_raw;
     out[k++] = env_tmpl;
     out[k++] = env_parent;

@@ -55,7 +55,8 @@ typedef struct urecipe {
 static const uint64_t zero_word;
 
 struct hr_unw {
-    uint64_t stack_lo, stack_hi;
+    uint64_t stack_lo, stack_hi; /* the thread's stack */
+    uint64_t floor;              /* the current walk's own lowest frame: nothing below it is read */
     uint32_t gen;
     int prev_complete; /* the cached chain reached the outermost frame */
     int prev_full;     /* ... and fit in the recorded depth */
@@ -88,25 +89,27 @@ hr_unw *hr_unwind_thread_new(void)
     if (!hr_cfi_available() || hr_cfg.unwind_libunwind)
         return NULL;
     hr_unw *u = hr_mem_alloc(sizeof *u);
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
     if (!u)
         return NULL;
-    memset(u, 0, sizeof *u);
-    if (pthread_getattr_np(pthread_self(), &attr) != 0)
-        return u; /* no bounds: every walk falls back */
-    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-        u->stack_lo = (uint64_t)(uintptr_t)addr;
-        u->stack_hi = u->stack_lo + size;
-    }
-    pthread_attr_destroy(&attr);
+    memset(u, 0, sizeof *u); /* no bounds yet: every walk falls back until they are known */
+    uint64_t lo, hi;
+    if (hr_stack_bounds(&lo, &hi) == 0)
+        hr_unwind_set_stack(u, lo, hi);
     return u;
+}
+
+void hr_unwind_set_stack(hr_unw *u, uint64_t lo, uint64_t hi)
+{
+    if (!u)
+        return;
+    u->stack_lo = lo;
+    u->stack_hi = hi;
+    u->n = 0;
 }
 
 static inline int in_stack(const hr_unw *u, uint64_t addr)
 {
-    return addr >= u->stack_lo && addr + 8 <= u->stack_hi && !(addr & 7);
+    return addr >= u->floor && addr + 8 <= u->stack_hi && !(addr & 7);
 }
 
 /* The cached recipe for ip, or NULL. */
@@ -296,9 +299,14 @@ static void check(const uint64_t *frames, uint32_t depth, uint32_t max)
 }
 
 /* Registers of the first frame outside the recorder, from our own frame-pointer chain. */
-static int start_state(const hr_unw *u, uint64_t *ip, uint64_t *rsp, uint64_t *rbp)
+static int start_state(hr_unw *u, uint64_t *ip, uint64_t *rsp, uint64_t *rbp)
 {
     const uint64_t *fp = __builtin_frame_address(0);
+    /* Memory from here to the top of the stack is mapped, whatever the bounds say below: a walk on
+     * another stack (a signal's alternate stack) is left to libunwind. */
+    u->floor = (uint64_t)(uintptr_t)fp;
+    if (u->floor < u->stack_lo || u->floor >= u->stack_hi)
+        return -1;
     for (int i = 0; i < SELF_FRAMES_MAX; i++) {
         if (!in_stack(u, (uint64_t)(uintptr_t)fp) || !in_stack(u, (uint64_t)(uintptr_t)(fp + 1)))
             return -1;

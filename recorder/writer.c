@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* The writer: drains the staging rings into the trace, on its own thread (started on first need,
- * with every signal blocked so the program's signals never land on it), or inline on a program
- * thread that finds its ring full when the thread is not available. One mutex serialises drains;
- * it is never taken on the hot path except to make room. */
+/* The writer: drains the staging rings into the trace, on its own thread (with every signal
+ * blocked so the program's signals never land on it), or inline on a program thread that finds
+ * its ring full when the thread is not available. The thread is started only at moments when no
+ * lock of glibc's can be held (our constructor, the program's own pthread_create, a forked
+ * child's atfork handler), never from a hook: glibc frees memory while holding the lock that
+ * pthread_create needs. One mutex serialises drains; it is never taken on the hot path except to
+ * make room. */
 #define _GNU_SOURCE
 #include "recorder.h"
 
 #include <errno.h>
 #include <linux/futex.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -93,10 +97,15 @@ static void count_drain(int64_t n)
     hr_stats.writer_cpu_ns = hr_selfstats_now(CLOCK_THREAD_CPUTIME_ID);
 }
 
-static void *writer_main(void *arg)
+/* The writer's stack is ours (mmap), not glibc's: a stack glibc allocated would go to its stack
+ * cache when the thread ends and, in a forked child, be handed to a program thread together with
+ * memory glibc allocated for our thread. */
+#define WRITER_STACK (1u << 20)
+
+static void *writer_main(void *stack)
 {
-    (void)arg;
     hr_self.busy = 1; /* this thread's own allocations are never recorded */
+    hr_stack_learn(stack, WRITER_STACK);
     prctl(PR_SET_NAME, "heaprr-writer", 0, 0, 0);
     unsigned idle = 0;
     __atomic_store_n(&wake_word, 1, __ATOMIC_RELAXED); /* polling: producers need not wake us */
@@ -118,31 +127,51 @@ static void *writer_main(void *arg)
         __atomic_store_n(&wake_word, 1, __ATOMIC_RELAXED);
         idle = 0;
     }
-    __atomic_store_n(&thread_state, 0, __ATOMIC_RELEASE);
-    return NULL;
+    /* Recording is over. The thread never returns: a thread's end runs glibc's teardown, whose
+     * calls (free(NULL) and more) would reach the allocator as if the program had made them. The
+     * process's exit ends it. */
+    for (;;)
+        futex_wait(&wake_word, 60000);
+    return stack;
 }
 
-int hr_writer_start(void)
+
+static int start_thread(void)
 {
-    int expect = 0;
-    if (!__atomic_compare_exchange_n(&thread_state, &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-        return expect == 1 ? 0 : -1;
     sigset_t all, old;
     pthread_attr_t attr;
     pthread_t th;
+    void *stack = mmap(NULL, WRITER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        return -1;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 1u << 20);
-    int rc = pthread_create(&th, &attr, writer_main, NULL);
+    pthread_attr_setstack(&attr, stack, WRITER_STACK);
+    int rc = hr_libc.pthread_create ? hr_libc.pthread_create(&th, &attr, writer_main, stack) : -1;
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
+    if (rc != 0)
+        munmap(stack, WRITER_STACK);
+    return rc == 0 ? 0 : -1;
+}
+
+void hr_writer_start_safe(void)
+{
+    int expect = 0;
+    if (hr_cfg.no_thread || __atomic_load_n(&hr_state, __ATOMIC_ACQUIRE) != HR_RECORDING ||
+        !__atomic_compare_exchange_n(&thread_state, &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return;
+    /* pthread_create allocates the new thread's TLS table through our hooks. It is ours, lives
+     * as long as the process and is freed by no one else: it comes from the bootstrap buffer, so
+     * the program's heap and its trace never see it. */
+    hr_self.busy++;
+    hr_self.boot = 1;
+    if (start_thread() < 0)
         __atomic_store_n(&thread_state, 2, __ATOMIC_RELEASE); /* drain inline from now on */
-        return -1;
-    }
-    return 0;
+    hr_self.boot = 0;
+    hr_self.busy--;
 }
 
 int hr_writer_thread_running(void)
@@ -152,8 +181,6 @@ int hr_writer_thread_running(void)
 
 void hr_writer_wake(void)
 {
-    if (__atomic_load_n(&thread_state, __ATOMIC_ACQUIRE) == 0 && !hr_cfg.no_thread)
-        hr_writer_start();
     if (__atomic_load_n(&wake_word, __ATOMIC_RELAXED))
         return;
     if (__atomic_exchange_n(&wake_word, 1, __ATOMIC_RELEASE) == 0)

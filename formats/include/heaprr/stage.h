@@ -151,7 +151,8 @@ typedef struct hr_stage {
 } hr_stage;
 
 /* Creates path (truncating it) with room for the chunk of a writer with this chunk_size, and maps
- * it. Returns 0 or hr_err. */
+ * it; an exclusive flock() on it is held while it stays open (a live recorder's file), also after
+ * it had to be reopened. Returns 0 or hr_err. */
 int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
                     uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc);
 /* Maps an existing staging file left by a process (for recovery). *why explains a failure. */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* pthread_create: every thread the program starts runs our start routine around its own, whose
+ * cleanup (which also runs on pthread_exit and cancellation) tells the recorder when the thread's
+ * code is done, without a pthread key (whose storage glibc may allocate and free behind our
+ * back). A call to pthread_create is also a safe moment to start the writer thread
+ * (hr_writer_start_safe). Built with -fexceptions so that the cleanup runs during the forced
+ * unwinding of pthread_exit. */
+#define _GNU_SOURCE
+#include "recorder.h"
+
+#include <errno.h>
+
+typedef void *(*start_fn)(void *);
+
+typedef struct start_arg {
+    start_fn fn;
+    void *arg;
+} start_arg;
+
+static void thread_done(int *unused)
+{
+    (void)unused;
+    hr_thread_exit();
+}
+
+static void *thread_start(void *p)
+{
+    start_arg a = *(start_arg *)p;
+    hr_mem_free(p);
+    int done __attribute__((cleanup(thread_done))) = 1;
+    (void)done;
+    return a.fn(a.arg);
+}
+
+HR_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, start_fn fn, void *arg)
+{
+    if (!hr_real_ready)
+        hr_real_init();
+    if (!hr_libc.pthread_create)
+        return EAGAIN;
+    if (hr_self.busy || hr_init_state() != HR_RECORDING)
+        return hr_libc.pthread_create(th, attr, fn, arg);
+    hr_writer_start_safe();
+    start_arg *a = hr_mem_alloc(sizeof *a);
+    if (!a)
+        return hr_libc.pthread_create(th, attr, fn, arg);
+    *a = (start_arg){fn, arg};
+    int rc = hr_libc.pthread_create(th, attr, thread_start, a);
+    if (rc != 0)
+        hr_mem_free(a);
+    return rc;
+}
