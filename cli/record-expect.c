@@ -3,12 +3,14 @@
  * SPAWN that started its child and an EXEC that did not fail each promise the trace of a new
  * process image (formats/SPEC.md 5.2), found by its pid and the parent trace it names; a promise
  * without its trace is a process the recorder did not start in, said in one line. Promises whose
- * record carries image flags were said by the recorder already, on the spot. */
+ * record carries image flags were said by the recorder already, on the spot. Only traces that may
+ * hold promises are read (their trailer says): the others are matched by their header first. */
 #define _GNU_SOURCE
 #include "cli.h"
 #include "record.h"
 
 #include <heaprr/peek.h>
+#include <heaprr/reader.h>
 
 #include <limits.h>
 #include <stdlib.h>
@@ -19,8 +21,9 @@
 
 typedef struct trace_info {
     const char *path;
-    uint32_t pid;
-    char *exe, *parent;    /* header exe, PROCESS_INFO parent_trace */
+    uint32_t pid, ppid;    /* header */
+    uint64_t start_ns;     /* header */
+    char *exe, *parent;    /* header exe, PROCESS_INFO parent_trace (NULL: not read) */
     int has_info;          /* PROCESS_INFO read (a live process may not have written it yet) */
     dev_t dev, parent_dev; /* identities of the file and of its parent trace (0, 0: unknown) */
     ino_t ino, parent_ino;
@@ -28,8 +31,9 @@ typedef struct trace_info {
 
 typedef struct promise {
     uint32_t pid;
-    size_t from; /* the trace holding the record */
-    char *what;  /* the program the new image runs */
+    unsigned type; /* HR_REC_FORK, HR_REC_SPAWN or HR_REC_EXEC */
+    size_t from;   /* the trace holding the record */
+    char *what;    /* the program the new image runs; NULL: an exec the trace was not read for */
 } promise;
 
 typedef struct expect {
@@ -48,14 +52,14 @@ static char *dup_str(hr_str s)
     return p;
 }
 
-static void promise_add(expect *e, uint32_t pid, size_t from, const char *what, size_t len)
+static void promise_add(expect *e, uint32_t pid, unsigned type, size_t from, const char *what, size_t len)
 {
     if (e->n == e->cap) {
         e->cap = e->cap ? e->cap * 2 : 16;
         if (!(e->p = realloc(e->p, e->cap * sizeof *e->p)))
             cli_die(EXIT_USAGE, "out of memory");
     }
-    e->p[e->n++] = (promise){pid, from, dup_str((hr_str){what, len})};
+    e->p[e->n++] = (promise){pid, type, from, what ? dup_str((hr_str){what, len}) : NULL};
 }
 
 /* The exec in progress: an EXEC that succeeded unless an EXEC of the same image with an error
@@ -70,9 +74,9 @@ static void note_record(expect *e, size_t from, const hr_record *rec, exec_state
 {
     const trace_info *t = &e->traces[from];
     if (rec->type == HR_REC_FORK) {
-        promise_add(e, rec->u.fork.child_pid, from, t->exe, strlen(t->exe));
+        promise_add(e, rec->u.fork.child_pid, HR_REC_FORK, from, t->exe, strlen(t->exe));
     } else if (rec->type == HR_REC_SPAWN && rec->u.exec.result == 0 && rec->u.exec.flags == 0) {
-        promise_add(e, rec->u.exec.child_pid, from, rec->u.exec.path.ptr, rec->u.exec.path.len);
+        promise_add(e, rec->u.exec.child_pid, HR_REC_SPAWN, from, rec->u.exec.path.ptr, rec->u.exec.path.len);
     } else if (rec->type == HR_REC_EXEC && rec->u.exec.result == 0) {
         x->pending = 1;
         x->flags = rec->u.exec.flags;
@@ -83,16 +87,6 @@ static void note_record(expect *e, size_t from, const hr_record *rec, exec_state
     }
 }
 
-/* Whether a trace may hold FORK, EXEC or SPAWN records: a complete trace's trailer says, without
- * a read of the whole trace. */
-static int may_promise(const char *path)
-{
-    uint64_t events[HR_KIND_COUNT], typed[128];
-    if (hr_trace_peek_counts(path, events, typed) != 1)
-        return 1;
-    return typed[HR_REC_FORK] || typed[HR_REC_EXEC] || typed[HR_REC_SPAWN];
-}
-
 static void identify(trace_info *t)
 {
     struct stat sb;
@@ -100,27 +94,30 @@ static void identify(trace_info *t)
         t->dev = sb.st_dev;
         t->ino = sb.st_ino;
     }
-    if (t->parent[0] && stat(t->parent, &sb) == 0) {
+    if (t->parent && t->parent[0] && stat(t->parent, &sb) == 0) {
         t->parent_dev = sb.st_dev;
         t->parent_ino = sb.st_ino;
     }
 }
 
-/* Reads one trace: its identity, and its promises unless its trailer says it has none. A trace
+/* Reads a trace up to its PROCESS_INFO, or to its end when all is set: its promises too. A trace
  * that does not read gives what it gave before the error (its recovery said why). */
-static void scan(expect *e, size_t i)
+static void read_trace(expect *e, size_t i, int all)
 {
     trace_info *t = &e->traces[i];
     hr_reader *r;
     hr_record rec;
     exec_state x = {0};
-    int all = may_promise(t->path), rc = hr_reader_open(&r, t->path, 0);
-    t->exe = strdup("");
-    t->parent = strdup("");
+    free(t->exe);
+    free(t->parent);
+    t->exe = NULL;
+    t->parent = dup_str((hr_str){"", 0});
+    int rc = hr_reader_open(&r, t->path, 0);
     if (rc == 0) {
         const hr_header *h = hr_reader_header(r);
         t->pid = h->pid;
-        free(t->exe);
+        t->ppid = h->ppid;
+        t->start_ns = h->start_realtime_ns;
         t->exe = dup_str(h->exe);
         while ((rc = hr_reader_next(r, &rec)) == 1) {
             if (rec.type == HR_REC_PROCESS_INFO) {
@@ -130,15 +127,37 @@ static void scan(expect *e, size_t i)
                 if (!all)
                     break;
             }
-            note_record(e, i, &rec, &x);
+            if (all)
+                note_record(e, i, &rec, &x);
         }
     }
     hr_reader_close(r);
-    if (!t->exe || !t->parent)
-        cli_die(EXIT_USAGE, "out of memory");
+    if (!t->exe)
+        t->exe = dup_str((hr_str){"", 0});
     if (x.pending && x.flags == 0)
-        promise_add(e, t->pid, i, x.path, strlen(x.path));
+        promise_add(e, t->pid, HR_REC_EXEC, i, x.path, strlen(x.path));
     identify(t);
+}
+
+/* A complete trace whose trailer counts no FORK and no SPAWN is not read yet: its header is enough
+ * until a promise needs to know its parent. Its EXEC records come in pairs for each exec that
+ * failed (before and after), so an odd count is an exec that replaced the image: the promise of
+ * its trace, for its own pid, is noted without the path, and the trace read only if that image
+ * wrote none. */
+static void scan(expect *e, size_t i)
+{
+    trace_info *t = &e->traces[i];
+    hr_peek pk;
+    if (hr_peek_trace(t->path, &pk) < 0 || !pk.complete || pk.typed[HR_REC_FORK] || pk.typed[HR_REC_SPAWN]) {
+        read_trace(e, i, 1);
+        return;
+    }
+    t->pid = pk.pid;
+    t->ppid = pk.ppid;
+    t->start_ns = pk.start_realtime_ns;
+    identify(t);
+    if (pk.typed[HR_REC_EXEC] % 2)
+        promise_add(e, t->pid, HR_REC_EXEC, i, NULL, 0);
 }
 
 /* Whether trace c names trace p as its parent (a trace that does not say yet may be its child). */
@@ -149,6 +168,16 @@ static int child_of(const trace_info *c, const trace_info *p)
     if (c->parent_dev || c->parent_ino)
         return c->parent_dev == p->dev && c->parent_ino == p->ino;
     return c->parent[0] && strcmp(c->parent, p->path) == 0;
+}
+
+/* What the header of a trace not read says: a forked or spawned child's parent is the process
+ * that started it; an exec'd image has the same parent as the image before it, and started
+ * after it. */
+static int header_says_child(const trace_info *c, const trace_info *p, unsigned type)
+{
+    if (type == HR_REC_EXEC)
+        return c->ppid == p->ppid && c->start_ns >= p->start_ns;
+    return c->ppid == p->pid;
 }
 
 static int cmp_pid(const void *a, const void *b, void *traces)
@@ -182,11 +211,23 @@ static size_t first_of(const expect *e, uint32_t pid)
     return lo < e->ntraces && e->traces[e->by_pid[lo]].pid == pid ? lo : e->ntraces;
 }
 
-static int kept(const expect *e, const promise *p)
+/* A trace of pid p->pid, other than the one that promised it, that names it as its parent; one
+ * not read yet is read when its header does not settle it (its parent ended before it started). */
+static int kept(expect *e, const promise *p)
 {
-    for (size_t k = first_of(e, p->pid); k < e->ntraces && e->traces[e->by_pid[k]].pid == p->pid; k++)
-        if (child_of(&e->traces[e->by_pid[k]], &e->traces[p->from]))
+    const trace_info *from = &e->traces[p->from];
+    size_t first = first_of(e, p->pid);
+    for (size_t k = first; k < e->ntraces && e->traces[e->by_pid[k]].pid == p->pid; k++) {
+        trace_info *c = &e->traces[e->by_pid[k]];
+        if (e->by_pid[k] == p->from)
+            continue;
+        if (!c->parent && header_says_child(c, from, p->type))
             return 1;
+        if (!c->parent)
+            read_trace(e, e->by_pid[k], 0);
+        if (child_of(c, from))
+            return 1;
+    }
     return 0;
 }
 
@@ -230,9 +271,14 @@ void cli_expect_traces(const cli_traces *t, const cli_root *root)
     index_pids(&e);
     if (root->pid > 0 && !root->reported && !has_pid(&e, (uint32_t)root->pid))
         missing(&count, (uint32_t)root->pid, root->name);
-    for (size_t i = 0; i < e.n; i++)
-        if (!kept(&e, &e.p[i]))
+    for (size_t i = 0; i < e.n; i++) { /* e.n grows when a trace is read for its exec below */
+        if (kept(&e, &e.p[i]))
+            continue;
+        if (e.p[i].what)
             missing(&count, e.p[i].pid, e.p[i].what);
+        else
+            read_trace(&e, e.p[i].from, 1); /* adds the exec's promise with its path, if it has one */
+    }
     if (count > MAX_LINES)
         fprintf(stderr, "heaprr: and %zu more processes produced no trace\n", count - MAX_LINES);
     release(&e);

@@ -141,7 +141,7 @@ static void complete_one(const char *path, int quiet)
             note = " (incomplete: recovery failed)";
         } else if (state == HR_RECOVER_EMPTY) {
             note = " (the process ended before it recorded anything)";
-        } else {
+        } else if (!rep.was_complete) { /* else: a staging file left behind by a trace that is whole */
             note = " (recovered: the process did not exit normally)";
         }
     }

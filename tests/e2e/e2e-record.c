@@ -205,6 +205,28 @@ static void test_missing_children(void)
     CHECK_EQ_U64(count_lines(r.err, "heaprr: trace "), 1);
 }
 
+/* An exec'd image whose trace cannot be created: named with the program it runs. */
+static void test_missing_exec(void)
+{
+    char dir[4096], trace[4200], expect[8192];
+    unsigned pid;
+    run_result r;
+    e2e_path(dir, sizeof dir, "hidden-exec");
+    CHECK_FATAL(mkdir(dir, 0755) == 0);
+    snprintf(trace, sizeof trace, "%s/t.hrr", dir);
+    char *prog[] = {(char *)e2e_workload("wl-procs"), "hideexec", dir, (char *)e2e_workload("wl-exec-target"), NULL};
+    record(&r, trace, prog, NULL);
+    CHECK(r.exited && r.code == 0);
+    const char *m = messages(&r);
+    const char *line = strstr(m, "heaprr: process ");
+    CHECK_FATAL(line && sscanf(line, "heaprr: process %u (", &pid) == 1);
+    snprintf(expect, sizeof expect, "heaprr: process %u (%s) produced no trace: the recorder did not start in it\n",
+             pid, prog[3]);
+    CHECK(strstr(m, expect) != NULL);
+    CHECK_EQ_U64(count_lines(m, "produced no trace"), 1);
+    CHECK_EQ_U64(count_lines(r.err, "heaprr: trace "), 2); /* the root and the child that exec'd */
+}
+
 /* The root in which the recorder did not start: HEAPRR_LIB names a library that is not it. */
 static void test_missing_root(void)
 {
@@ -497,6 +519,7 @@ int main(void)
     test_clearenv();
     test_setuid();
     test_missing_children();
+    test_missing_exec();
     test_missing_root();
     test_signals();
     test_terminal();

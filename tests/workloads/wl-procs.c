@@ -7,7 +7,9 @@
  *   sleep PIDFILE        writes its pid to PIDFILE and waits for a signal (default actions)
  *   count PIDFILE        counts SIGINTs: from the first, 300 ms more, then exits with the count
  *   hidedir DIR N        renames DIR away, forks N children that allocate and exit, waits for
- *                        them, renames DIR back: their traces cannot be created */
+ *                        them, renames DIR back: their traces cannot be created
+ *   hideexec DIR PROG    forks a child, renames DIR away, lets the child exec PROG, waits for it,
+ *                        renames DIR back: the child has its trace, PROG cannot create one */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
@@ -136,6 +138,32 @@ static int hidedir(const char *dir, int n)
     return rc;
 }
 
+static int hideexec(const char *dir, char **argv)
+{
+    char away[4096], c;
+    int go[2], ready[2];
+    snprintf(away, sizeof away, "%s.away", dir);
+    if (pipe(go) < 0 || pipe(ready) < 0)
+        return 94;
+    pid_t pid = fork();
+    if (pid == 0) {
+        touch_heap(); /* its trace exists from here on */
+        if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+            _exit(95);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    if (read(ready[0], &c, 1) != 1)
+        return 96;
+    int renamed = rename(dir, away) == 0;
+    if (write(go[1], "g", 1) != 1)
+        return 96;
+    int rc = child_status(pid);
+    if (!renamed || rename(away, dir) < 0)
+        return 97;
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     touch_heap();
@@ -151,6 +179,10 @@ int main(int argc, char **argv)
         return counter(argv[2]);
     if (argc == 4 && strcmp(argv[1], "hidedir") == 0)
         return hidedir(argv[2], atoi(argv[3]));
-    fprintf(stderr, "usage: wl-procs fork-exec|clearenv PROG ARGS | background|sleep|count PIDFILE | hidedir DIR N\n");
+    if (argc >= 4 && strcmp(argv[1], "hideexec") == 0)
+        return hideexec(argv[2], argv + 3);
+    fprintf(stderr,
+            "usage: wl-procs fork-exec|clearenv PROG ARGS | background|sleep|count PIDFILE | hidedir DIR N | "
+            "hideexec DIR PROG ARGS\n");
     return 2;
 }
