@@ -19,7 +19,7 @@ static void sys_free(void *opaque, void *ptr)
     free(ptr);
 }
 
-const hr_alloc hr_default_alloc = {sys_alloc, sys_free, NULL};
+const hr_alloc hr_default_alloc = {sys_alloc, sys_free, NULL, 0};
 
 static void *big_alloc(void *opaque, size_t size)
 {
@@ -33,12 +33,12 @@ static void big_free(void *opaque, void *ptr)
     hr_big_free(ptr);
 }
 
-const hr_alloc hr_big_alloc = {big_alloc, big_free, NULL};
+const hr_alloc hr_big_alloc = {big_alloc, big_free, NULL, 1};
 
 void *hr_alloc_zeroed(const hr_alloc *a, size_t size)
 {
     void *p = a->alloc(a->opaque, size);
-    if (p)
+    if (p && !a->zeroed)
         memset(p, 0, size);
     return p;
 }

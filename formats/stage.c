@@ -7,6 +7,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
@@ -35,10 +36,16 @@ static int reserve(int fd, uint64_t off, uint64_t len)
     return 0;
 }
 
+/* Pages are touched one at a time as records arrive: without MADV_RANDOM the first touch of a
+ * fresh (fallocated) region reads ahead, zero-filling many pages at once, which dominated the
+ * start of a short-lived process. */
 static void *map_at(int fd, uint64_t off, uint64_t len)
 {
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
-    return p == MAP_FAILED ? NULL : p;
+    if (p == MAP_FAILED)
+        return NULL;
+    madvise(p, len, MADV_RANDOM);
+    return p;
 }
 
 /* Maps the header page and the chunk; st->hdr holds the (unmapped) header describing them. */
@@ -53,11 +60,39 @@ static int map_header(hr_stage *st)
     return 0;
 }
 
+/* Clears a stage whose fields are valid, writing only the ring entries in use (the others stay
+ * zero) and not the drain's scratch: a forked child's recorder closes and re-creates its stage,
+ * and each page it writes is a page the kernel copies. */
+static void clear(hr_stage *st)
+{
+    uint32_t n = st->mapped;
+    memset(st->rings, 0, n * sizeof *st->rings);
+    memset(st->cons, 0, n * sizeof *st->cons);
+    memset(st, 0, offsetof(hr_stage, rings));
+    memset(&st->mapped, 0, offsetof(hr_stage, cur) - offsetof(hr_stage, mapped));
+    st->fd = -1;
+}
+
+static int create(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
+                  uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc);
+
 int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
                     uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc)
 {
-    hr_stage_header h;
     memset(st, 0, sizeof *st);
+    return create(st, path, trace_path, ring_data_size, chunk_size, time_unit_ns, alloc);
+}
+
+int hr_stage_recreate(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
+                      uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc)
+{
+    return create(st, path, trace_path, ring_data_size, chunk_size, time_unit_ns, alloc);
+}
+
+static int create(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
+                  uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc)
+{
+    hr_stage_header h;
     st->fd = -1;
     st->alloc = alloc ? alloc : &hr_default_alloc;
     HR_RETURN_IF(strlen(trace_path) >= HR_STAGE_PATH_MAX, HR_ERR_LIMIT);
@@ -170,8 +205,7 @@ void hr_stage_close(hr_stage *st)
         munmap(st->hdr, st->hdr->rings_offset);
     if (st->fd >= 0)
         close(st->fd);
-    memset(st, 0, sizeof *st);
-    st->fd = -1;
+    clear(st);
 }
 
 /* A ring's consumer starts at its tail, or at the saved state if the writer saved one there or

@@ -50,4 +50,4 @@ static void hook_free(void *opaque, void *p)
     hr_mem_free(p);
 }
 
-const hr_alloc hr_mem_hooks = {hook_alloc, hook_free, NULL};
+const hr_alloc hr_mem_hooks = {hook_alloc, hook_free, NULL, 1}; /* mmap: zero-filled */

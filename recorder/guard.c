@@ -57,7 +57,7 @@ static int grow(guard_stripe *s)
     guard_slot *slots = hr_mem_alloc(n * sizeof *slots);
     if (!slots)
         return -1;
-    memset(slots, 0, n * sizeof *slots);
+    /* hr_mem_alloc's pages are zero: every slot empty */
     hr_keyed_move(slots, n - 1, s->slots, s->mask, sizeof *slots);
     hr_mem_free(s->slots);
     s->slots = slots;

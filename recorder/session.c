@@ -222,7 +222,7 @@ static int open_files(void)
     hr_fmt(hr_sess.stage_path, sizeof hr_sess.stage_path, "%s.stage", hr_sess.trace_path);
     if (!hr_stg && !(hr_stg = hr_mem_alloc(sizeof *hr_stg)))
         return -1;
-    if (hr_stage_create(hr_stg, hr_sess.stage_path, hr_sess.trace_path, hr_cfg.ring_size, hr_cfg.chunk_size,
+    if (hr_stage_recreate(hr_stg, hr_sess.stage_path, hr_sess.trace_path, hr_cfg.ring_size, hr_cfg.chunk_size,
                         1000, &hr_mem_hooks) < 0)
         return -1;
     hr_stg->fd = high_fd(hr_stg->fd);

@@ -22,11 +22,13 @@ static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t next_index;
 static pthread_t owners[HR_STAGE_MAX_RINGS];
 
+/* After fork, before the parent's rings are let go: only the entries in use are cleared (a
+ * forked child's every page written is a page copied). */
 void hr_thread_reset(void)
 {
     pthread_mutex_init(&reg_lock, NULL);
     next_index = 0;
-    memset(owners, 0, sizeof owners);
+    memset(owners, 0, hr_stg->mapped * sizeof *owners);
     hr_self.ring = NULL;
     hr_self.retired = 0;
     hr_self.shared = 0;

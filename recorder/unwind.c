@@ -91,7 +91,7 @@ hr_unw *hr_unwind_thread_new(void)
     hr_unw *u = hr_mem_alloc(sizeof *u);
     if (!u)
         return NULL;
-    memset(u, 0, sizeof *u); /* no bounds yet: every walk falls back until they are known */
+    /* hr_mem_alloc's pages are zero: no bounds yet, empty caches (and no page touched for them) */
     uint64_t lo, hi;
     if (hr_stack_bounds(&lo, &hi) == 0)
         hr_unwind_set_stack(u, lo, hi);

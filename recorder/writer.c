@@ -107,8 +107,9 @@ static void *writer_main(void *stack)
     hr_self.busy = 1; /* this thread's own allocations are never recorded */
     hr_stack_learn(stack, WRITER_STACK);
     prctl(PR_SET_NAME, "heaprr-writer", 0, 0, 0);
-    unsigned idle = 0;
-    __atomic_store_n(&wake_word, 1, __ATOMIC_RELAXED); /* polling: producers need not wake us */
+    /* Asleep until a producer finds its ring an eighth full: most processes are short and never
+     * need it, and a thread that polls makes every fork and munmap of the program dearer. */
+    unsigned idle = IDLE_POLLS;
     while (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) == HR_RECORDING) {
         pthread_mutex_lock(&hr_writer_lock);
         int64_t n = drain_locked(0);
@@ -130,8 +131,9 @@ static void *writer_main(void *stack)
     /* Recording is over. The thread never returns: a thread's end runs glibc's teardown, whose
      * calls (free(NULL) and more) would reach the allocator as if the program had made them. The
      * process's exit ends it. */
+    static uint32_t never; /* stays 0: the wait never returns early */
     for (;;)
-        futex_wait(&wake_word, 60000);
+        futex_wait(&never, 60000);
     return stack;
 }
 

@@ -241,11 +241,14 @@ typedef struct hr_record {
     } u;
 } hr_record;
 
-/* Caller-supplied allocator (zstd's signature, so it can be handed to zstd as is). */
+/* Caller-supplied allocator (zstd's signature for the first three fields). zeroed: every block
+ * alloc returns is already zero-filled (fresh pages from mmap), so the library need not write
+ * zeros into it, and pages never used are never touched. */
 typedef struct hr_alloc {
     void *(*alloc)(void *opaque, size_t size);
     void (*free)(void *opaque, void *ptr);
     void *opaque;
+    int zeroed;
 } hr_alloc;
 
 #ifdef __cplusplus

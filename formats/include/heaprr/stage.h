@@ -155,6 +155,10 @@ typedef struct hr_stage {
  * it had to be reopened. Returns 0 or hr_err. */
 int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
                     uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc);
+/* hr_stage_create for an st that hr_stage_close left (or that is all zero): it is not cleared
+ * again, which spares a forked child's recorder from copying its pages. */
+int hr_stage_recreate(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
+                      uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc);
 /* Maps an existing staging file left by a process (for recovery). *why explains a failure. */
 int hr_stage_open(hr_stage *st, const char *path, const hr_alloc *alloc, const char **why);
 /* Unmaps everything and closes the file (it is not deleted). */
