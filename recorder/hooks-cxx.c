@@ -81,6 +81,7 @@ static void *fallback_new(size_t size, size_t align)
     if (hr_cfg.guard)                                                       \
         hr_guard_arm(p, size);                                              \
     record_new(&n, p);                                                      \
+    hr_writer_start_due();                                                  \
     hr_hook_leave(err);                                                     \
     return p;
 

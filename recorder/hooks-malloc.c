@@ -39,6 +39,7 @@ HR_EXPORT void *malloc(size_t size)
     if (hr_cfg.guard)
         hr_guard_arm(p, size);
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
+    hr_writer_start_due();
     hr_hook_leave(err);
     return p;
 }
@@ -65,6 +66,7 @@ HR_EXPORT void *calloc(size_t n, size_t size)
     if (guarded)
         hr_guard_arm(p, total);
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
+    hr_writer_start_due();
     hr_hook_leave(err);
     return p;
 }
@@ -89,7 +91,7 @@ HR_EXPORT void free(void *p)
 
 static void *boot_realloc(void *old, size_t size)
 {
-    void *p = ready() ? hr_next.malloc(size) : hr_boot_alloc(size, 16);
+    void *p = ready() && !hr_self.boot ? hr_next.malloc(size) : hr_boot_alloc(size, 16);
     if (p && old) {
         size_t n = hr_boot_size(old);
         memcpy(p, old, n < size ? n : size);
@@ -141,7 +143,7 @@ HR_EXPORT void *realloc(void *old, size_t size)
     if (!ready())
         return hr_boot_alloc(size, 16);
     if (!hr_hook_enter())
-        return hr_next.realloc(old, size);
+        return HR_UNLIKELY(hr_self.boot && !old) ? hr_boot_alloc(size, 16) : hr_next.realloc(old, size);
     return realloc_common(HR_REALLOC, old, 1, size, size);
 }
 
@@ -180,6 +182,7 @@ HR_EXPORT void *reallocarray(void *old, size_t n, size_t size)
         if (hr_cfg.guard)                                                  \
             hr_guard_arm(p, size_expr);                                    \
         hr_alloc_end(&c, (uintptr_t)p, failed, err);                       \
+        hr_writer_start_due();                                             \
         hr_hook_leave(err);                                                \
         return p;                                                          \
     }
@@ -206,6 +209,7 @@ HR_EXPORT int posix_memalign(void **out, size_t align, size_t size)
     if (rc == 0 && hr_cfg.guard)
         hr_guard_arm(*out, size);
     hr_alloc_end(&c, rc == 0 ? (uintptr_t)*out : 0, rc != 0, rc);
+    hr_writer_start_due();
     hr_hook_leave(saved);
     return rc;
 }

@@ -17,6 +17,28 @@ typedef struct start_arg {
     void *arg;
 } start_arg;
 
+/* Once per process, on the first thread we start: its stack from pthread_getattr_np teaches the
+ * stack module where glibc keeps every thread's (stack.c). Here, before the thread's own code,
+ * no lock of the thread can be held; what pthread_getattr_np allocates comes from the bootstrap
+ * buffer, so the program's heap and trace never see the recorder's question. */
+static void learn_stacks(void)
+{
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    int saved = errno;
+    hr_self.busy++;
+    hr_self.boot = 1;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &addr, &size) == 0)
+            hr_stack_learn((uint64_t)(uintptr_t)addr, (uint64_t)(uintptr_t)addr + size);
+        pthread_attr_destroy(&attr);
+    }
+    hr_self.boot = 0;
+    hr_self.busy--;
+    errno = saved;
+}
+
 static void thread_done(int *unused)
 {
     (void)unused;
@@ -27,6 +49,8 @@ static void *thread_start(void *p)
 {
     start_arg a = *(start_arg *)p;
     hr_mem_free(p);
+    if (HR_UNLIKELY(!hr_stack_learnt()))
+        learn_stacks();
     int done __attribute__((cleanup(thread_done))) = 1;
     (void)done;
     return a.fn(a.arg);

@@ -70,11 +70,9 @@ void hr_park_if_finished(void)
         syscall(SYS_futex, &never, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 }
 
-/* glibc has reset its own locks in the child before it runs this: the writer may start. */
 static void fork_child(void)
 {
     hr_after_fork_child();
-    hr_writer_start_safe();
 }
 
 static int start(void)
@@ -118,12 +116,9 @@ int hr_init_state(void)
     return __atomic_load_n(&hr_state, __ATOMIC_ACQUIRE);
 }
 
-/* Run by the loader with no lock of the program's held: the first safe moment for the writer
- * thread (initialization may have happened earlier, inside an allocation). */
 __attribute__((constructor(101))) static void heaprr_constructor(void)
 {
-    if (hr_init_state() == HR_RECORDING)
-        hr_writer_start_safe();
+    hr_init_state();
 }
 
 void hr_after_fork_child(void)

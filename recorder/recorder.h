@@ -124,9 +124,11 @@ size_t hr_guard_usable(const void *p, size_t usable) HR_HIDDEN;
 
 /* The calling thread's stack bounds, found without locks or allocation. Returns 0 or -1. */
 int hr_stack_bounds(uint64_t *lo, uint64_t *hi) HR_HIDDEN;
-/* Called on a thread running on [block, block + size), a stack of ours: learns where glibc's
- * thread descriptors keep their stack. */
-void hr_stack_learn(const void *block, size_t size) HR_HIDDEN;
+/* Called on a thread whose usable stack is known to be [lo, hi) (the writer's, or one from
+ * pthread_getattr_np): learns where glibc's thread descriptors keep their stack. */
+void hr_stack_learn(uint64_t lo, uint64_t hi) HR_HIDDEN;
+/* Whether hr_stack_learn found it. */
+int hr_stack_learnt(void) HR_HIDDEN;
 
 /* ---- clock.c ---- */
 
@@ -223,10 +225,21 @@ void hr_shared_reset(void) HR_HIDDEN;
 /* ---- writer.c: the writer thread and drains ---- */
 
 /* Starts the writer thread if it is not running and may run. Only where no lock of the C
- * library can be held: never from a hook of an allocation function. */
+ * library that pthread_create takes can be held (see writer.c). */
 void hr_writer_start_safe(void) HR_HIDDEN;
+/* Set when a producer needed the writer thread before it ran: the next allocation hook starts it
+ * (hr_writer_start_due). */
+extern int hr_writer_start_wanted HR_HIDDEN;
+void hr_writer_start_now(void) HR_HIDDEN;
+/* At the end of an allocation hook (malloc, calloc, the memalign family, operator new): the safe
+ * moment to start a writer thread that was asked for. */
+static inline void hr_writer_start_due(void)
+{
+    if (HR_UNLIKELY(__atomic_load_n(&hr_writer_start_wanted, __ATOMIC_RELAXED)))
+        hr_writer_start_now();
+}
 int hr_writer_thread_running(void) HR_HIDDEN;
-/* Asks the writer thread, if any, to drain soon. */
+/* Asks the writer thread to drain soon (or asks for it to be started). */
 void hr_writer_wake(void) HR_HIDDEN;
 /* Drains what is published, from the calling thread, if no one else is draining. Returns 1 if it
  * drained, 0 if another thread holds the writer. */
@@ -242,6 +255,7 @@ typedef struct hr_selfstats {
     uint64_t waits, wait_ns;         /* program threads waiting for ring space */
     uint64_t drains, records;        /* the writer thread's drains */
     uint64_t writer_cpu_ns;          /* the writer thread's CPU time */
+    uint64_t stacks_descriptor, stacks_main, stacks_maps; /* threads' stack bounds, by source (stack.c) */
 } hr_selfstats;
 extern hr_selfstats hr_stats HR_HIDDEN;
 uint64_t hr_selfstats_now(clockid_t id) HR_HIDDEN;

@@ -44,4 +44,8 @@ void hr_selfstats_report(void)
         (unsigned long long)(hr_stats.records / drains), (unsigned long long)(hr_stats.writer_cpu_ns / 1000000),
         (unsigned long long)hr_stats.waits, (unsigned long long)(hr_stats.wait_ns / 1000000),
         (unsigned long long)(cpu / 1000));
+    hr_log("stack bounds of %llu threads: %llu from glibc's thread descriptors, %llu main, %llu from /proc/self/maps",
+           (unsigned long long)(hr_stats.stacks_descriptor + hr_stats.stacks_main + hr_stats.stacks_maps),
+           (unsigned long long)hr_stats.stacks_descriptor, (unsigned long long)hr_stats.stacks_main,
+           (unsigned long long)hr_stats.stacks_maps);
 }

@@ -92,20 +92,25 @@ static uint64_t main_reach(void)
 
 /* Where glibc's thread descriptor (what pthread_self() points at) keeps the stack it gave the
  * thread: the address and the size of the whole block, one after the other. The layout is
- * private to glibc, so it is learnt, not assumed: the writer thread runs on a stack of ours whose
- * address and size we know, and finds them in its own descriptor. A thread's bounds read from
- * there are used only when its stack pointer lies within them. */
+ * private to glibc, so it is learnt, not assumed: a thread whose stack is known (from
+ * pthread_getattr_np at its start, hooks-thread.c) finds the pair in its own descriptor. A
+ * thread's bounds read from there are used only when its stack pointer lies within them. */
 static int block_off = -1;
 
-void hr_stack_learn(const void *block, size_t size)
+int hr_stack_learnt(void)
 {
-    const uint8_t *self = (const uint8_t *)pthread_self(), *end = (const uint8_t *)block + size;
-    for (size_t off = 0; self + off + 16 <= end && off < 8192; off += 8) {
-        const void *b;
-        size_t n;
+    return __atomic_load_n(&block_off, __ATOMIC_ACQUIRE) >= 0;
+}
+
+void hr_stack_learn(uint64_t lo, uint64_t hi)
+{
+    /* The descriptor holds the whole block: the guard pages below lo are part of it. */
+    const uint8_t *self = (const uint8_t *)pthread_self();
+    for (size_t off = 0; off < 4096; off += 8) {
+        uint64_t b, n;
         memcpy(&b, self + off, sizeof b);
         memcpy(&n, self + off + 8, sizeof n);
-        if (b == block && n == size) {
+        if (b && b <= lo && lo - b <= (64u << 20) && !(b & 4095) && b + n == hi) {
             __atomic_store_n(&block_off, (int)off, __ATOMIC_RELEASE);
             return;
         }
@@ -129,16 +134,29 @@ static int from_descriptor(uint64_t here, uint64_t *lo, uint64_t *hi)
     return 0;
 }
 
+/* The main thread's stack: the loader's __libc_stack_end is where its argc sits, above every
+ * frame (the page it is on is mapped), and the stack may grow down to the reach of RLIMIT_STACK. */
+extern void *__libc_stack_end;
+
+static int main_stack(uint64_t here, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t top = ((uint64_t)(uintptr_t)__libc_stack_end | 4095) + 1, reach = main_reach();
+    if (here >= top || top - here > reach)
+        return -1;
+    *hi = top;
+    *lo = top - reach;
+    return 0;
+}
+
 int hr_stack_bounds(uint64_t *lo, uint64_t *hi)
 {
     uint64_t here = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+    int rc = 0;
     if (from_descriptor(here, lo, hi) == 0)
-        return 0;
-    if (mapping_of(here, lo, hi) < 0)
-        return -1;
-    if (syscall(SYS_gettid) == syscall(SYS_getpid)) {
-        uint64_t reach = main_reach();
-        *lo = *hi > reach ? *hi - reach : 0;
-    }
-    return 0;
+        __atomic_add_fetch(&hr_stats.stacks_descriptor, 1, __ATOMIC_RELAXED);
+    else if (syscall(SYS_gettid) == syscall(SYS_getpid) && main_stack(here, lo, hi) == 0)
+        __atomic_add_fetch(&hr_stats.stacks_main, 1, __ATOMIC_RELAXED);
+    else if ((rc = mapping_of(here, lo, hi)) == 0)
+        __atomic_add_fetch(&hr_stats.stacks_maps, 1, __ATOMIC_RELAXED);
+    return rc;
 }

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The writer: drains the staging rings into the trace, on its own thread (with every signal
  * blocked so the program's signals never land on it), or inline on a program thread that finds
- * its ring full when the thread is not available. The thread is started only at moments when no
- * lock of glibc's can be held (our constructor, the program's own pthread_create, a forked
- * child's atfork handler), never from a hook: glibc frees memory while holding the lock that
- * pthread_create needs. One mutex serialises drains; it is never taken on the hot path except to
- * make room. */
+ * its ring full when the thread is not available. The thread starts only when a process shows it
+ * needs one (a ring an eighth full: most processes are short, and a second thread makes every
+ * fork, munmap and malloc of theirs dearer), and only at a moment when no lock of glibc's that
+ * pthread_create takes can be held by the caller: right after an allocation (glibc frees, but
+ * never allocates, under its stack-cache lock), or in the program's own pthread_create; never
+ * from free or realloc (pthread_getattr_np reallocs under the thread's lock). One mutex
+ * serialises drains; it is never taken on the hot path except to make room. */
 #define _GNU_SOURCE
 #include "recorder.h"
 
@@ -105,7 +107,7 @@ static void count_drain(int64_t n)
 static void *writer_main(void *stack)
 {
     hr_self.busy = 1; /* this thread's own allocations are never recorded */
-    hr_stack_learn(stack, WRITER_STACK);
+    hr_stack_learn((uint64_t)(uintptr_t)stack, (uint64_t)(uintptr_t)stack + WRITER_STACK);
     prctl(PR_SET_NAME, "heaprr-writer", 0, 0, 0);
     /* Asleep until a producer finds its ring an eighth full: most processes are short and never
      * need it, and a thread that polls makes every fork and munmap of the program dearer. */
@@ -176,13 +178,26 @@ void hr_writer_start_safe(void)
     hr_self.busy--;
 }
 
+void hr_writer_start_now(void)
+{
+    __atomic_store_n(&hr_writer_start_wanted, 0, __ATOMIC_RELAXED);
+    if (hr_sess.pid == getpid()) /* never in a vfork child: it shares our memory */
+        hr_writer_start_safe();
+}
+
 int hr_writer_thread_running(void)
 {
     return __atomic_load_n(&thread_state, __ATOMIC_ACQUIRE) == 1;
 }
 
+int hr_writer_start_wanted;
+
 void hr_writer_wake(void)
 {
+    if (HR_UNLIKELY(__atomic_load_n(&thread_state, __ATOMIC_RELAXED) == 0)) {
+        __atomic_store_n(&hr_writer_start_wanted, 1, __ATOMIC_RELAXED);
+        return;
+    }
     if (__atomic_load_n(&wake_word, __ATOMIC_RELAXED))
         return;
     if (__atomic_exchange_n(&wake_word, 1, __ATOMIC_RELEASE) == 0)
