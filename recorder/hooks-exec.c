@@ -141,7 +141,8 @@ static void exec_begin(start_call *c)
     stage_image(HR_REC_EXEC, c->prog, 0, c->flags, 0);
     hr_self.busy++;
     hr_writer_finish_all();
-    unlink(hr_sess.stage_path);
+    if (__atomic_load_n(&hr_stg->hdr->clean, __ATOMIC_ACQUIRE))
+        unlink(hr_sess.stage_path);
     hr_self.busy--;
     c->began = 1;
 }

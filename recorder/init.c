@@ -123,8 +123,13 @@ __attribute__((constructor(101))) static void heaprr_constructor(void)
 
 void hr_after_fork_child(void)
 {
-    if (__atomic_load_n(&hr_state, __ATOMIC_ACQUIRE) != HR_RECORDING)
+    if (__atomic_load_n(&hr_state, __ATOMIC_ACQUIRE) != HR_RECORDING) {
+        /* Not recording any more, but the parent's staging file is open: its lock (one per open
+         * file) would make it look in use for as long as this child lives. */
+        if (hr_stg && hr_stg->fd >= 0 && hr_sess.pid != getpid())
+            hr_stage_close(hr_stg);
         return;
+    }
     char parent_trace[sizeof hr_sess.trace_path];
     int saved = errno;
     hr_self.busy++;

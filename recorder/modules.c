@@ -173,16 +173,24 @@ static void stage_changes(hr_tls *t)
     nmods = keep;
 }
 
+/* The lock is only tried: the scan waits for the loader's lock inside dl_iterate_phdr, and a
+ * thread holding that one (in a dl_iterate_phdr callback of its own) may call dlopen and come
+ * here. A thread that finds the lock taken asks the holder to scan once more. */
+static int rescan;
+
 void hr_modules_scan(hr_tls *t)
 {
     if (!t)
         return;
-    pthread_mutex_lock(&mod_lock);
-    for (size_t i = 0; i < nmods; i++)
-        mods[i].seen = 0;
-    dl_iterate_phdr(scan_cb, NULL);
-    stage_changes(t);
-    pthread_mutex_unlock(&mod_lock);
+    __atomic_store_n(&rescan, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&rescan, __ATOMIC_SEQ_CST) && pthread_mutex_trylock(&mod_lock) == 0) {
+        __atomic_store_n(&rescan, 0, __ATOMIC_SEQ_CST);
+        for (size_t i = 0; i < nmods; i++)
+            mods[i].seen = 0;
+        dl_iterate_phdr(scan_cb, NULL);
+        stage_changes(t);
+        pthread_mutex_unlock(&mod_lock);
+    }
 }
 
 void hr_modules_restage(hr_tls *t)

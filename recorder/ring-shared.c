@@ -61,17 +61,24 @@ void hr_shared_unlock(hr_tls *t)
     __atomic_store_n(&owner, NULL, __ATOMIC_RELEASE);
 }
 
-/* Creates the ring (the caller holds the registration lock). Returns its number or -1. */
+/* Creates the ring (the caller holds the registration lock) and stages the THREAD_START of its
+ * thread before any other thread can use it: every record of the ring names that thread. Returns
+ * its number or -1. */
 static int create(uint32_t index)
 {
+    static const char name[] = "heaprr-overflow";
     int i = hr_stage_add_ring(hr_stg);
     if (i < 0)
         return -1;
     hr_ring_header *h = hr_stg->rings[i].h;
     h->tid = 0;
     h->thread_index = index;
-    head = h->head;
-    cached_tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
+    hr_tls first = {.ring = &hr_stg->rings[i], .ring_no = (uint32_t)i, .thread_index = index, .gen = hr_gen,
+                    .head = h->head, .cached_tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE)};
+    uint64_t a[4] = {index, 0, 0, 0};
+    hr_ring_typed(&first, HR_REC_THREAD_START, a, name, (uint32_t)strlen(name), NULL, 0);
+    head = first.head;
+    cached_tail = first.cached_tail;
     shared_index = index;
     __atomic_store_n(&shared_no, (uint32_t)i, __ATOMIC_RELEASE);
     return i;
@@ -94,13 +101,9 @@ int hr_shared_join(hr_tls *t, int ring, int created)
     t->gen = hr_gen;
     t->retired = 0;
     t->shared = 1;
-    if (!created)
-        return 1;
-    hr_log("more than %u threads alive at once: the calls of the threads beyond that are staged together "
-           "and attributed to one thread, heaprr-overflow (HEAPRR_MAX_RINGS raises the limit)",
-           hr_cfg.max_rings - 1);
-    static const char name[] = "heaprr-overflow";
-    uint64_t a[4] = {shared_index, 0, 0, 0};
-    hr_ring_typed(t, HR_REC_THREAD_START, a, name, (uint32_t)strlen(name), NULL, 0);
+    if (created)
+        hr_log("more than %u threads alive at once: the calls of the threads beyond that are staged "
+               "together and attributed to one thread, heaprr-overflow (HEAPRR_MAX_RINGS raises the limit)",
+               hr_cfg.max_rings - 1);
     return 1;
 }

@@ -20,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-pthread_mutex_t hr_writer_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Error-checking: a signal handler that calls exit() while its thread is draining must not
+ * wait for itself (the trace is then left for recovery). */
+pthread_mutex_t hr_writer_lock = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
 
 static uint32_t wake_word;
 static int thread_state; /* 0 not started, 1 running, 2 cannot start */
@@ -222,7 +224,11 @@ static void quiesce(void)
 void hr_writer_finish_all(void)
 {
     quiesce();
-    pthread_mutex_lock(&hr_writer_lock);
+    if (pthread_mutex_lock(&hr_writer_lock) != 0) {
+        hr_log("the process ended in a signal handler while this thread wrote its trace; "
+               "'heaprr recover' completes it");
+        return;
+    }
     if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) != HR_STOPPED)
         drain_locked(UINT64_MAX);
     if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) != HR_STOPPED) {
@@ -236,7 +242,11 @@ void hr_writer_finish_all(void)
 
 void hr_writer_reset(void)
 {
-    pthread_mutex_init(&hr_writer_lock, NULL);
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+    pthread_mutex_init(&hr_writer_lock, &a);
+    pthread_mutexattr_destroy(&a);
     wake_word = 0;
     thread_state = 0;
     compressing = 0;
