@@ -3,7 +3,7 @@
  * (caller stack, frame) pair is stored once in a trace (formats/SPEC.md 5.2 STACK_NODES). */
 #include "internal.h"
 
-#define INITIAL_CAP 1024
+#define INITIAL_CAP 128
 
 static uint64_t hash_of(uint64_t parent, uint64_t ip)
 {

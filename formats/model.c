@@ -13,7 +13,7 @@
 #include "internal.h"
 #include "varint.h"
 
-#define INITIAL_SLOTS 4096
+#define INITIAL_SLOTS 256
 #define FILTER_SHIFT 19 /* bits of the filter of pointers the chunk has allocated (64 KiB) */
 #define FILTER_WORDS ((1u << FILTER_SHIFT) / 64)
 #define GEN_MAX 0xffffffu

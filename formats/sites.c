@@ -5,7 +5,7 @@
  * only needs the per-kind lists. */
 #include "internal.h"
 
-#define INITIAL_SLOTS 1024
+#define INITIAL_SLOTS 128
 #define INITIAL_LIST 64
 
 static size_t slot_of(unsigned kind, uint64_t stack, size_t mask)

@@ -136,12 +136,15 @@ void hr_after_fork_child(void)
     memcpy(parent_trace, hr_sess.trace_path, sizeof parent_trace);
     uint64_t fork_seq = __atomic_load_n(&hr_seq_counter, __ATOMIC_RELAXED);
     hr_gen++;
+    if (hr_cfg.stats)
+        memset(&hr_stats, 0, sizeof hr_stats); /* the child reports its own costs */
     hr_writer_reset();
     hr_thread_reset();
     /* The parent's staging rings are shared with it: let go of them, they are not ours. */
+    hr_mem_fork_begin();
     hr_stage_close(hr_stg);
-    hr_writer_destroy(hr_wr);
-    hr_wr = NULL;
+    hr_wr = NULL; /* the parent's writer is not mapped here (arena.c, the writer's pool) */
+    hr_mem_fork_end();
     close(hr_sess.trace_fd);
     if (hr_session_open(HR_ORIGIN_FORK, parent_trace, fork_seq) < 0) {
         __atomic_store_n(&hr_state, HR_STOPPED, __ATOMIC_RELEASE);

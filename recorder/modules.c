@@ -7,6 +7,7 @@
 #include "recorder.h"
 
 #include <elf.h>
+#include <stddef.h>
 #include <link.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,6 +99,24 @@ static module *add(void)
     return m;
 }
 
+/* The loader's count of loads and unloads (dl_phdr_info's dlpi_adds and dlpi_subs) at the last
+ * scan: while they stay the same, the list is what it was and no scan is needed (a scan reads
+ * every module's headers: a page fault each in a freshly forked child). */
+static unsigned long long seen_adds, seen_subs;
+static int scanned;
+
+static int counters_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    int *changed = data;
+    *changed = size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs || !scanned ||
+               info->dlpi_adds != seen_adds || info->dlpi_subs != seen_subs;
+    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+        seen_adds = info->dlpi_adds;
+        seen_subs = info->dlpi_subs;
+    }
+    return 1; /* the first module tells */
+}
+
 static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
@@ -185,10 +204,15 @@ void hr_modules_scan(hr_tls *t)
     __atomic_store_n(&rescan, 1, __ATOMIC_SEQ_CST);
     while (__atomic_load_n(&rescan, __ATOMIC_SEQ_CST) && pthread_mutex_trylock(&mod_lock) == 0) {
         __atomic_store_n(&rescan, 0, __ATOMIC_SEQ_CST);
-        for (size_t i = 0; i < nmods; i++)
-            mods[i].seen = 0;
-        dl_iterate_phdr(scan_cb, NULL);
-        stage_changes(t);
+        int changed = 1;
+        dl_iterate_phdr(counters_cb, &changed);
+        if (changed) {
+            for (size_t i = 0; i < nmods; i++)
+                mods[i].seen = 0;
+            dl_iterate_phdr(scan_cb, NULL);
+            stage_changes(t);
+            scanned = 1;
+        }
         pthread_mutex_unlock(&mod_lock);
     }
 }

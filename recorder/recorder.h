@@ -35,6 +35,9 @@ size_t hr_fmt(char *buf, size_t cap, const char *fmt, ...) HR_HIDDEN __attribute
 void *hr_mem_alloc(size_t size) HR_HIDDEN;
 void hr_mem_free(void *p) HR_HIDDEN;
 char *hr_mem_strdup(const char *s) HR_HIDDEN;
+/* Around a forked child's release of its parent's state: small blocks freed are forgotten. */
+void hr_mem_fork_begin(void) HR_HIDDEN;
+void hr_mem_fork_end(void) HR_HIDDEN;
 extern const hr_alloc hr_mem_hooks HR_HIDDEN;
 
 /* ---- real.c: the next allocator in the lookup chain, and a bootstrap buffer for dlsym ---- */

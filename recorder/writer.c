@@ -29,13 +29,15 @@ static int thread_state; /* 0 not started, 1 running, 2 cannot start */
 
 #define QUIESCE_WAIT_NS (100ull * 1000000ull)
 
-/* The writer drains again at once while drains find this many records, so batches stay large and
- * the cost of a drain is spread over many records. While records keep coming it polls every
- * POLL_NS; after IDLE_POLLS empty polls it sleeps until a producer finds its ring an eighth full
- * (ring.c) or 200 ms pass. Polling spares the producers the system call that wakes a sleeper. */
+/* The writer drains again at once while drains find AGAIN_RECORDS records, so batches stay large
+ * and the cost of a drain is spread over many records. While they find BUSY_RECORDS it polls
+ * every POLL_NS, which spares busy producers the system call that wakes a sleeper; below that it
+ * sleeps until a producer finds its ring an eighth full (ring.c) or 200 ms pass. A thread that
+ * polls while the program is quiet costs the program dearly: every copy-on-write fault after a
+ * fork, every munmap, must then interrupt the writer's CPU too. */
 #define AGAIN_RECORDS 256
+#define BUSY_RECORDS 32
 #define POLL_NS 200000
-#define IDLE_POLLS 16
 
 /* Every record with a sequence number below the returned horizon is published (see ring.c). */
 static uint64_t horizon(void)
@@ -111,9 +113,6 @@ static void *writer_main(void *stack)
     hr_self.busy = 1; /* this thread's own allocations are never recorded */
     hr_stack_learn((uint64_t)(uintptr_t)stack, (uint64_t)(uintptr_t)stack + WRITER_STACK);
     prctl(PR_SET_NAME, "heaprr-writer", 0, 0, 0);
-    /* Asleep until a producer finds its ring an eighth full: most processes are short and never
-     * need it, and a thread that polls makes every fork and munmap of the program dearer. */
-    unsigned idle = IDLE_POLLS;
     while (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) == HR_RECORDING) {
         pthread_mutex_lock(&hr_writer_lock);
         int64_t n = drain_locked(0);
@@ -122,15 +121,13 @@ static void *writer_main(void *stack)
             count_drain(n);
         if (n >= AGAIN_RECORDS || compressing)
             continue; /* more is surely waiting, or more to compress */
-        idle = n > 0 ? 0 : idle + 1;
-        if (idle < IDLE_POLLS) {
+        if (n >= BUSY_RECORDS) {
             poll_pause();
             continue;
         }
         __atomic_store_n(&wake_word, 0, __ATOMIC_RELAXED);
         futex_wait(&wake_word, 200);
         __atomic_store_n(&wake_word, 1, __ATOMIC_RELAXED);
-        idle = 0;
     }
     /* Recording is over. The thread never returns: a thread's end runs glibc's teardown, whose
      * calls (free(NULL) and more) would reach the allocator as if the program had made them. The
