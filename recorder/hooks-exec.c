@@ -28,6 +28,7 @@ typedef struct start_call {
     char **env;       /* the environment to pass */
     unsigned flags;   /* HR_IMG_* */
     int began;        /* this image's trace was finished: resume it if exec fails */
+    int holding;      /* ... and the drain lock is held until the image is replaced */
     int vfork_child;  /* a child sharing our memory: records go to the parent's trace */
     int recording;    /* the recorder was recording when the call began */
     char **heap_env;  /* env when it came from the recorder's memory */
@@ -140,7 +141,7 @@ static void exec_begin(start_call *c)
     }
     stage_image(HR_REC_EXEC, c->prog, 0, c->flags, 0);
     hr_self.busy++;
-    hr_writer_finish_all();
+    c->holding = hr_writer_finish_hold() == 0;
     if (__atomic_load_n(&hr_stg->hdr->clean, __ATOMIC_ACQUIRE))
         unlink(hr_sess.stage_path);
     hr_self.busy--;
@@ -150,6 +151,8 @@ static void exec_begin(start_call *c)
 /* exec failed: the process goes on, and so do its trace and its staging file. */
 static void exec_failed(start_call *c, int err)
 {
+    if (c->holding)
+        hr_writer_release();
     if (c->began) {
         char proc[64];
         hr_fmt(proc, sizeof proc, "/proc/self/fd/%d", hr_stg->fd);

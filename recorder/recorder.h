@@ -249,6 +249,10 @@ void hr_writer_wake(void) HR_HIDDEN;
 int hr_writer_drain_now(int full) HR_HIDDEN;
 /* Final drain and trailer, at exit or before exec. */
 void hr_writer_finish_all(void) HR_HIDDEN;
+/* The same, keeping the drain lock (returns 0) so that nothing is written after the trailer until
+ * hr_writer_release: before exec, other threads' records must not follow it (-1: not held). */
+int hr_writer_finish_hold(void) HR_HIDDEN;
+void hr_writer_release(void) HR_HIDDEN;
 void hr_writer_reset(void) HR_HIDDEN;
 extern pthread_mutex_t hr_writer_lock HR_HIDDEN;
 

@@ -218,13 +218,13 @@ static void quiesce(void)
     }
 }
 
-void hr_writer_finish_all(void)
+int hr_writer_finish_hold(void)
 {
     quiesce();
     if (pthread_mutex_lock(&hr_writer_lock) != 0) {
         hr_log("the process ended in a signal handler while this thread wrote its trace; "
                "'heaprr recover' completes it");
-        return;
+        return -1;
     }
     if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) != HR_STOPPED)
         drain_locked(UINT64_MAX);
@@ -234,7 +234,18 @@ void hr_writer_finish_all(void)
         else
             __atomic_store_n(&hr_stg->hdr->clean, 1, __ATOMIC_RELEASE);
     }
+    return 0;
+}
+
+void hr_writer_release(void)
+{
     pthread_mutex_unlock(&hr_writer_lock);
+}
+
+void hr_writer_finish_all(void)
+{
+    if (hr_writer_finish_hold() == 0)
+        hr_writer_release();
 }
 
 void hr_writer_reset(void)
