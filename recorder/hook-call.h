@@ -75,8 +75,8 @@ static inline void hr_free_record_in(hr_tls *t, unsigned kind, uint64_t ptr, uin
                                      uint32_t xflags, void *caller);
 
 /* Records a free-kind call before the real free runs. caller is the hook's return address. */
-static inline void hr_free_record(unsigned kind, uint64_t ptr, uint64_t size, uint64_t align,
-                                  uint32_t xflags, void *caller)
+static inline void hr_free_record(unsigned kind, uint64_t ptr, uint64_t size, uint64_t align, uint32_t xflags,
+                                  void *caller)
 {
     hr_tls *t = hr_thread_get();
     if (!t)

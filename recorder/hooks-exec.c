@@ -166,16 +166,24 @@ static void exec_failed(start_call *c, int err)
     errno = err;
 }
 
+typedef int (*exec_fn)(const char *, char *const[], char *const[]);
+
+/* execve and execvpe (search: prog is looked up in PATH). */
+static int exec_prog(exec_fn real, int search, const char *prog, char *const argv[], char *const envp[])
+{
+    char *buf[ENV_ON_STACK];
+    start_call c;
+    start_begin(&c, prog, search, envp, buf);
+    exec_begin(&c);
+    int rc = real ? real(prog, argv, c.env) : (errno = ENOSYS, -1);
+    exec_failed(&c, errno);
+    return rc;
+}
+
 HR_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
     libc_ready();
-    char *buf[ENV_ON_STACK];
-    start_call c;
-    start_begin(&c, path, 0, envp, buf);
-    exec_begin(&c);
-    int rc = hr_libc.execve(path, argv, c.env);
-    exec_failed(&c, errno);
-    return rc;
+    return exec_prog(hr_libc.execve, 0, path, argv, envp);
 }
 
 HR_EXPORT int execv(const char *path, char *const argv[])
@@ -186,13 +194,7 @@ HR_EXPORT int execv(const char *path, char *const argv[])
 HR_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     libc_ready();
-    char *buf[ENV_ON_STACK];
-    start_call c;
-    start_begin(&c, file, 1, envp, buf);
-    exec_begin(&c);
-    int rc = hr_libc.execvpe(file, argv, c.env);
-    exec_failed(&c, errno);
-    return rc;
+    return exec_prog(hr_libc.execvpe, 1, file, argv, envp);
 }
 
 HR_EXPORT int execvp(const char *file, char *const argv[])

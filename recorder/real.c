@@ -28,8 +28,7 @@ void *hr_boot_alloc(size_t size, size_t align)
         size_t start = (used + 16 + align - 1) & ~(align - 1); /* 16 bytes before: the size */
         if (start + size > BOOT_SIZE || start + size < start)
             return NULL;
-        if (__atomic_compare_exchange_n(&boot_used, &used, start + size, 0, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED)) {
+        if (__atomic_compare_exchange_n(&boot_used, &used, start + size, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
             *(size_t *)(boot_buf + start - 16) = size;
             return boot_buf + start; /* static memory is zero: calloc semantics hold */
         }

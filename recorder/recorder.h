@@ -179,6 +179,8 @@ typedef struct hr_tls {
 extern HR_TLS hr_tls hr_self HR_HIDDEN;
 /* Returns this thread's state with a ring attached, or NULL if the thread cannot record. */
 hr_tls *hr_thread_get(void) HR_HIDDEN;
+/* Gives t ring i as thread index `index`. */
+void hr_thread_attach(hr_tls *t, int i, uint32_t index) HR_HIDDEN;
 /* Forgets every ring (after fork: the rings belong to the parent). */
 void hr_thread_reset(void) HR_HIDDEN;
 /* The calling thread's code is done (its start routine returned, or it exits or is cancelled):

@@ -40,8 +40,8 @@ void hr_shared_lock(hr_tls *t)
         return;
     }
     hr_tls *none = NULL;
-    for (unsigned spins = 0;
-         !__atomic_compare_exchange_n(&owner, &none, t, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED); none = NULL)
+    for (unsigned spins = 0; !__atomic_compare_exchange_n(&owner, &none, t, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+         none = NULL)
         if (++spins % 64 == 0)
             sched_yield();
         else
@@ -73,8 +73,12 @@ static int create(uint32_t index)
     hr_ring_header *h = hr_stg->rings[i].h;
     h->tid = 0;
     h->thread_index = index;
-    hr_tls first = {.ring = &hr_stg->rings[i], .ring_no = (uint32_t)i, .thread_index = index, .gen = hr_gen,
-                    .head = h->head, .cached_tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE)};
+    hr_tls first = {.ring = &hr_stg->rings[i],
+                    .ring_no = (uint32_t)i,
+                    .thread_index = index,
+                    .gen = hr_gen,
+                    .head = h->head,
+                    .cached_tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE)};
     uint64_t a[4] = {index, 0, 0, 0};
     hr_ring_typed(&first, HR_REC_THREAD_START, a, name, (uint32_t)strlen(name), NULL, 0);
     head = first.head;
@@ -95,15 +99,12 @@ int hr_shared_ring(uint32_t index, int *created)
 
 int hr_shared_join(hr_tls *t, int ring, int created)
 {
-    t->ring = &hr_stg->rings[ring];
-    t->ring_no = (uint32_t)ring;
-    t->thread_index = shared_index;
-    t->gen = hr_gen;
-    t->retired = 0;
+    hr_thread_attach(t, ring, shared_index); /* its head and tail are copied in under the lock */
     t->shared = 1;
     if (created)
-        hr_log("more than %u threads alive at once: the calls of the threads beyond that are staged "
-               "together and attributed to one thread, heaprr-overflow (HEAPRR_MAX_RINGS raises the limit)",
-               hr_cfg.max_rings - 1);
+        hr_log(
+            "more than %u threads alive at once: the calls of the threads beyond that are staged "
+            "together and attributed to one thread, heaprr-overflow (HEAPRR_MAX_RINGS raises the limit)",
+            hr_cfg.max_rings - 1);
     return 1;
 }

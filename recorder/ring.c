@@ -139,8 +139,8 @@ void hr_ring_publish(hr_tls *t, hr_stage_rec *rec)
 static void typed_in(hr_tls *t, unsigned type, const uint64_t a[4], const void *s1, uint32_t n1, const void *s2,
                      uint32_t n2);
 
-void hr_ring_typed(hr_tls *t, unsigned type, const uint64_t a[4], const void *s1, uint32_t n1,
-                   const void *s2, uint32_t n2)
+void hr_ring_typed(hr_tls *t, unsigned type, const uint64_t a[4], const void *s1, uint32_t n1, const void *s2,
+                   uint32_t n2)
 {
     if (HR_UNLIKELY(t->shared))
         hr_shared_lock(t);

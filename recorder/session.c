@@ -207,9 +207,13 @@ static int write_start(const char *parent_trace)
     h.cmdline = (hr_str){cmdline, read_file("/proc/self/cmdline", cmdline, sizeof cmdline)};
     if (!getcwd(cwd, sizeof cwd))
         cwd[0] = 0;
-    hr_process_info pi = {{HR_RECORDER_NAME, strlen(HR_RECORDER_NAME)}, (uint32_t)hr_sess.origin,
-                          hr_sess.parent_pid, {parent_trace, strlen(parent_trace)}, hr_sess.fork_seq,
-                          {cwd, strlen(cwd)}, hr_cfg.guard ? HR_GUARD_BYTES : 0};
+    hr_process_info pi = {{HR_RECORDER_NAME, strlen(HR_RECORDER_NAME)},
+                          (uint32_t)hr_sess.origin,
+                          hr_sess.parent_pid,
+                          {parent_trace, strlen(parent_trace)},
+                          hr_sess.fork_seq,
+                          {cwd, strlen(cwd)},
+                          hr_cfg.guard ? HR_GUARD_BYTES : 0};
     if (hr_writer_begin(hr_wr, &h) < 0 || hr_writer_process(hr_wr, &pi) < 0)
         return -1;
     /* Recovery may use the chunk from here on: it holds the process info. */
@@ -222,8 +226,8 @@ static int open_files(void)
     hr_fmt(hr_sess.stage_path, sizeof hr_sess.stage_path, "%s.stage", hr_sess.trace_path);
     if (!hr_stg && !(hr_stg = hr_mem_alloc(sizeof *hr_stg)))
         return -1;
-    if (hr_stage_recreate(hr_stg, hr_sess.stage_path, hr_sess.trace_path, hr_cfg.ring_size, hr_cfg.chunk_size,
-                        1000, &hr_mem_hooks) < 0)
+    if (hr_stage_recreate(hr_stg, hr_sess.stage_path, hr_sess.trace_path, hr_cfg.ring_size, hr_cfg.chunk_size, 1000,
+                          &hr_mem_hooks) < 0)
         return -1;
     hr_stg->fd = high_fd(hr_stg->fd);
     struct stat sb;

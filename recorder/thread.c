@@ -39,9 +39,8 @@ static int take_free_ring(void)
 {
     for (uint32_t i = 0; i < hr_stg->mapped; i++) {
         uint32_t expect = HR_RING_FREE;
-        if (i != hr_shared_ring_no() &&
-            __atomic_compare_exchange_n(&hr_stg->rings[i].h->state, &expect, HR_RING_ACTIVE, 0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_RELAXED))
+        if (i != hr_shared_ring_no() && __atomic_compare_exchange_n(&hr_stg->rings[i].h->state, &expect, HR_RING_ACTIVE,
+                                                                    0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
             return (int)i;
     }
     if (hr_stg->mapped + 1 >= hr_cfg.max_rings)
@@ -57,7 +56,7 @@ static void stage_start(hr_tls *t)
     hr_ring_typed(t, HR_REC_THREAD_START, a, name, (uint32_t)strlen(name), NULL, 0);
 }
 
-static void attach(hr_tls *t, int i, uint32_t index)
+void hr_thread_attach(hr_tls *t, int i, uint32_t index)
 {
     t->ring = &hr_stg->rings[i];
     t->ring_no = (uint32_t)i;
@@ -95,7 +94,7 @@ static int register_thread(hr_tls *t)
         t->unw = hr_unwind_thread_new();
     if (shared)
         return hr_shared_join(t, i, created);
-    attach(t, i, index);
+    hr_thread_attach(t, i, index);
     stage_start(t);
     return 1;
 }

@@ -138,7 +138,6 @@ static void *writer_main(void *stack)
     return stack;
 }
 
-
 static int start_thread(void)
 {
     sigset_t all, old;
@@ -222,8 +221,9 @@ int hr_writer_finish_hold(void)
 {
     quiesce();
     if (pthread_mutex_lock(&hr_writer_lock) != 0) {
-        hr_log("the process ended in a signal handler while this thread wrote its trace; "
-               "'heaprr recover' completes it");
+        hr_log(
+            "the process ended in a signal handler while this thread wrote its trace; "
+            "'heaprr recover' completes it");
         return -1;
     }
     if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) != HR_STOPPED)
