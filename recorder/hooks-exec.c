@@ -79,12 +79,15 @@ static void say(const char *prog, unsigned flags)
             hr_log("more programs that cannot be recorded were started; not naming them");
         return;
     }
-    const char *why = (flags & HR_IMG_STATIC)    ? "is statically linked (LD_PRELOAD needs the dynamic loader)"
-                      : (flags & HR_IMG_SECURE)  ? "runs set-user-ID, set-group-ID or with file capabilities "
-                                                   "(the loader ignores LD_PRELOAD)"
-                      : (flags & HR_IMG_FOREIGN) ? "is built for another architecture than libheaprr.so"
-                                                 : "starts without libheaprr.so in LD_PRELOAD or without MALLOC_TRACE";
-    hr_log("%s %s: its allocations are not recorded", prog, why);
+    /* The words of heaprr record's own check of the program it starts (cli/record-image.c). */
+    const char *why =
+        (flags & HR_IMG_FOREIGN)
+            ? "is a program for another machine or word size: libheaprr.so cannot be loaded into it"
+        : (flags & HR_IMG_STATIC) ? "is statically linked: LD_PRELOAD cannot record it"
+        : (flags & HR_IMG_SECURE)
+            ? "runs set-user-ID, set-group-ID or with file capabilities: the loader ignores LD_PRELOAD for it"
+            : "is started without libheaprr.so in LD_PRELOAD or without MALLOC_TRACE";
+    hr_log("%s %s; it runs unrecorded", prog, why);
 }
 
 /* What the recorder will miss of the program: path is resolved through PATH when search is set. */
