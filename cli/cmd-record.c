@@ -6,6 +6,8 @@
 #include "cli.h"
 #include "record.h"
 
+#include <heaprr/stage.h>
+
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -142,6 +144,7 @@ static void child_env(const rec_opts *o, const char *lib, const char *tmpl)
         setenv("MALLOC_TRACE_FREE_STACKS", "1", 1);
     if (o->guard)
         setenv("MALLOC_CKBOUNDS", "1", 1);
+    setenv("HEAPRR_POOL", "1", 1); /* staging files reused across processes: removed after the run */
     unsetenv("HEAPRR_TRACE_RAW");
     unsetenv("HEAPRR_TRACE_TEMPLATE");
     unsetenv("HEAPRR_PARENT");
@@ -185,6 +188,17 @@ static int record_lttng(const rec_opts *o, char **prog)
     return cli_record_lttng(dir, find_lttng_library(), prog, (unsigned)o->depth, o->quiet);
 }
 
+/* The spare staging files the run's processes left for each other beside the traces
+ * (recorder/session.c, HEAPRR_POOL): none is anyone's once the program is done. */
+static void remove_spares(const char *tmpl)
+{
+    char path[PATH_MAX * 2 + 64];
+    for (unsigned k = 0; k < HR_STAGE_SPARES; k++) {
+        hr_stage_spare_path(tmpl, k, path, sizeof path);
+        unlink(path);
+    }
+}
+
 int cmd_record(int argc, char **argv)
 {
     rec_opts o = {0};
@@ -202,6 +216,7 @@ int cmd_record(int argc, char **argv)
     cli_run(prog, &child);
     if (!child.exec_errno)
         root.pid = child.pid;
+    remove_spares(tmpl);
     cli_traces traces;
     cli_find_traces(tmpl, start, &traces);
     cli_complete_traces(&traces, o.quiet);

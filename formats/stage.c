@@ -2,6 +2,7 @@
 /* The staging file (include/heaprr/stage.h): creation and mapping, and the drain that merges the
  * per-thread rings into the writer in sequence order. The same drain serves the recorder's writer
  * thread and `heaprr recover`, so a recovered trace holds exactly what a clean exit would have. */
+#define _GNU_SOURCE /* renameat2 */
 #include <heaprr/stage.h>
 
 #include "internal.h"
@@ -74,23 +75,49 @@ static void clear(hr_stage *st)
 }
 
 static int create(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
-                  uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc);
+                  uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc, int reuse);
 
 int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
                     uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc)
 {
     memset(st, 0, sizeof *st);
-    return create(st, path, trace_path, ring_data_size, chunk_size, time_unit_ns, alloc);
+    return create(st, path, trace_path, ring_data_size, chunk_size, time_unit_ns, alloc, 0);
 }
 
 int hr_stage_recreate(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
                       uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc)
 {
-    return create(st, path, trace_path, ring_data_size, chunk_size, time_unit_ns, alloc);
+    return create(st, path, trace_path, ring_data_size, chunk_size, time_unit_ns, alloc, 0);
+}
+
+void hr_stage_spare_path(const char *trace_path, unsigned k, char *out, size_t cap)
+{
+    const char *slash = strrchr(trace_path, '/');
+    int dir = slash ? (int)(slash - trace_path) : 1;
+    snprintf(out, cap, "%.*s/.heaprr-spare-%u.stage", dir, slash ? (slash == trace_path ? "/" : trace_path) : ".", k);
+}
+
+int hr_stage_adopt(hr_stage *st, const char *spare, const char *path, const char *trace_path,
+                   uint64_t ring_data_size, uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc)
+{
+    if (renameat2(AT_FDCWD, spare, AT_FDCWD, path, RENAME_NOREPLACE) != 0)
+        return HR_ERR_IO;
+    int rc = create(st, path, trace_path, ring_data_size, chunk_size, time_unit_ns, alloc, 1);
+    if (rc < 0)
+        unlink(path); /* whatever went wrong with it, it is nobody's now */
+    return rc;
+}
+
+int hr_stage_retire(hr_stage *st, const char *spare)
+{
+    HR_RETURN_IF(!st->hdr || st->fd < 0, HR_ERR_STATE);
+    memset(st->hdr->magic, 0, sizeof st->hdr->magic); /* no recovery will read it as a process's */
+    flock(st->fd, LOCK_UN);
+    return renameat2(AT_FDCWD, st->path, AT_FDCWD, spare, RENAME_NOREPLACE) == 0 ? 0 : HR_ERR_IO;
 }
 
 static int create(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
-                  uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc)
+                  uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc, int reuse)
 {
     hr_stage_header h;
     st->fd = -1;
@@ -109,8 +136,16 @@ static int create(hr_stage *st, const char *path, const char *trace_path, uint64
     h.ring_stride = round_up(HR_STAGE_RING_HEADER + ring_data_size, page_align());
     h.time_unit_ns = time_unit_ns;
     strcpy(h.trace_path, trace_path);
-    st->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    st->fd = open(path, reuse ? O_RDWR | O_CLOEXEC : O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     HR_RETURN_IF(st->fd < 0, HR_ERR_IO);
+    /* Held while the file is in use: `heaprr recover` leaves a locked file alone (its process is
+     * still recording). A spare someone still holds is not taken. */
+    if (flock(st->fd, LOCK_EX | LOCK_NB) != 0 && reuse) {
+        close(st->fd);
+        st->fd = -1;
+        return HR_ERR_STATE;
+    }
+    st->reused = reuse;
     st->hdr = &h;
     if (reserve(st->fd, 0, h.rings_offset) < 0 || map_header(st) < 0) {
         int e = errno;
@@ -121,9 +156,6 @@ static int create(hr_stage *st, const char *path, const char *trace_path, uint64
         return HR_ERR_IO;
     }
     memcpy(st->hdr, &h, sizeof h);
-    /* Held while the file is in use: `heaprr recover` leaves a locked file alone (its process is
-     * still recording). */
-    flock(st->fd, LOCK_EX | LOCK_NB);
     snprintf(st->path, sizeof st->path, "%s", path);
     struct stat sb;
     if (fstat(st->fd, &sb) == 0) {
@@ -282,6 +314,10 @@ int hr_stage_add_ring(hr_stage *st)
     HR_FORWARD(own_fd(st));
     HR_FORWARD(reserve(st->fd, h->rings_offset + i * h->ring_stride, h->ring_stride));
     HR_FORWARD(map_ring(st, i));
+    if (st->reused) { /* a spare's ring: what its last owner left there is not ours */
+        memset(st->rings[i].h, 0, sizeof *st->rings[i].h);
+        memset(st->cons[i], 0, sizeof *st->cons[i]);
+    }
     st->rings[i].h->state = HR_RING_ACTIVE;
     __atomic_store_n(&st->mapped, i + 1, __ATOMIC_RELEASE);
     __atomic_store_n(&h->ring_count, i + 1, __ATOMIC_RELEASE);

@@ -53,6 +53,7 @@ int hr_env_read(void)
     hr_cfg.unwind_check = is_on(secure_getenv("HEAPRR_UNWIND_CHECK"));
     hr_cfg.stats = is_on(secure_getenv("HEAPRR_STATS"));
     hr_cfg.guard = is_on(secure_getenv("MALLOC_CKBOUNDS"));
+    hr_cfg.pool = is_on(secure_getenv("HEAPRR_POOL"));
     hr_cfg.max_rings =
         (uint32_t)parse_num(secure_getenv("HEAPRR_MAX_RINGS"), HR_STAGE_MAX_RINGS, 2, HR_STAGE_MAX_RINGS);
     const char *uw = secure_getenv("HEAPRR_UNWIND");

@@ -49,9 +49,10 @@ static void finalize(void *unused)
     hr_self.finishing = 1;
     hr_modules_scan(hr_thread_get());
     __atomic_store_n(&hr_state, HR_FINISHED, __ATOMIC_RELEASE);
+    int alone = hr_thread_close() && !hr_writer_thread_running();
     hr_writer_finish_all();
     if (__atomic_load_n(&hr_stg->hdr->clean, __ATOMIC_ACQUIRE))
-        unlink(hr_sess.stage_path);
+        hr_session_end_stage(alone);
     hr_unwind_report();
     hr_selfstats_report();
     hr_self.busy--;

@@ -104,6 +104,7 @@ typedef struct hr_config {
     int stats;                 /* HEAPRR_STATS=1: report the recorder's own costs at exit */
     int guard;                 /* MALLOC_CKBOUNDS=1: guard zones after blocks (guard.c) */
     uint32_t max_rings;        /* HEAPRR_MAX_RINGS: rings the staging file may hold, the overflow ring included */
+    int pool;                  /* HEAPRR_POOL=1: staging files are reused across the session's processes */
 } hr_config;
 
 extern hr_config hr_cfg HR_HIDDEN;
@@ -183,6 +184,9 @@ hr_tls *hr_thread_get(void) HR_HIDDEN;
 void hr_thread_attach(hr_tls *t, int i, uint32_t index) HR_HIDDEN;
 /* Forgets every ring (after fork: the rings belong to the parent). */
 void hr_thread_reset(void) HR_HIDDEN;
+/* At exit: no thread may register from now on. Returns whether the calling thread is the only
+ * one that ever staged anything (then none can touch the staging file again). */
+int hr_thread_close(void) HR_HIDDEN;
 /* The calling thread's code is done (its start routine returned, or it exits or is cancelled):
  * stages THREAD_END and lets the writer reuse its ring once the thread is gone. */
 void hr_thread_exit(void) HR_HIDDEN;
@@ -265,6 +269,7 @@ typedef struct hr_selfstats {
     uint64_t drains, records;        /* the writer thread's drains */
     uint64_t writer_cpu_ns;          /* the writer thread's CPU time */
     uint64_t stacks_descriptor, stacks_main, stacks_maps; /* threads' stack bounds, by source (stack.c) */
+    int stage_adopted;                                    /* the staging file was a spare (session.c) */
 } hr_selfstats;
 extern hr_selfstats hr_stats HR_HIDDEN;
 uint64_t hr_selfstats_now(clockid_t id) HR_HIDDEN;
@@ -300,6 +305,9 @@ extern hr_session hr_sess HR_HIDDEN;
 /* Chooses the trace name for this process image, creates the trace and staging files, writes the
  * header. Returns 0 or -1 (with a warning printed). */
 int hr_session_open(int origin, const char *parent_trace, uint64_t fork_seq) HR_HIDDEN;
+/* The trace is complete: its staging file goes (or becomes a spare for the session's next
+ * process, when alone says no other thread can touch it again). */
+void hr_session_end_stage(int alone) HR_HIDDEN;
 /* Puts the HEAPRR_* markers in environ (without the program's allocator) so that children
  * started from it, even in ways the hooks do not see, know their session and parent. */
 void hr_session_export_env(void) HR_HIDDEN;

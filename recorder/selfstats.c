@@ -48,4 +48,5 @@ void hr_selfstats_report(void)
            (unsigned long long)(hr_stats.stacks_descriptor + hr_stats.stacks_main + hr_stats.stacks_maps),
            (unsigned long long)hr_stats.stacks_descriptor, (unsigned long long)hr_stats.stacks_main,
            (unsigned long long)hr_stats.stacks_maps);
+    hr_log("staging file %s", hr_stats.stage_adopted ? "taken over from an earlier process of the session" : "created");
 }

@@ -221,13 +221,42 @@ static int write_start(const char *parent_trace)
     return 0;
 }
 
+/* Spare staging files (HEAPRR_POOL=1, which heaprr record sets and cleans up after): a process
+ * that ends cleanly leaves its staging file for the next process of the session to take, next
+ * to the traces, instead of deleting it. Creating and deleting a file per process is most of what
+ * a short-lived child costs on a journaling file system. */
+static int stage_open(void)
+{
+    char spare[sizeof hr_sess.stage_path + 32];
+    for (unsigned k = 0; hr_cfg.pool && k < HR_STAGE_SPARES; k++) {
+        hr_stage_spare_path(hr_sess.trace_path, k, spare, sizeof spare);
+        if (hr_stage_adopt(hr_stg, spare, hr_sess.stage_path, hr_sess.trace_path, hr_cfg.ring_size,
+                           hr_cfg.chunk_size, 1000, &hr_mem_hooks) == 0) {
+            hr_stats.stage_adopted = 1;
+            return 0;
+        }
+    }
+    return hr_stage_recreate(hr_stg, hr_sess.stage_path, hr_sess.trace_path, hr_cfg.ring_size, hr_cfg.chunk_size,
+                             1000, &hr_mem_hooks);
+}
+
+void hr_session_end_stage(int alone)
+{
+    char spare[sizeof hr_sess.stage_path + 32];
+    for (unsigned k = 0; hr_cfg.pool && alone && k < HR_STAGE_SPARES; k++) {
+        hr_stage_spare_path(hr_sess.trace_path, k, spare, sizeof spare);
+        if (hr_stage_retire(hr_stg, spare) == 0)
+            return;
+    }
+    unlink(hr_sess.stage_path);
+}
+
 static int open_files(void)
 {
     hr_fmt(hr_sess.stage_path, sizeof hr_sess.stage_path, "%s.stage", hr_sess.trace_path);
     if (!hr_stg && !(hr_stg = hr_mem_alloc(sizeof *hr_stg)))
         return -1;
-    if (hr_stage_recreate(hr_stg, hr_sess.stage_path, hr_sess.trace_path, hr_cfg.ring_size, hr_cfg.chunk_size, 1000,
-                          &hr_mem_hooks) < 0)
+    if (stage_open() < 0)
         return -1;
     hr_stg->fd = high_fd(hr_stg->fd);
     struct stat sb;

@@ -21,6 +21,7 @@ HR_TLS hr_tls hr_self;
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t next_index;
 static pthread_t owners[HR_STAGE_MAX_RINGS];
+static int closed; /* hr_thread_close: registration is over */
 
 /* After fork, before the parent's rings are let go: only the entries in use are cleared (a
  * forked child's every page written is a page copied). */
@@ -28,6 +29,7 @@ void hr_thread_reset(void)
 {
     pthread_mutex_init(&reg_lock, NULL);
     next_index = 0;
+    closed = 0;
     memset(owners, 0, hr_stg->mapped * sizeof *owners);
     hr_self.ring = NULL;
     hr_self.retired = 0;
@@ -68,10 +70,23 @@ void hr_thread_attach(hr_tls *t, int i, uint32_t index)
     t->cached_tail = __atomic_load_n(&t->ring->h->tail, __ATOMIC_ACQUIRE);
 }
 
+int hr_thread_close(void)
+{
+    pthread_mutex_lock(&reg_lock);
+    closed = 1;
+    int alone = hr_stg->mapped == 1 && hr_self.ring == &hr_stg->rings[0] && !hr_self.shared;
+    pthread_mutex_unlock(&reg_lock);
+    return alone;
+}
+
 static int register_thread(hr_tls *t)
 {
     int created = 0;
     pthread_mutex_lock(&reg_lock);
+    if (closed) { /* the process is exiting and its trace complete */
+        pthread_mutex_unlock(&reg_lock);
+        return 0;
+    }
     int i = take_free_ring(), shared = i == HR_ERR_LIMIT;
     uint32_t index = shared ? 0 : ++next_index;
     if (shared) {

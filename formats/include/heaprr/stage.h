@@ -146,6 +146,7 @@ typedef struct hr_stage {
     uint64_t emitted;                        /* records drained so far */
     uint64_t dropped;                        /* records a lenient drain skipped because a reader would refuse them */
     int lenient;                             /* recovery: skip such records instead of failing */
+    int reused; /* a spare of an earlier process (hr_stage_adopt): rings are cleared as they are added */
     hr_stage_cursor cur[HR_STAGE_MAX_RINGS]; /* drain scratch: kept off the caller's stack */
     uint64_t scratch[HR_MAX_DEPTH];
 } hr_stage;
@@ -159,6 +160,22 @@ int hr_stage_create(hr_stage *st, const char *path, const char *trace_path, uint
  * again, which spares a forked child's recorder from copying its pages. */
 int hr_stage_recreate(hr_stage *st, const char *path, const char *trace_path, uint64_t ring_data_size,
                       uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc);
+/* Spare staging files: at most HR_STAGE_SPARES beside a session's traces, named by
+ * hr_stage_spare_path (k < HR_STAGE_SPARES) from the path of any trace in that directory. */
+#define HR_STAGE_SPARES 4u
+void hr_stage_spare_path(const char *trace_path, unsigned k, char *out, size_t cap);
+/* A staging file another process of the session left behind when it ended cleanly (spare): it is
+ * renamed to path (never replacing a file there) and set up as hr_stage_recreate would, without
+ * creating, truncating or allocating a file: a short-lived process is spared the file system's
+ * work. Returns 0, or a negative hr_err when there is no such spare or it is still held (the
+ * caller then creates a file of its own). */
+int hr_stage_adopt(hr_stage *st, const char *spare, const char *path, const char *trace_path,
+                   uint64_t ring_data_size, uint64_t chunk_size, uint64_t time_unit_ns, const hr_alloc *alloc);
+/* At the clean end of a process whose trace is complete, and only when no other thread of it can
+ * write to the stage again: makes the file a spare named spare (not replacing one), unreadable as
+ * a process's staging file and unlocked. Returns 0 or a negative hr_err (the caller then removes
+ * the file). The mappings and the descriptor stay until the process ends. */
+int hr_stage_retire(hr_stage *st, const char *spare);
 /* Maps an existing staging file left by a process (for recovery). *why explains a failure. */
 int hr_stage_open(hr_stage *st, const char *path, const hr_alloc *alloc, const char **why);
 /* Unmaps everything and closes the file (it is not deleted). */
