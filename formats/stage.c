@@ -136,12 +136,18 @@ static int create(hr_stage *st, const char *path, const char *trace_path, uint64
     h.ring_stride = round_up(HR_STAGE_RING_HEADER + ring_data_size, page_align());
     h.time_unit_ns = time_unit_ns;
     strcpy(h.trace_path, trace_path);
-    st->fd = open(path, reuse ? O_RDWR | O_CLOEXEC : O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    st->fd = open(path, reuse ? O_RDWR | O_CLOEXEC | O_NOFOLLOW : O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     HR_RETURN_IF(st->fd < 0, HR_ERR_IO);
     /* Held while the file is in use: `heaprr recover` leaves a locked file alone (its process is
      * still recording). A spare someone still holds is not taken. */
     if (flock(st->fd, LOCK_EX | LOCK_NB) != 0 && reuse) {
         close(st->fd);
+        st->fd = -1;
+        return HR_ERR_STATE;
+    }
+    struct stat own;
+    if (reuse && (fstat(st->fd, &own) != 0 || !S_ISREG(own.st_mode) || own.st_uid != geteuid())) {
+        close(st->fd); /* a spare must be a file of ours */
         st->fd = -1;
         return HR_ERR_STATE;
     }
