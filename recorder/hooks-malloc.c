@@ -89,9 +89,11 @@ HR_EXPORT void free(void *p)
     hr_hook_leave(saved);
 }
 
+/* A bootstrap block the program reallocates (it got it while dlsym ran, before recording): the
+ * new block comes from malloc, recorded like any, so that the trace knows it when it is freed. */
 static void *boot_realloc(void *old, size_t size)
 {
-    void *p = ready() && !hr_self.boot ? hr_next.malloc(size) : hr_boot_alloc(size, 16);
+    void *p = ready() && !hr_self.boot ? malloc(size) : hr_boot_alloc(size, 16);
     if (p && old) {
         size_t n = hr_boot_size(old);
         memcpy(p, old, n < size ? n : size);
