@@ -10,6 +10,12 @@
 
 #include <stdlib.h>
 
+/* The unwinder's entry points, weak: the C library's unwinder (libgcc_s) is loaded by every program
+ * that can throw through these frames (C++, or a thread that pthread_exit() or cancellation ends),
+ * and a program that loads it later, by dlopen, only loses this frame's cleanup. Not depending on
+ * it spares every other process loading it and running its CPU-feature probes. */
+__asm__(".weak _Unwind_Resume\n\t.weak __gcc_personality_v0");
+
 /* The operators are declared by <new>, which C cannot include. */
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 
