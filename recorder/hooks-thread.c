@@ -80,3 +80,13 @@ HR_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, start_fn
         hr_mem_free(a);
     return rc;
 }
+
+/* A thread that ends with pthread_exit: said here, before the unwinding that would run the
+ * cleanup above only where the C library's unwinder was loaded with the program. */
+HR_EXPORT void pthread_exit(void *ret)
+{
+    if (!hr_real_ready)
+        hr_real_init();
+    hr_thread_exit();
+    hr_libc.pthread_exit(ret);
+}

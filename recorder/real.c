@@ -58,6 +58,7 @@ void *hr_real_sym(const char *name)
 static void resolve_libc(void)
 {
     RESOLVE_LIBC(pthread_create, "pthread_create");
+    RESOLVE_LIBC(pthread_exit, "pthread_exit");
     RESOLVE_LIBC(pthread_setname_np, "pthread_setname_np");
     RESOLVE_LIBC(fork, "fork");
     RESOLVE_LIBC(fork_nohandlers, "_Fork");

@@ -59,6 +59,7 @@ typedef struct hr_real {
 /* The other C library functions the recorder wraps (hooks-proc.c, hooks-thread.c). */
 typedef struct hr_libc_fns {
     int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+    void (*pthread_exit)(void *) __attribute__((noreturn));
     int (*pthread_setname_np)(pthread_t, const char *);
     pid_t (*fork)(void);
     pid_t (*fork_nohandlers)(void); /* _Fork */

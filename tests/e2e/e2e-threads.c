@@ -4,7 +4,8 @@
  * pthread_create needs, and the recorder used to start its writer there), more threads alive than
  * the staging file has rings (the overflow ring: exact totals and one warning), threads whose first
  * call is pthread_getattr_np (which reallocs under the thread's own lock, as every JVM thread does),
- * and a program calling setenv, putenv and unsetenv, then system(). Each trace is complete, holds
+ * threads that end with pthread_exit, and a program calling setenv, putenv and unsetenv, then
+ * system(). Each trace is complete, holds
  * every call, has no unknown free, and replays without a finding. */
 #include "e2e.h"
 
@@ -12,15 +13,15 @@
 
 #define CALLS 10 /* per thread, sizes 4001..4010 (wl-threads.c) */
 
-/* Threads started (THREAD_START records) in a trace. */
-static uint64_t thread_starts(const char *path)
+/* Records of a type in a trace. */
+static uint64_t records_of(const char *path, unsigned type)
 {
     hr_reader *r;
     hr_record rec;
     uint64_t n = 0;
     if (hr_reader_open(&r, path, 0) == 0)
         while (hr_reader_next(r, &rec) == 1)
-            n += rec.type == HR_REC_THREAD_START;
+            n += rec.type == type;
     hr_reader_close(r);
     return n;
 }
@@ -69,7 +70,8 @@ static void test_churn(void)
     run_threads("churn.hrr", args, NULL, &r);
     e2e_path(trace, sizeof trace, "churn.hrr");
     check_trace(trace, 5000, "churn");
-    CHECK_EQ_U64(thread_starts(trace), 5001);
+    CHECK_EQ_U64(records_of(trace, HR_REC_THREAD_START), 5001);
+    CHECK_EQ_U64(records_of(trace, HR_REC_THREAD_END), 5000);
 }
 
 static void test_overflow(void)
@@ -96,6 +98,18 @@ static void test_getattr(void)
     check_trace(trace, 16, "getattr");
 }
 
+/* Threads that end with pthread_exit in a C program, which loads no C++ runtime: each says so. */
+static void test_exit(void)
+{
+    run_result r;
+    char trace[4096];
+    char *args[] = {"exit", "12", NULL};
+    run_threads("exit.hrr", args, NULL, &r);
+    e2e_path(trace, sizeof trace, "exit.hrr");
+    check_trace(trace, 12, "exit");
+    CHECK_EQ_U64(records_of(trace, HR_REC_THREAD_END), 12);
+}
+
 static void test_env(void)
 {
     run_result r;
@@ -117,6 +131,7 @@ int main(void)
     test_churn();
     test_overflow();
     test_getattr();
+    test_exit();
     test_env();
     return check_done("e2e-threads");
 }

@@ -5,6 +5,7 @@
  *   alive N           N threads alive at once (held at a barrier), each as above
  *   getattr N         N threads whose very first call is pthread_getattr_np (glibc reallocs
  *                     inside it while holding the thread's lock, as every JVM thread does)
+ *   exit N            N threads that end with pthread_exit after their calls
  * An alarm ends it after 60 s, so that a hang fails fast. */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -39,6 +40,12 @@ static void *worker(void *arg)
     return NULL;
 }
 
+static void *exit_worker(void *arg)
+{
+    worker(arg);
+    pthread_exit(NULL);
+}
+
 static void *attr_worker(void *arg)
 {
     pthread_attr_t attr;
@@ -67,7 +74,7 @@ int main(int argc, char **argv)
 {
     alarm(60);
     if (argc < 3) {
-        fprintf(stderr, "usage: wl-threads churn WAVES PER | alive N | getattr N\n");
+        fprintf(stderr, "usage: wl-threads churn WAVES PER | alive N | getattr N | exit N\n");
         return 2;
     }
     int n = atoi(argv[2]), rc = 0;
@@ -80,6 +87,8 @@ int main(int argc, char **argv)
         rc = run(worker, n);
     } else if (strcmp(argv[1], "getattr") == 0) {
         rc = run(attr_worker, n);
+    } else if (strcmp(argv[1], "exit") == 0) {
+        rc = run(exit_worker, n);
     } else {
         fprintf(stderr, "wl-threads: unknown mode %s\n", argv[1]);
         return 2;
