@@ -5,8 +5,8 @@
  * the staging file has rings (the overflow ring: exact totals and one warning), threads whose first
  * call is pthread_getattr_np (which reallocs under the thread's own lock, as every JVM thread does),
  * threads that end with pthread_exit, and a program calling setenv, putenv and unsetenv, then
- * system(). Each trace is complete, holds
- * every call, has no unknown free, and replays without a finding. */
+ * system(). Each trace is complete, holds every call, has no unknown free, and replays without a
+ * finding. */
 #include "e2e.h"
 
 #include <heaprr/analyze.h>
