@@ -5,6 +5,8 @@
 #include <heaprr/keyed.h>
 #include <heaprr/symbolize.h>
 
+#include "symtab.h"
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -20,7 +22,8 @@ extern char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *st
 typedef struct sym_module {
     Dwfl *dwfl;
     Dwfl_Module *mod;
-    int tried;
+    hr_symtab *symtab; /* its symbol table, indexed on first use */
+    int tried, indexed;
 } sym_module;
 
 typedef struct sym_entry {
@@ -64,9 +67,11 @@ void hr_sym_free(hr_symbolizer *s)
 {
     if (!s)
         return;
-    for (uint64_t i = 0; i < s->nmods; i++)
+    for (uint64_t i = 0; i < s->nmods; i++) {
+        hr_symtab_free(s->mods[i].symtab);
         if (s->mods[i].dwfl)
             dwfl_end(s->mods[i].dwfl);
+    }
     for (size_t i = 0; i < s->nstrings; i++)
         free(s->strings[i]);
     free(s->strings);
@@ -188,13 +193,21 @@ static const char *scope_name(Dwarf_Die *scope, int *mangled)
     return n ? n : dwarf_diename(scope);
 }
 
+/* The symbol table's name for pc (what dwfl_module_addrinfo says, from the module's index). */
+static const char *table_name(sym_module *sm, uint64_t pc)
+{
+    if (!sm->indexed) {
+        sm->indexed = 1;
+        sm->symtab = hr_symtab_new(sm->mod);
+    }
+    return sm->symtab ? hr_symtab_name(sm->symtab, pc) : NULL;
+}
+
 /* The symbol table's name for pc when it is a C++ name (static functions have no linkage name in
  * DWARF), else fallback. */
-static const char *symtab_name(Dwfl_Module *mod, uint64_t pc, const char *fallback, int *mangled)
+static const char *symtab_name(sym_module *sm, uint64_t pc, const char *fallback, int *mangled)
 {
-    GElf_Sym sym;
-    GElf_Off off;
-    const char *n = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+    const char *n = table_name(sm, pc);
     if (n && n[0] == '_' && n[1] == 'Z') {
         *mangled = 1;
         return n;
@@ -202,9 +215,10 @@ static const char *symtab_name(Dwfl_Module *mod, uint64_t pc, const char *fallba
     return fallback;
 }
 
-/* Frames for pc in module mod: the inlined chain from DWARF, the symbol table otherwise. */
-static size_t describe(hr_symbolizer *s, Dwfl_Module *mod, uint64_t pc, hr_symframe *f, size_t max)
+/* Frames for pc in module sm: the inlined chain from DWARF, the symbol table otherwise. */
+static size_t describe(hr_symbolizer *s, sym_module *sm, uint64_t pc, hr_symframe *f, size_t max)
 {
+    Dwfl_Module *mod = sm->mod;
     const char *file = NULL;
     int line = 0;
     Dwfl_Line *l = dwfl_module_getsrc(mod, pc);
@@ -222,7 +236,7 @@ static size_t describe(hr_symbolizer *s, Dwfl_Module *mod, uint64_t pc, hr_symfr
             continue;
         const char *name = scope_name(&scopes[i], &mangled);
         if (tag == DW_TAG_subprogram && !mangled) /* the symbol table has its full C++ name */
-            name = symtab_name(mod, pc, name, &mangled);
+            name = symtab_name(sm, pc, name, &mangled);
         f[n - 1].function = keep(s, name, mangled);
         if (tag == DW_TAG_subprogram || n == max)
             break;
@@ -235,11 +249,8 @@ static size_t describe(hr_symbolizer *s, Dwfl_Module *mod, uint64_t pc, hr_symfr
         n++;
     }
     free(scopes);
-    if (!f[n - 1].function) { /* no DWARF: the symbol table */
-        GElf_Sym sym;
-        GElf_Off off;
-        f[n - 1].function = keep(s, dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL), 1);
-    }
+    if (!f[n - 1].function) /* no DWARF: the symbol table */
+        f[n - 1].function = keep(s, table_name(sm, pc), 1);
     return n;
 }
 
@@ -260,7 +271,7 @@ static size_t lookup(hr_symbolizer *s, uint64_t address, hr_symframe *f, size_t 
     f->offset = address - m->bias;
     Dwfl_Module *mod = open_module(s, id, m);
     /* a return address: the call is the instruction before it */
-    return mod ? describe(s, mod, address - 1, f, max) : 1;
+    return mod ? describe(s, &s->mods[id], address - 1, f, max) : 1;
 }
 
 static int remember(hr_symbolizer *s, uint64_t address, const hr_symframe *f, size_t n)
