@@ -62,7 +62,8 @@ static void keep_strings(batch *b, hr_record *r)
     case HR_REC_THREAD_NAME: keep(b, &r->u.thread.name); break;
     case HR_REC_MARK:
     case HR_REC_STOPPED: keep(b, &r->u.text); break;
-    case HR_REC_EXEC: keep(b, &r->u.exec.path); break;
+    case HR_REC_EXEC:
+    case HR_REC_SPAWN: keep(b, &r->u.exec.path); break;
     case HR_REC_GUARD: keep(b, &r->u.guard.found); break;
     default: break;
     }

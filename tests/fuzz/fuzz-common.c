@@ -198,7 +198,8 @@ static void check_record(walk *w, const hr_record *rec)
     case HR_REC_MODULE_UNLOAD: check_module(w, rec->u.module.id, 1); break;
     case HR_REC_MARK:
     case HR_REC_STOPPED: touch(rec->u.text); break;
-    case HR_REC_EXEC: touch(rec->u.exec.path); break;
+    case HR_REC_EXEC:
+    case HR_REC_SPAWN: touch(rec->u.exec.path); break;
     default: break;
     }
 }
