@@ -104,9 +104,12 @@ static int kind_add(kind *k, size_t caps[3], const sym *s)
 
 static int kind_seal(kind *k)
 {
-    qsort(k->sized, k->nsized, sizeof *k->sized, by_start);
-    qsort(k->all, k->nall, sizeof *k->all, by_start);
-    qsort(k->sizeless, k->nsizeless, sizeof *k->sizeless, by_start);
+    if (k->nsized > 1)
+        qsort(k->sized, k->nsized, sizeof *k->sized, by_start);
+    if (k->nall > 1)
+        qsort(k->all, k->nall, sizeof *k->all, by_start);
+    if (k->nsizeless > 1)
+        qsort(k->sizeless, k->nsizeless, sizeof *k->sizeless, by_start);
     k->sized_reach = reach_of(k->sized, k->nsized);
     k->all_reach = reach_of(k->all, k->nall);
     return k->sized_reach && k->all_reach ? 0 : -1;
@@ -208,7 +211,8 @@ static const sym *covering(hr_symtab *t, const kind *k, uint64_t q)
         }
         t->cand[nc++] = &k->sized[i];
     }
-    qsort(t->cand, nc, sizeof *t->cand, by_order);
+    if (nc > 1)
+        qsort(t->cand, nc, sizeof *t->cand, by_order);
     const sym *best = NULL;
     for (size_t i = 0; i < nc; i++)
         if (better(best, t->cand[i]))
