@@ -88,25 +88,30 @@ static void test_overflow(void)
     check_trace(trace, 20, "overflow");
 }
 
-static void test_getattr(void)
+/* Runs `wl-threads MODE N` into MODE.hrr and checks the trace holds N threads' calls. */
+static void run_mode(const char *mode, unsigned n, char *trace, size_t cap)
 {
     run_result r;
+    char count[16], name[64];
+    snprintf(count, sizeof count, "%u", n);
+    snprintf(name, sizeof name, "%s.hrr", mode);
+    char *args[] = {(char *)mode, count, NULL};
+    run_threads(name, args, NULL, &r);
+    e2e_path(trace, cap, name);
+    check_trace(trace, n, mode);
+}
+
+static void test_getattr(void)
+{
     char trace[4096];
-    char *args[] = {"getattr", "16", NULL};
-    run_threads("getattr.hrr", args, NULL, &r);
-    e2e_path(trace, sizeof trace, "getattr.hrr");
-    check_trace(trace, 16, "getattr");
+    run_mode("getattr", 16, trace, sizeof trace);
 }
 
 /* Threads that end with pthread_exit in a C program, which loads no C++ runtime: each says so. */
 static void test_exit(void)
 {
-    run_result r;
     char trace[4096];
-    char *args[] = {"exit", "12", NULL};
-    run_threads("exit.hrr", args, NULL, &r);
-    e2e_path(trace, sizeof trace, "exit.hrr");
-    check_trace(trace, 12, "exit");
+    run_mode("exit", 12, trace, sizeof trace);
     CHECK_EQ_U64(records_of(trace, HR_REC_THREAD_END), 12);
 }
 
