@@ -127,8 +127,11 @@ void hr_after_fork_child(void)
     if (__atomic_load_n(&hr_state, __ATOMIC_ACQUIRE) != HR_RECORDING) {
         /* Not recording any more, but the parent's staging file is open: its lock (one per open
          * file) would make it look in use for as long as this child lives. */
-        if (hr_stg && hr_stg->fd >= 0 && hr_sess.pid != getpid())
+        if (hr_stg && hr_stg->fd >= 0) {
+            hr_mem_fork_begin(); /* its consumers are in the writer's pool, not mapped here */
             hr_stage_close(hr_stg);
+            hr_mem_fork_end();
+        }
         return;
     }
     char parent_trace[sizeof hr_sess.trace_path];

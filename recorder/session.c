@@ -304,7 +304,11 @@ int hr_session_open(int origin, const char *parent_trace, uint64_t fork_seq)
         return -1;
     }
     if (open_files() < 0 || write_start(hr_sess.parent_trace) < 0) {
-        hr_log("cannot set up trace '%s': %s; not recording", hr_sess.trace_path, strerrordesc_np(errno));
+        int e = errno;
+        hr_log("cannot set up trace '%s': %s; not recording", hr_sess.trace_path, strerrordesc_np(e));
+        /* what was made of the files holds nothing: no empty trace or staging file is left behind */
+        unlink(hr_sess.stage_path);
+        unlink(hr_sess.trace_path);
         return -1;
     }
     return 0;
