@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${HEAPRR_BUILD:-$ROOT/build}
 HEAPRR=$BUILD/cli/heaprr
 TRACES=$BUILD/bench-traces
-if [ ! -x "$HEAPRR" ] || [ ! -x "$BUILD/bench/storm" ]; then
+if [ ! -x "$HEAPRR" ] || [ ! -x "$BUILD/bench/storm" ] || [ ! -x "$BUILD/bench/decode" ]; then
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >&2
     cmake --build "$BUILD" -j2 >&2
 fi
