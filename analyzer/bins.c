@@ -10,10 +10,11 @@
 
 void hr_bins_default(hr_bins *b)
 {
+    uint64_t bounds[HR_BINS_MAX];
     memset(b, 0, sizeof *b);
-    for (uint64_t le = 2; le <= 4096; le *= 2)
-        b->bins[b->n++].le = le;
-    b->bins[b->n++].le = UINT64_MAX;
+    b->n = hr_index_default_bins(bounds);
+    for (uint32_t i = 0; i < b->n; i++)
+        b->bins[i].le = bounds[i];
 }
 
 int hr_bins_parse(hr_bins *b, const char *in, char *why, size_t why_size)
@@ -56,45 +57,27 @@ int hr_bins_parse(hr_bins *b, const char *in, char *why, size_t why_size)
     return 0;
 }
 
-static hr_bin *bin_of(hr_bins *b, uint64_t size)
+void hr_bins_from_index(const hr_index *ix, hr_bins *b)
 {
-    uint32_t lo = 0, hi = b->n - 1;
-    while (lo < hi) { /* the first bin whose bound holds size */
-        uint32_t mid = (lo + hi) / 2;
-        if (b->bins[mid].le >= size)
-            hi = mid;
-        else
-            lo = mid + 1;
+    memset(b, 0, sizeof *b);
+    for (uint32_t i = 0; i < ix->nbins; i++) {
+        const hr_ix_bin *x = &ix->bins[i];
+        b->bins[i] = (hr_bin){x->le, x->allocs, x->frees, x->live, x->peak_live, x->bytes};
     }
-    return &b->bins[lo];
-}
-
-static void count_change(void *ctx, const hr_record *rec, const hr_heap_change *c)
-{
-    hr_bins *b = ctx;
-    (void)rec;
-    if (c->released) {
-        hr_bin *x = bin_of(b, c->freed.size);
-        x->frees++;
-        x->live--;
-    }
-    if (c->allocated) {
-        hr_bin *x = bin_of(b, c->alloc.size);
-        x->allocs++;
-        x->bytes += c->alloc.size;
-        if (++x->live > x->peak_live)
-            x->peak_live = x->live;
-    }
+    b->n = ix->nbins;
 }
 
 int hr_bins_compute(hr_reader *r, hr_bins *b)
 {
+    uint64_t bounds[HR_BINS_MAX];
     for (uint32_t i = 0; i < b->n; i++)
-        b->bins[i] = (hr_bin){b->bins[i].le, 0, 0, 0, 0, 0};
-    hr_heap *h = hr_heap_new();
-    if (!h)
-        return HR_ERR_NOMEM;
-    int rc = hr_heap_run(r, h, count_change, b);
-    hr_heap_free(h);
-    return rc;
+        bounds[i] = b->bins[i].le;
+    hr_index ix;
+    hr_indexer_config cfg = {.bins = bounds, .nbins = b->n};
+    int rc = hr_index_compute(r, &cfg, &ix);
+    if (rc < 0)
+        return rc;
+    hr_bins_from_index(&ix, b);
+    hr_index_free(&ix);
+    return 0;
 }

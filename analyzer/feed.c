@@ -215,22 +215,3 @@ int hr_feed_next(hr_feed *f, const hr_record **rec)
         progress_fn(progress_ctx, (*rec)->offset);
     return 1;
 }
-
-int hr_heap_run(hr_reader *r, hr_heap *h, void (*fn)(void *ctx, const hr_record *rec, const hr_heap_change *c),
-                void *ctx)
-{
-    hr_feed *f = hr_feed_open(r, h);
-    if (!f)
-        return HR_ERR_NOMEM;
-    const hr_record *rec;
-    hr_heap_change c;
-    int rc;
-    while ((rc = hr_feed_next(f, &rec)) > 0) {
-        if ((rc = hr_heap_apply(h, rec, &c)) < 0)
-            break;
-        if (fn)
-            fn(ctx, rec, &c);
-    }
-    hr_feed_close(f);
-    return rc;
-}

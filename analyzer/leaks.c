@@ -3,50 +3,10 @@
 #include "suppress.h"
 
 #include <heaprr/analyze.h>
-#include <heaprr/bigmem.h>
-#include <heaprr/keyed.h>
 #include <heaprr/leaks.h>
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct group_map {
-    hr_leak *slots; /* stack + 1 as the key: 0 marks an empty slot */
-    size_t mask, used;
-} group_map;
-
-static int grow(group_map *g)
-{
-    hr_leak *slots = hr_keyed_grow(g->slots, &g->mask, sizeof *slots, 1024);
-    if (!slots)
-        return HR_ERR_NOMEM;
-    g->slots = slots;
-    return 0;
-}
-
-typedef struct collect {
-    group_map map;
-    int failed;
-} collect;
-
-static void add_block(void *ctx, const hr_block *b)
-{
-    collect *c = ctx;
-    group_map *g = &c->map;
-    if (c->failed || ((g->used + 1) * 2 > (g->slots ? g->mask + 1 : 0) && grow(g) < 0)) {
-        c->failed = 1;
-        return;
-    }
-    hr_leak *l = hr_keyed_probe(g->slots, g->mask, sizeof *l, b->stack + 1);
-    if (!l->stack) {
-        *l = (hr_leak){b->stack + 1, 0, 0, b->seq, 0};
-        g->used++;
-    }
-    l->bytes += b->size;
-    l->blocks++;
-    if (b->seq < l->first_seq)
-        l->first_seq = b->seq;
-}
 
 static int by_size(const void *a, const void *b)
 {
@@ -74,35 +34,35 @@ static void totals(hr_leaks *l)
     }
 }
 
-int hr_leaks_compute(hr_reader *r, hr_leaks *out)
+int hr_leaks_from_index(const hr_index *ix, hr_leaks *out)
 {
     memset(out, 0, sizeof *out);
-    hr_heap *h = hr_heap_new();
-    if (!h)
+    size_t n = 0;
+    for (size_t i = 0; i < ix->nsites; i++)
+        n += ix->sites[i].live_blocks > 0;
+    if (!(out->groups = malloc((n ? n : 1) * sizeof *out->groups)))
         return HR_ERR_NOMEM;
-    int rc = hr_heap_run(r, h, NULL, NULL);
-    collect c = {{NULL, 0, 0}, 0};
-    if (rc == 0)
-        hr_heap_each(h, add_block, &c);
-    hr_heap_free(h);
-    if (rc == 0 && c.failed)
-        rc = HR_ERR_NOMEM;
-    if (rc == 0 && !(out->groups = malloc((c.map.used ? c.map.used : 1) * sizeof *out->groups)))
-        rc = HR_ERR_NOMEM;
-    for (size_t i = 0; rc == 0 && c.map.slots && i <= c.map.mask; i++) {
-        if (!c.map.slots[i].stack)
-            continue;
-        out->groups[out->n] = c.map.slots[i];
-        out->groups[out->n++].stack--;
-    }
-    hr_big_free(c.map.slots);
-    if (rc < 0) {
-        hr_leaks_free(out);
-        return rc;
+    for (size_t i = 0; i < ix->nsites; i++) {
+        const hr_ix_site *s = &ix->sites[i];
+        if (s->live_blocks)
+            out->groups[out->n++] = (hr_leak){s->stack, s->live_bytes, s->live_blocks, s->live_first_seq, 0};
     }
     qsort(out->groups, out->n, sizeof *out->groups, by_size);
     totals(out);
     return 0;
+}
+
+int hr_leaks_compute(hr_reader *r, hr_leaks *out)
+{
+    memset(out, 0, sizeof *out);
+    hr_index ix;
+    hr_indexer_config cfg = {0};
+    int rc = hr_index_compute(r, &cfg, &ix);
+    if (rc < 0)
+        return rc;
+    rc = hr_leaks_from_index(&ix, out);
+    hr_index_free(&ix);
+    return rc;
 }
 
 void hr_leaks_free(hr_leaks *l)

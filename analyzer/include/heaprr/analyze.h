@@ -5,44 +5,13 @@
 #define HEAPRR_ANALYZE_H
 
 #include <heaprr/format.h>
+#include <heaprr/index.h>
+#include <heaprr/live.h>
 #include <heaprr/reader.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- the heap as the events describe it ---- */
-
-typedef struct hr_block {
-    uint64_t ptr;   /* 0 marks an empty slot inside the map */
-    uint64_t size;  /* bytes requested (calloc: count * size) */
-    uint64_t seq;   /* sequence number of the allocating event */
-    uint64_t stack; /* allocation stack id */
-} hr_block;
-
-typedef struct hr_heap hr_heap;
-
-/* What hr_heap_apply() saw an event do, for callers that care. */
-typedef struct hr_heap_change {
-    int allocated;     /* a block was created: *alloc */
-    int released;      /* a block was released: *freed (copied before removal) */
-    int unknown_free;  /* a free or realloc named a pointer not live in this trace */
-    int conflict;      /* an allocation returned a live address (treated as released) */
-    hr_block alloc, freed;
-} hr_heap_change;
-
-hr_heap *hr_heap_new(void);
-void hr_heap_free(hr_heap *h);
-/* Applies one record (only events change the heap). Returns 0 or HR_ERR_NOMEM. */
-int hr_heap_apply(hr_heap *h, const hr_record *rec, hr_heap_change *change);
-uint64_t hr_heap_live_bytes(const hr_heap *h);
-/* A hint that an event naming ptr comes soon. */
-void hr_heap_prefetch(const hr_heap *h, uint64_t ptr);
-uint64_t hr_heap_live_blocks(const hr_heap *h);
-/* Calls fn for every live block (in no particular order). */
-void hr_heap_each(const hr_heap *h, void (*fn)(void *ctx, const hr_block *b), void *ctx);
-/* Bytes a successful allocation event asked for (count * size, saturating). */
-uint64_t hr_event_bytes(const hr_event *ev);
 
 /* ---- feeding a pass: records decoded a batch ahead on a second thread, heap slots fetched
  * ahead. While a feed is open only it uses the reader. ---- */
@@ -58,10 +27,13 @@ void hr_feed_close(hr_feed *f);
  * now and then with the bytes of the trace read so far. NULL: none. */
 void hr_set_progress(void (*fn)(void *ctx, uint64_t done), void *ctx);
 
-/* Reads r to its end, applying every record to h; fn (when set) sees each record and what it
- * changed. Returns 0, or the reader's negative hr_err, or HR_ERR_NOMEM. */
-int hr_heap_run(hr_reader *r, hr_heap *h, void (*fn)(void *ctx, const hr_record *rec, const hr_heap_change *c),
-                void *ctx);
+/* ---- the index: the figures of every report, in one pass ---- */
+
+/* Reads r to its end, computing its index with cfg's settings. Returns 0, or the reader's negative
+ * hr_err, or HR_ERR_NOMEM; free *out with hr_index_free. */
+int hr_index_compute(hr_reader *r, const hr_indexer_config *cfg, hr_index *out);
+/* Whether the trace r read was cut short. */
+int hr_trace_truncated(const hr_reader *r);
 
 /* ---- stats: counts and a summary (heaprr stats) ---- */
 
@@ -84,6 +56,8 @@ typedef struct hr_stats {
 
 /* Reads r to its end. Returns 0, or the reader's negative hr_err (hr_reader_message explains). */
 int hr_stats_compute(hr_reader *r, hr_stats *s);
+/* The stats in the figures of an index of the trace r has read to its end. */
+void hr_stats_from_index(const hr_index *ix, const hr_reader *r, hr_stats *s);
 
 #ifdef __cplusplus
 }

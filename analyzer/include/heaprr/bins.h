@@ -6,6 +6,7 @@
 #ifndef HEAPRR_BINS_H
 #define HEAPRR_BINS_H
 
+#include <heaprr/index.h>
 #include <heaprr/reader.h>
 
 #ifdef __cplusplus
@@ -31,6 +32,8 @@ void hr_bins_default(hr_bins *b);
 int hr_bins_parse(hr_bins *b, const char *list, char *why, size_t why_size);
 /* Reads r to its end. Returns 0, or the reader's negative hr_err, or HR_ERR_NOMEM. */
 int hr_bins_compute(hr_reader *r, hr_bins *b);
+/* The bins in the figures of an index (with the index's bounds). */
+void hr_bins_from_index(const hr_index *ix, hr_bins *b);
 
 #ifdef __cplusplus
 }

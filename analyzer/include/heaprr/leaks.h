@@ -6,6 +6,7 @@
 #ifndef HEAPRR_LEAKS_H
 #define HEAPRR_LEAKS_H
 
+#include <heaprr/index.h>
 #include <heaprr/reader.h>
 #include <heaprr/symbolize.h>
 
@@ -29,6 +30,8 @@ typedef struct hr_leaks {
 
 /* Reads r to its end. Returns 0, or the reader's negative hr_err, or HR_ERR_NOMEM. */
 int hr_leaks_compute(hr_reader *r, hr_leaks *out);
+/* The leaks in the figures of an index. Returns 0 or HR_ERR_NOMEM. */
+int hr_leaks_from_index(const hr_index *ix, hr_leaks *out);
 void hr_leaks_free(hr_leaks *l);
 
 /* Suppressions: one pattern per line ("leak:PATTERN" or "PATTERN"; '#' starts a comment; '*'

@@ -6,6 +6,7 @@
 #ifndef HEAPRR_PROFILE_H
 #define HEAPRR_PROFILE_H
 
+#include <heaprr/index.h>
 #include <heaprr/reader.h>
 
 #ifdef __cplusplus
@@ -20,7 +21,6 @@ typedef struct hr_site {
     uint64_t temporary;                /* freed by the same thread with no allocation in between */
     uint64_t live_bytes, live_blocks;  /* at the end: leaked */
     uint64_t peak_bytes, peak_blocks;  /* live at the moment of the peak */
-    uint64_t snap_bytes, snap_blocks, snap_epoch; /* bookkeeping for the peak figures */
 } hr_site;
 
 typedef struct hr_thread_figures {
@@ -29,11 +29,7 @@ typedef struct hr_thread_figures {
     uint64_t calls, allocs, frees, bytes, temporary;
 } hr_thread_figures;
 
-typedef struct hr_sample {
-    uint64_t allocs, bytes; /* allocations in the bucket */
-    uint64_t live_max;      /* the most live bytes seen in it */
-    uint64_t live_end;      /* live bytes at its end */
-} hr_sample;
+typedef hr_ix_sample hr_sample; /* allocs, bytes, live_max, live_end of one bucket */
 
 typedef struct hr_profile {
     hr_site *sites;
@@ -53,6 +49,9 @@ typedef struct hr_profile {
 /* Reads r to its end (progress through hr_set_progress). bucket_ns: the time resolution of the
  * samples (0: 10 ms). Returns 0, or the reader's negative hr_err, or HR_ERR_NOMEM. */
 int hr_profile_compute(hr_reader *r, uint64_t bucket_ns, hr_profile *p);
+/* The profile in the figures of an index (truncated: whether its trace was cut short). Returns 0
+ * or HR_ERR_NOMEM. */
+int hr_profile_from_index(const hr_index *ix, int truncated, hr_profile *p);
 void hr_profile_free(hr_profile *p);
 /* Sorts the sites: by calls, bytes, peak bytes or leaked bytes, largest first. */
 typedef enum hr_site_order { HR_BY_CALLS, HR_BY_BYTES, HR_BY_PEAK, HR_BY_LEAKED } hr_site_order;
