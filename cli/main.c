@@ -2,6 +2,9 @@
 /* heaprr: one binary, one subcommand per file. */
 #include "cli.h"
 
+#include <heaprr/analyze.h>
+
+#include <stdlib.h>
 #include <string.h>
 
 static const cli_command commands[] = {
@@ -46,6 +49,8 @@ int main(int argc, char **argv)
         printf("heaprr %s (trace format %d.%d)\n", HEAPRR_VERSION, HR_FORMAT_MAJOR, HR_FORMAT_MINOR);
         return 0;
     }
+    const char *no_index = getenv("HEAPRR_NO_INDEX"); /* read every event, as for a trace without an index */
+    hr_use_stored_index(!(no_index && *no_index && strcmp(no_index, "0") != 0));
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (strcmp(name, commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

@@ -406,7 +406,7 @@ static int dec_typed(hr_dec *d, uint8_t tag, hr_record *r)
 static int check_consumed(hr_dec *d)
 {
     for (int c = 0; c < HR_NCOL; c++)
-        if (d->p[c] != d->end[c])
+        if ((!d->typed_only || c == HR_COL_TAG || c == HR_COL_TYPED) && d->p[c] != d->end[c])
             return fail(d, c, "expected no bytes after the last record's fields");
     return 0;
 }
@@ -415,6 +415,11 @@ int hr_dec_next(hr_dec *d, hr_record *r)
 {
     if (d->nodes_left)
         return dec_node(d, r);
+    if (d->typed_only) /* events skipped: only their tag byte is looked at */
+        while (d->done < d->nrec && (*d->p[HR_COL_TAG] & 0x80)) {
+            d->p[HR_COL_TAG]++;
+            d->done++;
+        }
     if (d->done == d->nrec)
         return check_consumed(d);
     uint8_t tag = *d->p[HR_COL_TAG]++;

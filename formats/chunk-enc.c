@@ -111,6 +111,25 @@ static int align_present(unsigned kind, uint32_t xflags)
     return hr_kind_has_align(kind) || (xflags & HR_XF_ALIGNED);
 }
 
+void hr_event_as_read(const hr_event *in, hr_event *out)
+{
+    unsigned k = in->kind;
+    uint32_t xf = in->xflags;
+    *out = (hr_event){.kind = k, .xflags = xf, .ptr = in->ptr, .stack = in->stack};
+    if (hr_kind_is_realloc(k))
+        out->old_ptr = in->old_ptr;
+    if (size_present(k, xf))
+        out->size = in->size;
+    if (hr_kind_has_count(k))
+        out->count = in->count;
+    if (align_present(k, xf))
+        out->align = in->align;
+    if (xf & HR_XF_FAILED)
+        out->err = in->err;
+    if (xf & HR_XF_FREE_SEQ)
+        out->free_seq = in->free_seq;
+}
+
 /* The event's bytes for the pointer model (SPEC 5.3). */
 static uint64_t event_bytes(const hr_event *ev)
 {

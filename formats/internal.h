@@ -4,6 +4,7 @@
 #define HEAPRR_FORMAT_INTERNAL_H
 
 #include <heaprr/format.h>
+#include <heaprr/index.h>
 
 #include <stdint.h>
 #include <string.h>
@@ -72,6 +73,7 @@ typedef struct hr_frame_header {
 } hr_frame_header;
 #define HR_FRAME_CHUNK 1
 #define HR_FRAME_TRAILER 2
+#define HR_FRAME_INDEX 3 /* SPEC 6.1 */
 
 void hr_frame_header_encode(uint8_t out[HR_FRAME_HEADER], uint8_t type, const void *payload,
                             uint32_t payload_size, uint32_t raw_size);
@@ -245,6 +247,8 @@ typedef struct hr_dec {
     const char *why; /* on error: what was expected */
     uint64_t err_rec; /* on error: index of the record */
     int err_col;      /* on error: the column */
+    int typed_only;   /* skip events unread: only typed records come out (their seq and time are
+                       * then counted from typed records alone, so wrong) */
 } hr_dec;
 
 int hr_dec_init(hr_dec *d, const hr_alloc *a);
@@ -258,8 +262,37 @@ int hr_dec_open_cols(hr_dec *d, uint64_t nrec, const uint8_t *const cols[HR_NCOL
  * chunk, or HR_ERR_CORRUPT with d->why, d->err_rec and d->err_col set. Records of unknown types
  * come back with their type and no fields. */
 int hr_dec_next(hr_dec *d, hr_record *rec);
+/* The event as a reader decodes it: the fields the encoding does not carry for its kind and flags
+ * cleared. */
+void hr_event_as_read(const hr_event *in, hr_event *out);
 /* The name of a column for messages ("PTR"; "header" for -1). */
 const char *hr_column_name(int col);
+
+/* ---- writer-index.c: the index a writer keeps (SPEC 6.1) ---- */
+
+/* *x gets a new indexer, or NULL when memory_limit is 0 (no index). Returns 0 or an hr_err. */
+int hr_windex_open(hr_indexer **x, const hr_alloc *a, size_t memory_limit);
+void hr_windex_drop(hr_indexer **x);
+/* Each feeds one record as a reader will read it (time in the header's units); an indexer that
+ * fails is dropped (*x becomes NULL). Nothing happens when *x is NULL. */
+void hr_windex_event(hr_indexer **x, uint64_t unit_ns, uint32_t thread, uint64_t seq, uint64_t time,
+                     const hr_event *ev);
+void hr_windex_typed(hr_indexer **x, uint64_t unit_ns, unsigned type, const hr_record *rec);
+/* The payload of an index frame for the records fed so far, in memory from a. */
+int hr_windex_payload(hr_indexer *x, const hr_alloc *a, uint8_t **buf, size_t *len);
+
+/* Gives w the indexer x (which has seen every record of w's trace so far, e.g. a recovery that
+ * read it back): hr_writer_finish writes its index. w frees it. */
+struct hr_writer;
+void hr_writer_adopt_index(struct hr_writer *w, hr_indexer *x);
+
+/* ---- index-find.c ---- */
+
+/* Reads the index of the trace open on fd whose first frame is at first_frame: the index frame
+ * right before the trailer that ends the file. Returns 1 with *out filled (free it with
+ * hr_index_free), 0 when there is no such frame or it cannot be trusted (its CRC, its bytes), or
+ * HR_ERR_NOMEM. Uses pread only: the descriptor's offset does not move. */
+int hr_index_find(int fd, uint64_t first_frame, hr_index *out);
 
 /* ---- interner.c ---- */
 

@@ -220,6 +220,10 @@ static int compare_trailer(hr_reader *r, const hr_counts *tc, uint32_t file_crc,
 {
     if (file_crc != crc_before)
         return set_error(r, HR_ERR_CHECKSUM, r->pos, "trailer CRC32C of the file does not match its bytes");
+    if (r->dec.typed_only) /* events were skipped: the index checks their counts (use_index) */
+        return memcmp(tc->typed, r->counts.typed, sizeof tc->typed) == 0
+                   ? 0
+                   : set_error(r, HR_ERR_CORRUPT, r->pos, "expected the trailer's record counts to match the records read");
     if (memcmp(tc->events, r->counts.events, sizeof tc->events) != 0 ||
         memcmp(tc->typed, r->counts.typed, sizeof tc->typed) != 0 || tc->records != r->counts.records ||
         tc->last_seq != r->counts.last_seq)
@@ -321,7 +325,9 @@ static void count(hr_reader *r, const hr_record *rec)
 static int deliver(hr_reader *r, hr_record *rec)
 {
     const char *why = "";
-    if (rec->type == HR_REC_EVENT || hr_rec_type_is_ordered(rec->type)) {
+    if (r->dec.typed_only) { /* seq and time counted without the events: meaningless */
+        rec->seq = rec->time_ns = 0;
+    } else if (rec->type == HR_REC_EVENT || hr_rec_type_is_ordered(rec->type)) {
         if (rec->seq <= r->counts.last_seq && r->counts.last_seq)
             return record_error(r, HR_ERR_CORRUPT, "expected sequence numbers increasing across chunks");
         rec->time_ns *= r->hdr.time_unit_ns;
@@ -462,4 +468,40 @@ const hr_module_info *hr_reader_module(const hr_reader *r, uint64_t id, int *unl
 uint64_t hr_reader_module_limit(const hr_reader *r)
 {
     return r->tab.module_limit;
+}
+
+/* The trace read to its end through its tables only, its figures from the index (reader.h). */
+static int read_tables(hr_reader *r)
+{
+    hr_record rec;
+    int rc;
+    r->dec.typed_only = 1;
+    while ((rc = hr_reader_next(r, &rec)) > 0)
+        ;
+    r->dec.typed_only = 0;
+    return rc;
+}
+
+int hr_reader_stored_index(hr_reader *r, hr_index *ix)
+{
+    memset(ix, 0, sizeof *ix);
+    if (r->state != ST_OK || r->frames || r->counts.records || r->in_chunk)
+        return 0;
+    int rc = hr_index_find(r->fd, r->pos, ix);
+    return rc == HR_ERR_NOMEM ? set_error(r, rc, r->pos, "out of memory") : rc;
+}
+
+int hr_reader_read_tables(hr_reader *r, const hr_index *ix)
+{
+    int rc = read_tables(r);
+    if (rc == 0 && (r->truncated || !r->last_was_trailer))
+        rc = set_error(r, HR_ERR_CORRUPT, r->pos, "the trace changed while it was read");
+    if (rc == 0 && memcmp(ix->events, r->trailer_counts.events, sizeof ix->events) != 0)
+        rc = set_error(r, HR_ERR_CORRUPT, r->pos, "expected the index's event counts to match the trailer's");
+    if (rc < 0)
+        return rc;
+    memcpy(r->counts.events, r->trailer_counts.events, sizeof r->counts.events);
+    r->counts.records = r->trailer_counts.records;
+    r->counts.last_seq = r->trailer_counts.last_seq;
+    return 0;
 }

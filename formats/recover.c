@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define RECOVER_INDEX_MEMORY ((size_t)1 << 30) /* the index of a recovered trace: heaprr's own memory */
+
 typedef struct rstate {
     const char *path;
     char *msg;
@@ -358,6 +360,26 @@ static void cleanup(rstate *s)
     hr_reader_close(s->r);
 }
 
+/* The index of the whole trace, read back once every recovered record is on disk, for the
+ * trailer's index frame (SPEC 6.1); a trace that cannot be indexed is completed without one. */
+static void index_all(rstate *s)
+{
+    hr_reader *r;
+    hr_indexer *x;
+    hr_record rec;
+    hr_indexer_config cfg = {.memory_limit = RECOVER_INDEX_MEMORY};
+    if (hr_indexer_new(&x, &cfg) < 0)
+        return;
+    int rc = hr_reader_open(&r, s->path, 0);
+    while (rc == 0 && (rc = hr_reader_next(r, &rec)) == 1)
+        rc = hr_indexer_add(x, &rec, NULL);
+    hr_reader_close(r);
+    if (rc == 0)
+        hr_writer_adopt_index(s->w, x);
+    else
+        hr_indexer_free(x);
+}
+
 static int run(rstate *s, hr_recover_report *rep, const char *stage_path)
 {
     uint32_t pid;
@@ -384,6 +406,8 @@ static int run(rstate *s, hr_recover_report *rep, const char *stage_path)
     rc = open_writer(s);
     if (rc == 0 && s->have_stage)
         rc = recover_stage(s, rep);
+    if (rc == 0 && (rc = hr_writer_flush(s->w)) == 0)
+        index_all(s);
     if (rc == 0)
         rc = hr_writer_finish(s->w);
     if (rc < 0 && !s->msg[0])

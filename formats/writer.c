@@ -57,6 +57,8 @@ struct hr_writer {
     uint64_t batch_parent[NODE_BATCH], batch_ip[NODE_BATCH];
     size_t batch_n;
     uint64_t batch_first;
+    hr_indexer *index;     /* NULL: no index (none asked for, or given up) */
+    uint64_t time_unit_ns; /* of the header, for the index's times */
 };
 
 static void *zalloc(void *opaque, size_t size)
@@ -145,6 +147,8 @@ int hr_writer_create(hr_writer **out, const hr_writer_config *cfg)
     w->check_fd = cfg->check_fd;
     w->opaque = cfg->opaque;
     int rc = w->chunk_size <= HR_CHUNK_MAX / 8 && w->chunk_size >= 256 ? setup_buffers(w, cfg) : HR_ERR_ARG;
+    if (rc == 0)
+        rc = hr_windex_open(&w->index, &w->alloc, cfg->index_memory);
     if (rc < 0) {
         hr_writer_destroy(w);
         return rc;
@@ -161,6 +165,7 @@ void hr_writer_destroy(hr_writer *w)
         return;
     hr_interner_free(&w->in);
     hr_rules_free(&w->rules);
+    hr_windex_drop(&w->index);
     if (w->enc_ready)
         hr_enc_free(&w->enc);
     if (w->cctx)
@@ -222,6 +227,7 @@ int hr_writer_begin(hr_writer *w, const hr_header *h)
     HR_RETURN_IF(hr_header_size(h) > w->zcap, HR_ERR_LIMIT);
     int n = hr_header_encode(h, buf, w->zcap);
     HR_FORWARD(n);
+    w->time_unit_ns = h->time_unit_ns;
     return write_all(w, buf, (size_t)n);
 }
 
@@ -230,6 +236,7 @@ int hr_writer_resume(hr_writer *w, uint64_t file_size, uint32_t file_crc, uint64
                      uint64_t records, uint64_t last_seq)
 {
     HR_RETURN_IF(w->file_size, HR_ERR_STATE);
+    hr_windex_drop(&w->index); /* it would not see the records already on disk */
     w->file_size = file_size;
     w->crc = file_crc;
     w->frames = frames;
@@ -392,6 +399,7 @@ int hr_writer_raw_cols(hr_writer *w, uint64_t nrec, const uint8_t *const cols[],
                        const hr_counts *added)
 {
     HR_FORWARD(hr_writer_flush(w));
+    hr_windex_drop(&w->index); /* records it does not see */
     if (!nrec)
         return 0;
     HR_FORWARD(fatal(w, stream_start(w, 0, nrec, cols, lens)));
@@ -423,10 +431,35 @@ void hr_writer_chunk_state(const hr_writer *w, hr_chunk_state *cs)
     cs->file_size = w->file_size;
 }
 
+void hr_writer_adopt_index(hr_writer *w, hr_indexer *x)
+{
+    hr_windex_drop(&w->index);
+    w->index = x;
+}
+
+/* The index frame of the records so far; an index that cannot be made is left out. */
+static int write_index(hr_writer *w)
+{
+    uint8_t *payload;
+    size_t n;
+    if (!w->index)
+        return 0;
+    if (hr_windex_payload(w->index, &w->alloc, &payload, &n) < 0) {
+        hr_windex_drop(&w->index);
+        return 0;
+    }
+    int rc = write_frame(w, HR_FRAME_INDEX, payload, n, n);
+    w->alloc.free(w->alloc.opaque, payload);
+    if (rc == 0)
+        frame_done(w);
+    return rc;
+}
+
 int hr_writer_finish(hr_writer *w)
 {
     uint8_t buf[HR_TRAILER_MAX];
     HR_FORWARD(hr_writer_flush(w));
+    HR_FORWARD(write_index(w));
     size_t n = hr_trailer_encode(buf, &w->counts, w->crc);
     HR_FORWARD(write_frame(w, HR_FRAME_TRAILER, buf, n, n));
     frame_done(w);
@@ -481,13 +514,17 @@ int hr_writer_event(hr_writer *w, uint32_t thread, uint64_t seq, uint64_t time, 
     HR_RETURN_IF(ev->stack > w->in.count, HR_ERR_ARG);
     HR_RETURN_IF(seq <= w->counts.last_seq || !hr_rules_thread_known(&w->rules, thread), HR_ERR_ARG);
     ENCODE(w, hr_enc_event(&w->enc, thread, seq, time, ev));
+    hr_windex_event(&w->index, w->time_unit_ns, thread, seq, time, ev);
     return 0;
 }
 
 void hr_writer_prefetch(const hr_writer *w, uint64_t p)
 {
-    if (p)
-        hr_model_prefetch(&w->enc.model, p);
+    if (!p)
+        return;
+    hr_model_prefetch(&w->enc.model, p);
+    if (w->index)
+        hr_indexer_prefetch(w->index, p);
 }
 
 int hr_writer_ordered(hr_writer *w, unsigned type, const hr_record *rec)
@@ -496,6 +533,7 @@ int hr_writer_ordered(hr_writer *w, unsigned type, const hr_record *rec)
     HR_RETURN_IF(rec->seq <= w->counts.last_seq, HR_ERR_ARG);
     HR_FORWARD(hr_rules_typed(&w->rules, type, rec));
     ENCODE(w, hr_enc_ordered(&w->enc, type, rec));
+    hr_windex_typed(&w->index, w->time_unit_ns, type, rec);
     return 0;
 }
 

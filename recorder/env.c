@@ -44,6 +44,7 @@ int hr_env_read(void)
     hr_cfg.ring_size = parse_num(secure_getenv("HEAPRR_RING_KB"), 1024, 64, 1u << 20) << 10;
     hr_cfg.chunk_size = parse_num(secure_getenv("HEAPRR_CHUNK_KB"), 1024, 16, 32768) << 10;
     hr_cfg.zstd_level = (int)parse_num(secure_getenv("HEAPRR_ZSTD_LEVEL"), 1, 1, 19);
+    hr_cfg.index_memory = (size_t)parse_num(secure_getenv("HEAPRR_INDEX_MB"), 256, 0, 1u << 20) << 20;
     hr_cfg.session_raw = secure_getenv("HEAPRR_TRACE_RAW");
     hr_cfg.session_tmpl = secure_getenv("HEAPRR_TRACE_TEMPLATE");
     hr_cfg.parent = secure_getenv("HEAPRR_PARENT");

@@ -106,6 +106,7 @@ typedef struct hr_config {
     int guard;                 /* MALLOC_CKBOUNDS=1: guard zones after blocks (guard.c) */
     uint32_t max_rings;        /* HEAPRR_MAX_RINGS: rings the staging file may hold, the overflow ring included */
     int pool;                  /* HEAPRR_POOL=1: staging files are reused across the session's processes */
+    size_t index_memory;       /* HEAPRR_INDEX_MB: memory for the trace's index, 0: no index */
 } hr_config;
 
 extern hr_config hr_cfg HR_HIDDEN;

@@ -273,7 +273,8 @@ static int open_files(void)
                            .background = 1,
                            .on_frame = hr_stage_on_frame,
                            .check_fd = still_ours,
-                           .opaque = hr_stg};
+                           .opaque = hr_stg,
+                           .index_memory = hr_cfg.index_memory};
     return hr_writer_create(&hr_wr, &wc) < 0 ? -1 : 0;
 }
 

@@ -71,6 +71,7 @@ int main(int argc, char **argv)
     hr_writer_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.fd = fd;
+    cfg.index_memory = 16u << 20; /* as the recorder does: the analyses answer from it */
     if (fd < 0 || hr_writer_create(&w, &cfg) < 0)
         return 1;
     static const char cmd[] = "golden\0";

@@ -7,6 +7,8 @@
 #   frees      no unknown free; in a forked child only frees of blocks its parent had live at
 #              the fork, which heaprr replay reports as inherited_frees
 #   replay     heaprr replay exits 0 with no finding
+#   index      every trace holds an index (formats/SPEC.md 6.1), and stats, leaks, summary and bins
+#              answer from it exactly as from the events (HEAPRR_NO_INDEX=1)
 # Prints what it checked and, for each failure, the evidence; exit status 1 on any failure.
 #   check-traces.py HEAPRR HRCOUNT-DUMP TRACE-DIR COUNT-DIR FINDINGS-OUT
 # FINDINGS-OUT gets the replay's free-error totals, for the comparison with valgrind.
@@ -303,6 +305,43 @@ def check_frees_and_replay(traces):
     return totals
 
 
+INDEX_COMMANDS = [["stats", "--json"], ["leaks", "--json"], ["summary", "--json"], ["bins", "--json"]]
+
+
+def has_index(path):
+    """Whether the frame before the final trailer is an index frame (SPEC 4, 6.1)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    pos, prev = int.from_bytes(data[12:16], "little"), 0
+    while pos + 16 <= len(data):
+        ftype, size = data[pos], int.from_bytes(data[pos + 4:pos + 8], "little")
+        if ftype == 2 and pos + 16 + size == len(data):
+            return prev == 3
+        prev, pos = ftype, pos + 16 + size
+    return False
+
+
+def check_index(traces):
+    ok = True
+    for t in traces:
+        if not has_index(t.path):
+            fail("index", f"{t.label()}: no index frame before the trailer")
+            ok = False
+            continue
+        for cmd in INDEX_COMMANDS:
+            a = run([t.heaprr, *cmd, t.path])
+            env = dict(os.environ, HEAPRR_NO_INDEX="1")
+            p = subprocess.run([t.heaprr, *cmd, t.path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, errors="replace", env=env)
+            if a != (p.returncode, p.stdout, p.stderr):
+                fail("index", f"{t.label()}: heaprr {' '.join(cmd)} answers differently from the index "
+                     f"than from the events")
+                ok = False
+    if ok:
+        print(f"ok   [index] {len(traces)} traces hold an index; {len(INDEX_COMMANDS)} commands answer "
+              f"from it exactly as from the events")
+
+
 def main():
     if len(sys.argv) != 6:
         print("usage: check-traces.py HEAPRR HRCOUNT-DUMP TRACE-DIR COUNT-DIR FINDINGS-OUT", file=sys.stderr)
@@ -325,6 +364,7 @@ def main():
     else:
         check_counts(traces, counts)
         totals = check_frees_and_replay(traces)
+        check_index(traces)
     with open(findings_out, "w") as f:
         json.dump(totals, f)
     return 1 if failures else 0

@@ -29,9 +29,13 @@ void hr_set_progress(void (*fn)(void *ctx, uint64_t done), void *ctx);
 
 /* ---- the index: the figures of every report, in one pass ---- */
 
-/* Reads r to its end, computing its index with cfg's settings. Returns 0, or the reader's negative
+/* Reads r to its end, computing its index with cfg's settings, or takes the one the trace holds
+ * when it has those settings (then only the tables of r are read). Returns 0, or the reader's negative
  * hr_err, or HR_ERR_NOMEM; free *out with hr_index_free. */
 int hr_index_compute(hr_reader *r, const hr_indexer_config *cfg, hr_index *out);
+/* Whether hr_index_compute may answer from the index a trace holds (on by default); off, every
+ * analysis reads the events (HEAPRR_NO_INDEX=1 for heaprr). */
+void hr_use_stored_index(int on);
 /* Whether the trace r read was cut short. */
 int hr_trace_truncated(const hr_reader *r);
 

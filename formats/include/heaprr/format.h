@@ -12,7 +12,7 @@ extern "C" {
 #endif
 
 #define HR_FORMAT_MAJOR 1
-#define HR_FORMAT_MINOR 1
+#define HR_FORMAT_MINOR 2
 
 #define HR_MAGIC "\x89HRR\r\n\x1a\n"
 #define HR_MAGIC_LEN 8

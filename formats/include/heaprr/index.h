@@ -103,6 +103,16 @@ size_t hr_indexer_memory(const hr_indexer *x);
 int hr_indexer_take(hr_indexer *x, hr_index *out);
 void hr_index_free(hr_index *ix);
 
+/* ---- the index frame's payload (formats/SPEC.md 6.1) ---- */
+
+/* Bytes hr_index_encode writes for ix. */
+size_t hr_index_encoded_size(const hr_index *ix);
+/* Writes ix into buf (hr_index_encoded_size bytes); returns the bytes written. */
+size_t hr_index_encode(const hr_index *ix, uint8_t *buf);
+/* Reads an index payload into *ix (arrays from malloc; free with hr_index_free). Returns 0,
+ * HR_ERR_CORRUPT or HR_ERR_VERSION with *why set, or HR_ERR_NOMEM; *ix is empty on error. */
+int hr_index_decode(const uint8_t *buf, size_t len, hr_index *ix, const char **why);
+
 #ifdef __cplusplus
 }
 #endif

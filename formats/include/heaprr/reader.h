@@ -8,6 +8,7 @@
 #define HEAPRR_READER_H
 
 #include <heaprr/format.h>
+#include <heaprr/index.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,6 +30,16 @@ void hr_reader_close(hr_reader *r);
  * or truncated: see hr_reader_status) and a negative hr_err on damaged input, after which the
  * reader stays in error. */
 int hr_reader_next(hr_reader *r, hr_record *rec);
+
+/* For a reader that has read nothing yet: when the trace is complete and holds an index (formats/
+ * SPEC.md 6.1) one can trust, reads it into *ix (free it with hr_index_free) and returns 1;
+ * returns 0 when there is none, or HR_ERR_NOMEM. The reader is not moved. */
+int hr_reader_stored_index(hr_reader *r, hr_index *ix);
+/* Then, instead of hr_reader_next: reads the rest of the trace for its tables only (stack nodes,
+ * modules, threads, process), skipping the events, and checks ix against the trailer. The reader
+ * is then at the end, its status and counts those of the whole trace. Returns 0 or a negative
+ * hr_err on damaged input. */
+int hr_reader_read_tables(hr_reader *r, const hr_index *ix);
 
 /* "FILE: byte N: what was expected" after an error, "FILE: trace truncated at byte N" after a
  * truncated end, "" otherwise. */

@@ -33,6 +33,10 @@ typedef struct hr_writer_config {
      * every descriptor, and never to write into a file the program reopened under our number. */
     int (*check_fd)(void *opaque, int fd, uint64_t file_size);
     void *opaque;
+    /* Nonzero: the writer indexes what it writes (heaprr/index.h) with at most this many bytes of
+     * memory and writes the index before each trailer (formats/SPEC.md 6.1); beyond the limit it
+     * frees the index and writes none. 0: no index. */
+    size_t index_memory;
 } hr_writer_config;
 
 /* Creates a writer. Returns 0 or a negative hr_err; *out is NULL on error. */

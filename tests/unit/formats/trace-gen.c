@@ -144,7 +144,8 @@ int gen_write_ex(int fd, size_t n_events, size_t chunk_size, int finish, const g
                             .chunk_mem = opt->chunk_mem,
                             .chunk_mem_size = opt->chunk_mem_size,
                             .on_frame = opt->on_frame,
-                            .opaque = opt->opaque};
+                            .opaque = opt->opaque,
+                            .index_memory = opt->index_memory};
     int stopped = 0;
     uint64_t live[1000], seq = 0, time = 0;
     size_t nlive = 0;

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/* The bytes of an index frame (formats/SPEC.md section 6.1): an hr_index as varints, written by
+ * the writer before a trailer and read back by hr_reader_use_index. Decoding checks every count
+ * against the bytes left, so a damaged payload can neither overrun nor allocate without bound. */
+#include <heaprr/index.h>
+
+#include "internal.h"
+#include "varint.h"
+
+#define INDEX_VERSION 1
+#define SCALARS 23       /* the hr_index scalar fields, in SPEC order */
+#define SITE_FIELDS 10
+#define SAMPLE_FIELDS 4
+#define BIN_FIELDS 5
+#define THREAD_FIELDS 7 /* before the name */
+
+/* ---- a growing byte buffer, or a size count when buf is NULL ---- */
+
+typedef struct out {
+    uint8_t *buf;
+    size_t len;
+} out;
+
+static void put_u(out *o, uint64_t v)
+{
+    if (o->buf)
+        o->len += hr_put_varint(o->buf + o->len, v);
+    else
+        o->len += hr_varint_size(v);
+}
+
+static void put_bytes(out *o, const char *p, size_t n)
+{
+    put_u(o, n);
+    if (o->buf && n)
+        memcpy(o->buf + o->len, p, n);
+    o->len += n;
+}
+
+static void scalars(const hr_index *ix, uint64_t v[SCALARS])
+{
+    const uint64_t s[SCALARS] = {ix->calls,         ix->allocs,        ix->frees,         ix->failed,
+                                 ix->incomplete,    ix->null_frees,    ix->unknown_frees, ix->conflicts,
+                                 ix->bytes,         ix->temporary,     ix->peak_bytes,    ix->peak_blocks,
+                                 ix->peak_seq,      ix->peak_time_ns,  ix->leaked_bytes,  ix->leaked_blocks,
+                                 ix->first_seq,     ix->duration_ns,   ix->thread_starts, ix->module_loads,
+                                 ix->marks,         ix->forks,         ix->execs};
+    memcpy(v, s, sizeof s);
+}
+
+static void set_scalars(hr_index *ix, const uint64_t v[SCALARS])
+{
+    uint64_t *f[SCALARS] = {&ix->calls,         &ix->allocs,        &ix->frees,         &ix->failed,
+                            &ix->incomplete,    &ix->null_frees,    &ix->unknown_frees, &ix->conflicts,
+                            &ix->bytes,         &ix->temporary,     &ix->peak_bytes,    &ix->peak_blocks,
+                            &ix->peak_seq,      &ix->peak_time_ns,  &ix->leaked_bytes,  &ix->leaked_blocks,
+                            &ix->first_seq,     &ix->duration_ns,   &ix->thread_starts, &ix->module_loads,
+                            &ix->marks,         &ix->forks,         &ix->execs};
+    for (int i = 0; i < SCALARS; i++)
+        *f[i] = v[i];
+}
+
+static void put_site(out *o, const hr_ix_site *s)
+{
+    const uint64_t v[SITE_FIELDS] = {s->stack,      s->calls,       s->bytes,          s->frees,      s->temporary,
+                                     s->live_bytes, s->live_blocks, s->live_first_seq, s->peak_bytes, s->peak_blocks};
+    for (int i = 0; i < SITE_FIELDS; i++)
+        put_u(o, v[i]);
+}
+
+static void put_thread(out *o, const hr_ix_thread *t)
+{
+    const uint64_t v[THREAD_FIELDS] = {t->index, t->tid, t->calls, t->allocs, t->frees, t->bytes, t->temporary};
+    for (int i = 0; i < THREAD_FIELDS; i++)
+        put_u(o, v[i]);
+    put_bytes(o, t->name.ptr, t->name.len);
+}
+
+static void put_index(out *o, const hr_index *ix)
+{
+    uint64_t v[SCALARS];
+    put_u(o, INDEX_VERSION);
+    put_u(o, ix->bucket_ns);
+    put_u(o, ix->nbins);
+    for (uint32_t i = 0; i < ix->nbins; i++)
+        put_u(o, ix->bins[i].le);
+    put_u(o, HR_KIND_COUNT);
+    for (int k = 0; k < HR_KIND_COUNT; k++)
+        put_u(o, ix->events[k]);
+    put_u(o, SCALARS);
+    scalars(ix, v);
+    for (int i = 0; i < SCALARS; i++)
+        put_u(o, v[i]);
+    for (uint32_t i = 0; i < ix->nbins; i++) {
+        const hr_ix_bin *b = &ix->bins[i];
+        const uint64_t f[BIN_FIELDS] = {b->allocs, b->frees, b->live, b->peak_live, b->bytes};
+        for (int j = 0; j < BIN_FIELDS; j++)
+            put_u(o, f[j]);
+    }
+    put_u(o, ix->nsites);
+    for (size_t i = 0; i < ix->nsites; i++)
+        put_site(o, &ix->sites[i]);
+    put_u(o, ix->nthreads);
+    for (size_t i = 0; i < ix->nthreads; i++)
+        put_thread(o, &ix->threads[i]);
+    put_u(o, ix->nsamples);
+    for (size_t i = 0; i < ix->nsamples; i++) {
+        const hr_ix_sample *s = &ix->samples[i];
+        put_u(o, s->allocs);
+        put_u(o, s->bytes);
+        put_u(o, s->live_max);
+        put_u(o, s->live_end);
+    }
+}
+
+size_t hr_index_encoded_size(const hr_index *ix)
+{
+    out o = {NULL, 0};
+    put_index(&o, ix);
+    return o.len;
+}
+
+size_t hr_index_encode(const hr_index *ix, uint8_t *buf)
+{
+    out o = {buf, 0};
+    put_index(&o, ix);
+    return o.len;
+}
+
+/* ---- decoding ---- */
+
+typedef struct in {
+    const uint8_t *p, *end;
+    const char *why;
+} in;
+
+static int get_u(in *i, uint64_t *v)
+{
+    if (hr_get_varint(&i->p, i->end, v) == 0)
+        return 0;
+    i->why = "expected a varint";
+    return HR_ERR_CORRUPT;
+}
+
+/* A count of items of at least min_bytes each that the bytes left can hold. */
+static int get_count(in *i, size_t min_bytes, size_t *n)
+{
+    uint64_t v;
+    HR_FORWARD(get_u(i, &v));
+    if (v > (size_t)(i->end - i->p) / min_bytes) {
+        i->why = "a count larger than the bytes that follow";
+        return HR_ERR_CORRUPT;
+    }
+    *n = (size_t)v;
+    return 0;
+}
+
+static int get_all(in *i, uint64_t *v, int n)
+{
+    for (int k = 0; k < n; k++)
+        HR_FORWARD(get_u(i, &v[k]));
+    return 0;
+}
+
+static void *array(const hr_alloc *a, size_t n, size_t size)
+{
+    return hr_alloc_zeroed(a, n ? n * size : 1);
+}
+
+static int get_head(in *i, hr_index *ix)
+{
+    uint64_t v, s[SCALARS];
+    size_t n;
+    HR_FORWARD(get_u(i, &v));
+    if (v != INDEX_VERSION) {
+        i->why = "an index of another version";
+        return HR_ERR_VERSION;
+    }
+    HR_FORWARD(get_u(i, &ix->bucket_ns));
+    HR_FORWARD(get_count(i, 1, &n));
+    if (n == 0 || n > HR_INDEX_BINS_MAX) {
+        i->why = "expected 1 to 64 bins";
+        return HR_ERR_CORRUPT;
+    }
+    ix->nbins = (uint32_t)n;
+    for (size_t b = 0; b < n; b++)
+        HR_FORWARD(get_u(i, &ix->bins[b].le));
+    HR_FORWARD(get_count(i, 1, &n));
+    if (n != HR_KIND_COUNT) {
+        i->why = "expected one count per event kind";
+        return HR_ERR_CORRUPT;
+    }
+    HR_FORWARD(get_all(i, ix->events, HR_KIND_COUNT));
+    HR_FORWARD(get_count(i, 1, &n));
+    if (n != SCALARS) {
+        i->why = "expected 23 totals";
+        return HR_ERR_CORRUPT;
+    }
+    HR_FORWARD(get_all(i, s, SCALARS));
+    set_scalars(ix, s);
+    for (uint32_t b = 0; b < ix->nbins; b++) {
+        hr_ix_bin *x = &ix->bins[b];
+        uint64_t f[BIN_FIELDS];
+        HR_FORWARD(get_all(i, f, BIN_FIELDS));
+        *x = (hr_ix_bin){x->le, f[0], f[1], f[2], f[3], f[4]};
+    }
+    return 0;
+}
+
+static int get_sites(in *i, hr_index *ix)
+{
+    HR_FORWARD(get_count(i, SITE_FIELDS, &ix->nsites));
+    if (!(ix->sites = array(ix->mem, ix->nsites, sizeof *ix->sites)))
+        return HR_ERR_NOMEM;
+    for (size_t k = 0; k < ix->nsites; k++) {
+        uint64_t f[SITE_FIELDS];
+        HR_FORWARD(get_all(i, f, SITE_FIELDS));
+        ix->sites[k] = (hr_ix_site){f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]};
+    }
+    return 0;
+}
+
+static int get_name(in *i, const hr_alloc *a, hr_str *name)
+{
+    size_t n;
+    HR_FORWARD(get_count(i, 1, &n));
+    *name = (hr_str){NULL, 0};
+    if (!n)
+        return 0;
+    char *s = a->alloc(a->opaque, n);
+    if (!s)
+        return HR_ERR_NOMEM;
+    memcpy(s, i->p, n);
+    i->p += n;
+    *name = (hr_str){s, n};
+    return 0;
+}
+
+static int get_threads(in *i, hr_index *ix)
+{
+    size_t n;
+    HR_FORWARD(get_count(i, THREAD_FIELDS + 1, &n));
+    if (!(ix->threads = array(ix->mem, n, sizeof *ix->threads)))
+        return HR_ERR_NOMEM;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t f[THREAD_FIELDS];
+        HR_FORWARD(get_all(i, f, THREAD_FIELDS));
+        if (f[0] > UINT32_MAX || f[1] > UINT32_MAX) {
+            i->why = "a thread index or id over 32 bits";
+            return HR_ERR_CORRUPT;
+        }
+        hr_ix_thread *t = &ix->threads[k];
+        *t = (hr_ix_thread){(uint32_t)f[0], (uint32_t)f[1], {NULL, 0}, f[2], f[3], f[4], f[5], f[6]};
+        ix->nthreads = k + 1; /* its name is freed with it from here on */
+        HR_FORWARD(get_name(i, ix->mem, &t->name));
+    }
+    return 0;
+}
+
+static int get_samples(in *i, hr_index *ix)
+{
+    HR_FORWARD(get_count(i, SAMPLE_FIELDS, &ix->nsamples));
+    if (!(ix->samples = array(ix->mem, ix->nsamples, sizeof *ix->samples)))
+        return HR_ERR_NOMEM;
+    for (size_t k = 0; k < ix->nsamples; k++) {
+        uint64_t f[SAMPLE_FIELDS];
+        HR_FORWARD(get_all(i, f, SAMPLE_FIELDS));
+        ix->samples[k] = (hr_ix_sample){f[0], f[1], f[2], f[3]};
+    }
+    return 0;
+}
+
+static int decode(in *i, hr_index *ix)
+{
+    HR_FORWARD(get_head(i, ix));
+    HR_FORWARD(get_sites(i, ix));
+    HR_FORWARD(get_threads(i, ix));
+    HR_FORWARD(get_samples(i, ix));
+    if (i->p != i->end) {
+        i->why = "bytes left after the index";
+        return HR_ERR_CORRUPT;
+    }
+    return 0;
+}
+
+int hr_index_decode(const uint8_t *buf, size_t len, hr_index *ix, const char **why)
+{
+    in i = {buf, buf + len, ""};
+    memset(ix, 0, sizeof *ix);
+    ix->mem = &hr_default_alloc;
+    int rc = decode(&i, ix);
+    if (rc < 0) {
+        hr_index_free(ix);
+        *why = rc == HR_ERR_NOMEM ? "out of memory" : i.why;
+    }
+    return rc;
+}
