@@ -20,7 +20,10 @@ static uint64_t rnd(void)
 
 static gen_rec *push(gen_trace *t)
 {
-    t->recs = realloc(t->recs, (t->n + 1) * sizeof *t->recs);
+    if ((t->n & (t->n - 1)) == 0) /* at 0, 1, 2, 4, ...: capacity doubles (not quadratic under ASan) */
+        t->recs = realloc(t->recs, (t->n ? 2 * t->n : 1) * sizeof *t->recs);
+    if (!t->recs)
+        abort();
     memset(&t->recs[t->n], 0, sizeof *t->recs);
     return &t->recs[t->n++];
 }
