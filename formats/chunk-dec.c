@@ -411,15 +411,33 @@ static int check_consumed(hr_dec *d)
     return 0;
 }
 
+/* Typed-only decoding: past the events before the next typed record, looking only at their tag
+ * bytes (high bit set), eight at a time while all eight are events. */
+static void skip_events(hr_dec *d)
+{
+    const uint8_t *p = d->p[HR_COL_TAG];
+    uint64_t left = d->nrec - d->done, w;
+    while (left >= 8) {
+        memcpy(&w, p, 8);
+        if ((w & 0x8080808080808080ull) != 0x8080808080808080ull)
+            break;
+        p += 8;
+        left -= 8;
+    }
+    while (left && (*p & 0x80)) {
+        p++;
+        left--;
+    }
+    d->p[HR_COL_TAG] = p;
+    d->done = d->nrec - left;
+}
+
 int hr_dec_next(hr_dec *d, hr_record *r)
 {
     if (d->nodes_left)
         return dec_node(d, r);
-    if (d->typed_only) /* events skipped: only their tag byte is looked at */
-        while (d->done < d->nrec && (*d->p[HR_COL_TAG] & 0x80)) {
-            d->p[HR_COL_TAG]++;
-            d->done++;
-        }
+    if (d->typed_only)
+        skip_events(d);
     if (d->done == d->nrec)
         return check_consumed(d);
     uint8_t tag = *d->p[HR_COL_TAG]++;
