@@ -5,6 +5,8 @@
 #include "cli.h"
 #include "progress.h"
 
+#include <heaprr/analyze.h>
+
 #include <string.h>
 
 static struct {
@@ -116,22 +118,28 @@ void cli_pass_end(hr_reader *r)
         hr_reader_close(r);
 }
 
-/* run(); the reader, or NULL when the pass failed. */
-static hr_reader *keep(const char *path, const char *what, pass_fn pass, void *out)
+static int index_pass(hr_reader *r, void *out)
 {
-    hr_reader *r;
-    if (run(path, what, pass, out, &r) < 0) {
-        hr_reader_close(r);
-        return NULL;
-    }
-    return r;
+    hr_indexer_config cfg = {0}; /* the default bins and time buckets: the shared ones */
+    return hr_index_compute(r, &cfg, out);
 }
 
 void cli_passes_share(const char *path)
 {
+    hr_reader *r;
+    hr_index ix;
     shared.path = path;
-    shared.profile_r = keep(path, "profile", profile_pass, &shared.profile);
-    shared.leaks_r = keep(path, "leaks", leaks_pass, &shared.leaks);
     hr_bins_default(&shared.bins);
-    shared.bins_r = keep(path, "bins", bins_pass, &shared.bins);
+    if (run(path, "report", index_pass, &ix, &r) < 0) { /* each part runs its pass and says why */
+        hr_reader_close(r);
+        return;
+    }
+    /* profile, leaks and default bins are all figures of the one index: one read of the trace */
+    if (hr_profile_from_index(&ix, hr_trace_truncated(r), &shared.profile) == 0)
+        shared.profile_r = r;
+    if (hr_leaks_from_index(&ix, &shared.leaks) == 0)
+        shared.leaks_r = r;
+    hr_bins_from_index(&ix, &shared.bins);
+    shared.bins_r = r;
+    hr_index_free(&ix);
 }

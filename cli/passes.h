@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The analysis passes the commands run: each opens the trace, reads it to its end with a progress
- * bar and exits with one line on an error. heaprr report computes each pass once
+ * bar and exits with one line on an error. heaprr report computes the trace's index once
  * (cli_passes_share) before it forks its parts; a part asking for the same pass over the same
  * trace then gets the shared result, and the reader that read it, instead of reading the trace
  * again. */
@@ -23,9 +23,9 @@ void cli_profile_free(hr_profile *p);
 void cli_leaks_free(hr_leaks *l);
 void cli_pass_end(hr_reader *r);
 
-/* Runs the profile, leaks and default bins passes over path and keeps their results for the
- * passes asked later (in this process and the ones it forks). A pass that fails is not kept: the
- * part that asks for it runs it and reports the failure itself. */
+/* Computes the trace's index once and keeps the profile, leaks and default bins it gives for the
+ * passes asked later (in this process and the ones it forks). A result that fails is not kept: the
+ * part that asks for it runs its pass and reports the failure itself. */
 void cli_passes_share(const char *path);
 
 #endif
