@@ -194,6 +194,7 @@ static int dec_pointers(hr_dec *d, hr_event *ev)
 {
     unsigned k = ev->kind;
     uint64_t code, bytes, n, escaped = 0;
+    hr_model_refs_clear(&d->model);
     if (hr_kind_is_realloc(k))
         HR_FORWARD(dec_free(d, !(ev->xflags & (HR_XF_FAILED | HR_XF_INCOMPLETE)), &ev->old_ptr));
     if (hr_kind_is_free(k))

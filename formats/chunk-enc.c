@@ -148,6 +148,7 @@ static void put_free(hr_enc *e, uint64_t p, int release)
 static int put_pointers(hr_enc *e, const hr_event *ev)
 {
     unsigned k = ev->kind;
+    hr_model_refs_clear(&e->model);
     if (hr_kind_is_realloc(k))
         put_free(e, ev->old_ptr, !(ev->xflags & (HR_XF_FAILED | HR_XF_INCOMPLETE)));
     if (hr_kind_is_free(k)) {

@@ -38,7 +38,12 @@ struct hr_indexer {
     uint64_t epoch;               /* peaks reached so far */
     per_thread *pt;               /* by thread index */
     size_t npt;
+    uint8_t bin_by_len[65];        /* the bin of every size of a bit length, NO_BIN: not one */
+    size_t sample_now;             /* the bucket of the last event: times [sample_lo, sample_hi) */
+    uint64_t sample_lo, sample_hi;
 };
+
+#define NO_BIN 0xFF
 
 uint32_t hr_index_default_bins(uint64_t *bounds)
 {
@@ -94,6 +99,41 @@ static int check_bins(const uint64_t *b, uint32_t n)
     return 0;
 }
 
+static uint32_t bin_search(const hr_index *ix, uint64_t size)
+{
+    uint32_t lo = 0, hi = ix->nbins - 1;
+    while (lo < hi) { /* the first bin whose bound holds size */
+        uint32_t mid = (lo + hi) / 2;
+        if (ix->bins[mid].le >= size)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* Sizes by bit length of size - 1: 0 for 0 and 1, k for (2^(k-1), 2^k]. */
+static unsigned size_len(uint64_t size)
+{
+    return size <= 1 ? 0 : 64 - (unsigned)__builtin_clzll(size - 1);
+}
+
+/* Power-of-two bins (the default ones) hold every size of a bit length: no search then. */
+static void make_bin_lookup(hr_indexer *x)
+{
+    for (unsigned k = 0; k <= 64; k++) {
+        uint64_t lo = k == 0 ? 0 : (1ull << (k - 1)) + 1, hi = k == 0 ? 1 : k == 64 ? UINT64_MAX : 1ull << k;
+        uint32_t a = bin_search(&x->ix, lo), b = bin_search(&x->ix, hi);
+        x->bin_by_len[k] = a == b ? (uint8_t)a : NO_BIN;
+    }
+}
+
+static hr_ix_bin *bin_of(hr_indexer *x, uint64_t size)
+{
+    uint8_t b = x->bin_by_len[size_len(size)];
+    return &x->ix.bins[b != NO_BIN ? b : bin_search(&x->ix, size)];
+}
+
 int hr_indexer_new(hr_indexer **out, const hr_indexer_config *cfg)
 {
     *out = NULL;
@@ -112,6 +152,7 @@ int hr_indexer_new(hr_indexer **out, const hr_indexer_config *cfg)
     x->ix.nbins = nbins;
     for (uint32_t i = 0; i < nbins; i++)
         x->ix.bins[i].le = bins[i];
+    make_bin_lookup(x);
     if (!(x->heap = hr_heap_new(a))) {
         a->free(a->opaque, x);
         return HR_ERR_NOMEM;
@@ -156,6 +197,11 @@ const hr_heap *hr_indexer_heap(const hr_indexer *x)
 void hr_indexer_prefetch(const hr_indexer *x, uint64_t ptr)
 {
     hr_heap_prefetch(x->heap, ptr);
+}
+
+void hr_indexer_prefetch_refs(const hr_indexer *x, const hr_record *rec, const hr_heap_refs *refs)
+{
+    hr_heap_prefetch_refs(x->heap, rec, refs);
 }
 
 /* ---- sites ---- */
@@ -266,8 +312,14 @@ static int set_name(hr_indexer *x, hr_ix_thread *t, hr_str name)
 static hr_ix_sample *sample_at(hr_indexer *x, uint64_t time_ns)
 {
     hr_index *ix = &x->ix;
+    if (time_ns >= x->sample_lo && time_ns < x->sample_hi && x->sample_now < ix->nsamples)
+        return &ix->samples[x->sample_now];
     uint64_t b64 = time_ns / ix->bucket_ns;
     size_t b = b64 >= HR_INDEX_SAMPLES_MAX ? HR_INDEX_SAMPLES_MAX - 1 : (size_t)b64;
+    x->sample_now = b;
+    x->sample_lo = b * ix->bucket_ns;
+    if (b == HR_INDEX_SAMPLES_MAX - 1 || __builtin_mul_overflow((uint64_t)b + 1, ix->bucket_ns, &x->sample_hi))
+        x->sample_hi = UINT64_MAX;
     if (b >= ix->nsamples) {
         if (reserve(x, (void **)&ix->samples, &x->sample_cap, ix->nsamples, b + 1, sizeof *ix->samples) < 0)
             return NULL;
@@ -277,19 +329,6 @@ static hr_ix_sample *sample_at(hr_indexer *x, uint64_t time_ns)
         ix->nsamples = b + 1;
     }
     return &ix->samples[b];
-}
-
-static hr_ix_bin *bin_of(hr_index *ix, uint64_t size)
-{
-    uint32_t lo = 0, hi = ix->nbins - 1;
-    while (lo < hi) { /* the first bin whose bound holds size */
-        uint32_t mid = (lo + hi) / 2;
-        if (ix->bins[mid].le >= size)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return &ix->bins[lo];
 }
 
 /* ---- events ---- */
@@ -312,7 +351,7 @@ static int on_free(hr_indexer *x, const hr_record *rec, const hr_block *b, hr_ix
         x->ix.temporary++;
     }
     pt->last_alloc = 0;
-    hr_ix_bin *bin = bin_of(&x->ix, b->size);
+    hr_ix_bin *bin = bin_of(x, b->size);
     bin->frees++;
     bin->live--;
     return 0;
@@ -337,7 +376,7 @@ static int on_alloc(hr_indexer *x, const hr_record *rec, const hr_block *b, hr_i
     smp->bytes += b->size;
     x->ix.allocs++;
     x->ix.bytes += b->size;
-    hr_ix_bin *bin = bin_of(&x->ix, b->size);
+    hr_ix_bin *bin = bin_of(x, b->size);
     bin->allocs++;
     bin->bytes += b->size;
     if (++bin->live > bin->peak_live)
@@ -376,13 +415,13 @@ static void count_call(hr_index *ix, const hr_event *ev, hr_ix_thread *t)
     ix->null_frees += hr_kind_is_free(ev->kind) && ev->ptr == 0;
 }
 
-static int event(hr_indexer *x, const hr_record *rec, hr_heap_change *c)
+static int event(hr_indexer *x, const hr_record *rec, const hr_heap_refs *refs, hr_heap_change *c)
 {
     per_thread *pt;
     hr_ix_thread *t = thread_of(x, rec, &pt);
     if (!t)
         return HR_ERR_NOMEM;
-    HR_FORWARD(hr_heap_apply(x->heap, rec, c));
+    HR_FORWARD(hr_heap_apply_refs(x->heap, rec, refs, c));
     count_call(&x->ix, &rec->u.event, t);
     x->ix.unknown_frees += !!c->unknown_free;
     x->ix.conflicts += !!c->conflict;
@@ -417,7 +456,16 @@ static int typed(hr_indexer *x, const hr_record *rec)
     }
 }
 
-int hr_indexer_add(hr_indexer *x, const hr_record *rec, hr_heap_change *change)
+static int stuck(hr_indexer *x, int rc)
+{
+    if (rc == 0 && x->limit && hr_indexer_memory(x) > x->limit)
+        rc = HR_ERR_LIMIT;
+    if (rc < 0)
+        x->stuck = rc;
+    return rc;
+}
+
+int hr_indexer_add_refs(hr_indexer *x, const hr_record *rec, const hr_heap_refs *refs, hr_heap_change *change)
 {
     hr_heap_change local;
     hr_heap_change *c = change ? change : &local;
@@ -428,12 +476,20 @@ int hr_indexer_add(hr_indexer *x, const hr_record *rec, hr_heap_change *change)
         x->ix.first_seq = rec->seq;
     if (ordered && rec->time_ns > x->ix.duration_ns)
         x->ix.duration_ns = rec->time_ns;
-    int rc = rec->type == HR_REC_EVENT ? event(x, rec, c) : typed(x, rec);
-    if (rc == 0 && x->limit && hr_indexer_memory(x) > x->limit)
-        rc = HR_ERR_LIMIT;
-    if (rc < 0)
-        x->stuck = rc;
-    return rc;
+    return stuck(x, rec->type == HR_REC_EVENT ? event(x, rec, refs, c) : typed(x, rec));
+}
+
+int hr_indexer_add(hr_indexer *x, const hr_record *rec, hr_heap_change *change)
+{
+    return hr_indexer_add_refs(x, rec, NULL, change);
+}
+
+int hr_indexer_chunk_end(hr_indexer *x)
+{
+    if (x->stuck)
+        return x->stuck;
+    int rc = hr_heap_chunk_end(x->heap);
+    return stuck(x, rc == 1 ? HR_ERR_LIMIT : rc);
 }
 
 /* ---- results ---- */

@@ -126,9 +126,15 @@ typedef struct hr_model {
     size_t ord_cap;
     uint64_t bin[HR_MODEL_CLASSES][HR_MODEL_BIN_DEPTH];
     uint8_t nbin[HR_MODEL_CLASSES], top[HR_MODEL_CLASSES];
+    hr_heap_refs refs; /* what the codes of the current event named (hr_model_refs_clear) */
 } hr_model;
 
 int hr_model_init(hr_model *m, const hr_alloc *a);
+/* Starts an event: m->refs then tells which ordinals its codes named (include/heaprr/live.h). */
+static inline void hr_model_refs_clear(hr_model *m)
+{
+    m->refs = (hr_heap_refs){-1, -1, -1, -1};
+}
 void hr_model_free(hr_model *m);
 /* Starts a new chunk. */
 void hr_model_reset(hr_model *m);
@@ -270,16 +276,21 @@ const char *hr_column_name(int col);
 
 /* ---- writer-index.c: the index a writer keeps (SPEC 6.1) ---- */
 
-/* *x gets a new indexer, or NULL when memory_limit is 0 (no index). Returns 0 or an hr_err. */
-int hr_windex_open(hr_indexer **x, const hr_alloc *a, size_t memory_limit);
-void hr_windex_drop(hr_indexer **x);
-/* Each feeds one record as a reader will read it (time in the header's units); an indexer that
- * fails is dropped (*x becomes NULL). Nothing happens when *x is NULL. */
-void hr_windex_event(hr_indexer **x, uint64_t unit_ns, uint32_t thread, uint64_t seq, uint64_t time,
-                     const hr_event *ev);
-void hr_windex_typed(hr_indexer **x, uint64_t unit_ns, unsigned type, const hr_record *rec);
+typedef struct hr_windex hr_windex;
+/* *w gets a new index, or NULL when memory_limit is 0 (no index). Returns 0 or an hr_err. */
+int hr_windex_open(hr_windex **w, const hr_alloc *a, size_t memory_limit);
+/* *w (dropped first) gets the indexer x; x is freed on error. */
+int hr_windex_adopt(hr_windex **w, const hr_alloc *a, hr_indexer *x);
+void hr_windex_drop(hr_windex **w);
+/* Each feeds one record as a reader will read it (time in the header's units); an index that
+ * fails is dropped (*w becomes NULL). Nothing happens when *w is NULL. */
+void hr_windex_event(hr_windex **w, uint64_t unit_ns, uint32_t thread, uint64_t seq, uint64_t time,
+                     const hr_event *ev, const hr_heap_refs *refs);
+/* The writer's encoder starts a new chunk (the refs' ordinals start again). */
+void hr_windex_chunk_end(hr_windex **w);
+void hr_windex_typed(hr_windex **w, uint64_t unit_ns, unsigned type, const hr_record *rec);
 /* The payload of an index frame for the records fed so far, in memory from a. */
-int hr_windex_payload(hr_indexer *x, const hr_alloc *a, uint8_t **buf, size_t *len);
+int hr_windex_payload(hr_windex *w, const hr_alloc *a, uint8_t **buf, size_t *len);
 
 /* Gives w the indexer x (which has seen every record of w's trace so far, e.g. a recovery that
  * read it back): hr_writer_finish writes its index. w frees it. */

@@ -1,47 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* The live set (include/heaprr/live.h). A block is a 16-byte slot: its address, the id of its
- * (stack, size) pair and the low half of its sequence number. Slots sit in an open-addressing
- * table probed linearly from a home taken from the top bits of a hash, so that doubling the table
- * sends the slots of each old page to one or two new pages: the move walks both tables in order,
- * handing the old table's pages back as it goes, and never holds much more than the new table. */
-#include <heaprr/live.h>
-
-#include "internal.h"
+/* The live set's table of blocks by address (include/heaprr/live.h, live-internal.h). A block is a
+ * 16-byte slot: its address, the id of its (stack, size) pair and the low half of its sequence
+ * number. Slots sit in an open-addressing table probed linearly from a home taken from the top bits
+ * of a hash, so that doubling the table sends the slots of each old page to one or two new pages:
+ * the move walks both tables in order, handing the old table's pages back as it goes, and never
+ * holds much more than the new table. */
+#include "live-internal.h"
 
 #include <sys/mman.h>
 
 #define FIRST_BITS 10
 #define SEQ_LOW 0xFFFFFFFFull
-#define NO_PAIR UINT32_MAX
 #define RELEASE_STEP (256u << 10) /* bytes of old table moved between two releases of its pages */
 #define PAGE 4096u
+#define PAIRS_KEPT (1u << 16) /* unused pairs are not dropped from an index of fewer pairs */
 
-typedef struct slot {
-    uint64_t ptr; /* 0: empty */
-    uint32_t pair;
-    uint32_t seq_lo;
-} slot;
-
-typedef struct pair {
-    uint64_t stack, size;
-    uint64_t refs; /* live blocks using it; a free pair holds the next free id in size, refs UINT64_MAX */
-} pair;
-
-struct hr_heap {
-    const hr_alloc *a;
-    slot *slots;
-    unsigned bits;
-    size_t count;
-    uint64_t live_bytes, seq_now;
-    pair *pairs;
-    size_t npairs, pair_cap, pairs_used; /* ids handed out; array size; pairs with refs > 0 */
-    uint32_t free_pair;                  /* first free id, NO_PAIR: none */
-    uint32_t *pair_index;                /* id + 1 by hash of (stack, size); 0: empty */
-    unsigned pair_bits;
-    size_t indexed; /* pairs in pair_index */
-    uint32_t hot_pair;
-    size_t memory;
-};
+typedef hr_heap_slot slot;
+typedef hr_heap_pair pair;
 
 static size_t home(uint64_t key, unsigned bits)
 {
@@ -59,7 +34,7 @@ static uint64_t pair_hash(uint64_t stack, uint64_t size)
     return h ^ (h >> 31);
 }
 
-static void *get(hr_heap *h, size_t bytes)
+void *hr_heap_get(hr_heap *h, size_t bytes)
 {
     void *p = hr_alloc_zeroed(h->a, bytes);
     if (p)
@@ -67,7 +42,7 @@ static void *get(hr_heap *h, size_t bytes)
     return p;
 }
 
-static void put(hr_heap *h, void *p, size_t bytes)
+void hr_heap_put(hr_heap *h, void *p, size_t bytes)
 {
     if (!p)
         return;
@@ -84,9 +59,9 @@ hr_heap *hr_heap_new(const hr_alloc *a)
         return NULL;
     h->a = a;
     h->bits = FIRST_BITS;
-    h->free_pair = NO_PAIR;
-    h->hot_pair = NO_PAIR;
-    h->slots = get(h, sizeof(slot) << h->bits);
+    h->free_pair = UINT32_MAX;
+    h->hot_pair = UINT32_MAX;
+    h->slots = hr_heap_get(h, sizeof(slot) << h->bits);
     if (!h->slots) {
         a->free(a->opaque, h);
         return NULL;
@@ -98,81 +73,98 @@ void hr_heap_free(hr_heap *h)
 {
     if (!h)
         return;
-    put(h, h->slots, sizeof(slot) << h->bits);
-    put(h, h->pairs, h->pair_cap * sizeof *h->pairs);
+    hr_heap_put(h, h->slots, sizeof(slot) << h->bits);
+    hr_heap_put(h, h->pairs, h->pair_cap * sizeof *h->pairs);
     if (h->pair_index)
-        put(h, h->pair_index, sizeof(uint32_t) << h->pair_bits);
+        hr_heap_put(h, h->pair_index, sizeof(uint64_t) << h->pair_bits);
+    hr_heap_young_free(h);
     h->a->free(h->a->opaque, h);
 }
 
 /* ---- pairs ---- */
 
-static uint32_t *pair_probe(const hr_heap *h, uint64_t stack, uint64_t size)
+/* A pair index entry: id + 1 in the low half, the high half of the pair's hash in the high half, so
+ * that a probe passes other pairs' entries without reading the pairs themselves. 0: empty. */
+static uint64_t *pair_probe(const hr_heap *h, uint64_t stack, uint64_t size, uint64_t *tag)
 {
     size_t mask = ((size_t)1 << h->pair_bits) - 1;
-    for (size_t s = pair_hash(stack, size) & mask;; s = (s + 1) & mask) {
-        uint32_t id = h->pair_index[s];
-        if (!id || (h->pairs[id - 1].stack == stack && h->pairs[id - 1].size == size))
+    uint64_t hash = pair_hash(stack, size);
+    *tag = hash & ~0xFFFFFFFFull;
+    for (size_t s = hash & mask;; s = (s + 1) & mask) {
+        uint64_t v = h->pair_index[s];
+        if (!v)
             return &h->pair_index[s];
+        if ((v & ~0xFFFFFFFFull) == *tag) {
+            const pair *p = &h->pairs[(uint32_t)v - 1];
+            if (p->stack == stack && p->size == size)
+                return &h->pair_index[s];
+        }
     }
 }
 
-/* Rebuilds the pair index with bits bits from the pairs in use; the unused ones become free ids. */
-static int reindex(hr_heap *h, unsigned bits)
+/* Rebuilds the pair index with bits bits from the pairs in use, and the unused ones unless drop
+ * (which makes them free ids). */
+static int reindex(hr_heap *h, unsigned bits, int drop)
 {
-    uint32_t *fresh = get(h, sizeof(uint32_t) << bits);
+    uint64_t *fresh = hr_heap_get(h, sizeof(uint64_t) << bits);
     if (!fresh)
         return HR_ERR_NOMEM;
     if (h->pair_index)
-        put(h, h->pair_index, sizeof(uint32_t) << h->pair_bits);
+        hr_heap_put(h, h->pair_index, sizeof(uint64_t) << h->pair_bits);
     h->pair_index = fresh;
     h->pair_bits = bits;
     h->indexed = 0;
-    h->free_pair = NO_PAIR;
-    h->hot_pair = NO_PAIR;
+    h->free_pair = UINT32_MAX;
+    h->hot_pair = UINT32_MAX;
     for (size_t i = h->npairs; i-- > 0;) {
         pair *p = &h->pairs[i];
-        if (p->refs == 0 || p->refs == UINT64_MAX) { /* unused: free it */
+        if (p->refs == UINT64_MAX || (p->refs == 0 && drop)) {
             p->refs = UINT64_MAX;
             p->size = h->free_pair;
             h->free_pair = (uint32_t)i;
             continue;
         }
-        *pair_probe(h, p->stack, p->size) = (uint32_t)i + 1;
+        uint64_t tag;
+        uint64_t *e = pair_probe(h, p->stack, p->size, &tag);
+        *e = tag | ((uint64_t)i + 1);
         h->indexed++;
     }
     return 0;
 }
 
-/* Makes room for one more pair in the index: unused pairs are dropped when they are most of it. */
+/* Makes room for one more pair in the index, at most half full. Unused pairs stay (a program asks
+ * for the same pairs again and again) until they are most of a large index: dropping them sooner
+ * makes each rebuild cost more than it saves. The rebuilt index is at most a quarter full. */
 static int pair_room(hr_heap *h)
 {
     size_t slots = h->pair_index ? (size_t)1 << h->pair_bits : 0;
-    if ((h->indexed + 1) * 4 <= slots * 3)
+    if ((h->indexed + 1) * 2 <= slots)
         return 0;
-    unsigned bits = h->pair_index ? h->pair_bits : 10;
-    while (((size_t)1 << bits) * 3 < (h->pairs_used + 1) * 8)
-        bits++; /* the pairs in use fill at most 3/8 of the rebuilt index */
-    return reindex(h, bits);
+    int drop = h->indexed >= PAIRS_KEPT && h->pairs_used * 4 < h->indexed;
+    size_t keep = drop ? h->pairs_used : h->indexed;
+    unsigned bits = 10;
+    while (((size_t)1 << bits) < (keep + 1) * 4)
+        bits++;
+    return reindex(h, bits, drop);
 }
 
 static int new_pair_id(hr_heap *h, uint32_t *id)
 {
-    if (h->free_pair != NO_PAIR) {
+    if (h->free_pair != UINT32_MAX) {
         *id = h->free_pair;
         h->free_pair = (uint32_t)h->pairs[*id].size;
         return 0;
     }
     if (h->npairs == h->pair_cap) {
         size_t cap = h->pair_cap ? h->pair_cap * 2 : 256;
-        if (cap >= NO_PAIR)
+        if (cap >= UINT32_MAX)
             return HR_ERR_NOMEM;
-        pair *n = get(h, cap * sizeof *n);
+        pair *n = hr_heap_get(h, cap * sizeof *n);
         if (!n)
             return HR_ERR_NOMEM;
         if (h->pairs)
             memcpy(n, h->pairs, h->npairs * sizeof *n);
-        put(h, h->pairs, h->pair_cap * sizeof *h->pairs);
+        hr_heap_put(h, h->pairs, h->pair_cap * sizeof *h->pairs);
         h->pairs = n;
         h->pair_cap = cap;
     }
@@ -183,20 +175,21 @@ static int new_pair_id(hr_heap *h, uint32_t *id)
 /* The id of the pair (stack, size), made if new. */
 static int pair_of(hr_heap *h, uint64_t stack, uint64_t size, uint32_t *id)
 {
-    if (h->hot_pair != NO_PAIR && h->pairs[h->hot_pair].stack == stack && h->pairs[h->hot_pair].size == size) {
+    if (h->hot_pair != UINT32_MAX && h->pairs[h->hot_pair].stack == stack && h->pairs[h->hot_pair].size == size) {
         *id = h->hot_pair;
         return 0;
     }
     HR_FORWARD(pair_room(h));
-    uint32_t *e = pair_probe(h, stack, size);
+    uint64_t tag;
+    uint64_t *e = pair_probe(h, stack, size, &tag);
     if (!*e) {
         uint32_t n;
         HR_FORWARD(new_pair_id(h, &n));
         h->pairs[n] = (pair){stack, size, 0};
-        *e = n + 1;
+        *e = tag | ((uint64_t)n + 1);
         h->indexed++;
     }
-    *id = *e - 1;
+    *id = (uint32_t)*e - 1;
     h->hot_pair = *id;
     return 0;
 }
@@ -255,14 +248,14 @@ static void move_slots(hr_heap *h, const slot *old, size_t n)
 static int grow(hr_heap *h)
 {
     size_t n = (size_t)1 << h->bits;
-    slot *fresh = get(h, 2 * n * sizeof(slot));
+    slot *fresh = hr_heap_get(h, 2 * n * sizeof(slot));
     if (!fresh)
         return HR_ERR_NOMEM;
     slot *old = h->slots;
     h->slots = fresh;
     h->bits++;
     move_slots(h, old, n);
-    put(h, old, n * sizeof(slot));
+    hr_heap_put(h, old, n * sizeof(slot));
     return 0;
 }
 
@@ -270,7 +263,7 @@ static int grow(hr_heap *h)
  * table grows at 80% load. */
 static slot *claim(hr_heap *h, uint64_t ptr)
 {
-    if ((h->count + 1) * 5 > ((size_t)1 << h->bits) * 4 && grow(h) < 0)
+    if ((h->in_table + 1) * 5 > ((size_t)1 << h->bits) * 4 && grow(h) < 0)
         return NULL;
     return probe(h, ptr);
 }
@@ -300,121 +293,51 @@ static uint64_t full_seq(const hr_heap *h, uint32_t lo)
     return s > h->seq_now && s > SEQ_LOW ? s - (SEQ_LOW + 1) : s;
 }
 
-static hr_block block_of(const hr_heap *h, const slot *e)
+hr_heap_slot *hr_heap_table_find(const hr_heap *h, uint64_t ptr)
+{
+    return probe(h, ptr);
+}
+
+hr_block hr_heap_table_block(const hr_heap *h, const slot *e)
 {
     const pair *p = &h->pairs[e->pair];
     return (hr_block){e->ptr, p->size, full_seq(h, e->seq_lo), p->stack};
 }
 
-static void fill(hr_heap *h, slot *e, const hr_block *b, uint32_t id)
+void hr_heap_table_remove(hr_heap *h, slot *e)
 {
-    *e = (slot){b->ptr, id, (uint32_t)(b->seq & SEQ_LOW)};
-    pair_ref(h, id);
-    h->count++;
-    h->live_bytes += b->size;
-}
-
-static void release(hr_heap *h, slot *e, hr_heap_change *c)
-{
-    c->released = 1;
-    c->freed = block_of(h, e);
-    h->live_bytes -= c->freed.size;
-    h->count--;
     pair_unref(h, e->pair);
+    h->in_table--;
     erase_slot(h, e);
 }
 
-/* ---- events ---- */
-
-uint64_t hr_event_bytes(const hr_event *ev)
+int hr_heap_table_insert(hr_heap *h, const hr_block *b)
 {
-    uint64_t n = hr_kind_has_count(ev->kind) ? ev->count : 1, total;
-    return __builtin_mul_overflow(n, ev->size, &total) ? UINT64_MAX : total;
-}
-
-static int allocate(hr_heap *h, const hr_record *rec, hr_heap_change *c)
-{
-    const hr_event *ev = &rec->u.event;
-    hr_block b = {ev->ptr, hr_event_bytes(ev), rec->seq, ev->stack};
     uint32_t id;
-    HR_FORWARD(pair_of(h, b.stack, b.size, &id));
-    slot *e = claim(h, ev->ptr);
+    HR_FORWARD(pair_of(h, b->stack, b->size, &id));
+    slot *e = claim(h, b->ptr);
     if (!e)
         return HR_ERR_NOMEM;
-    if (e->ptr) { /* a live address returned again: the stale block goes */
-        c->conflict = 1;
-        release(h, e, c);
-        e = probe(h, ev->ptr);
-    }
-    c->allocated = 1;
-    c->alloc = b;
-    fill(h, e, &b, id);
-    return 0;
-}
-
-static int apply_free(hr_heap *h, const hr_record *rec, hr_heap_change *c)
-{
-    uint64_t p = rec->u.event.ptr;
-    if (!p)
-        return 0;
-    slot *e = probe(h, p);
     if (e->ptr)
-        release(h, e, c);
-    else
-        c->unknown_free = 1;
+        return 1;
+    *e = (slot){b->ptr, id, (uint32_t)(b->seq & SEQ_LOW)};
+    pair_ref(h, id);
+    h->in_table++;
     return 0;
 }
 
-/* A realloc that kept its address: the old block goes and a new one, of the new size and stack,
- * takes its slot. */
-static int resize_in_place(hr_heap *h, const hr_record *rec, slot *e, hr_heap_change *c)
+int hr_heap_table_replace(hr_heap *h, slot *e, const hr_block *nb, hr_block *old)
 {
-    const hr_event *ev = &rec->u.event;
-    hr_block nb = {ev->ptr, hr_event_bytes(ev), rec->seq, ev->stack};
     uint32_t id;
-    HR_FORWARD(pair_of(h, nb.stack, nb.size, &id));
-    c->released = 1;
-    c->freed = block_of(h, e);
+    HR_FORWARD(pair_of(h, nb->stack, nb->size, &id));
+    *old = hr_heap_table_block(h, e);
     pair_unref(h, e->pair);
-    h->live_bytes -= c->freed.size;
-    h->count--;
-    c->allocated = 1;
-    c->alloc = nb;
-    fill(h, e, &nb, id);
+    pair_ref(h, id);
+    *e = (slot){e->ptr, id, (uint32_t)(nb->seq & SEQ_LOW)};
     return 0;
 }
 
-static int apply_realloc(hr_heap *h, const hr_record *rec, hr_heap_change *c)
-{
-    const hr_event *ev = &rec->u.event;
-    if (!ev->old_ptr)
-        return ev->ptr ? allocate(h, rec, c) : 0;
-    slot *e = probe(h, ev->old_ptr);
-    int ours = e->ptr && (!(ev->xflags & HR_XF_FREE_SEQ) || full_seq(h, e->seq_lo) < ev->free_seq);
-    c->unknown_free = !e->ptr;
-    if (ev->ptr == ev->old_ptr && ours)
-        return resize_in_place(h, rec, e, c);
-    if (ours)
-        release(h, e, c);
-    return ev->ptr ? allocate(h, rec, c) : 0;
-}
-
-int hr_heap_apply(hr_heap *h, const hr_record *rec, hr_heap_change *c)
-{
-    memset(c, 0, sizeof *c);
-    if (rec->type != HR_REC_EVENT)
-        return 0;
-    if (rec->seq > h->seq_now)
-        h->seq_now = rec->seq;
-    const hr_event *ev = &rec->u.event;
-    if (ev->xflags & (HR_XF_FAILED | HR_XF_INCOMPLETE))
-        return 0;
-    if (hr_kind_is_free(ev->kind))
-        return apply_free(h, rec, c);
-    if (hr_kind_is_realloc(ev->kind))
-        return apply_realloc(h, rec, c);
-    return ev->ptr ? allocate(h, rec, c) : 0;
-}
+/* ---- figures ---- */
 
 uint64_t hr_heap_live_bytes(const hr_heap *h)
 {
@@ -440,7 +363,8 @@ void hr_heap_each(const hr_heap *h, void (*fn)(void *ctx, const hr_block *b), vo
 {
     for (size_t i = 0; i <= mask_of(h); i++)
         if (h->slots[i].ptr) {
-            hr_block b = block_of(h, &h->slots[i]);
+            hr_block b = hr_heap_table_block(h, &h->slots[i]);
             fn(ctx, &b);
         }
+    hr_heap_young_each(h, fn, ctx);
 }

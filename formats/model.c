@@ -250,8 +250,10 @@ static int insert(hr_model *m, uint64_t p, unsigned cls)
         *e = (hr_live_slot){p, 0, m->gen << 8};
         m->count++;
     } else if (live_entry(m, e)) { /* an address still live was returned again (formats/SPEC.md 7) */
+        m->refs.replaced = e->ord;
         ord_set(m, e->ord, 0);
     }
+    m->refs.alloc = (int64_t)m->ord;
     e->ord = (uint32_t)m->ord;
     m->ord_cls[m->ord] = (uint8_t)cls;
     ord_set(m, (uint32_t)m->ord, 1);
@@ -275,6 +277,7 @@ static void release(hr_model *m, uint32_t o, uint64_t p, int do_release)
 {
     if (!do_release)
         return;
+    m->refs.freed = o;
     ord_set(m, o, 0);
     push_bin(m, m->ord_cls[o], p);
 }
@@ -327,6 +330,8 @@ uint64_t hr_model_free_code(hr_model *m, uint64_t p, int do_release)
         release(m, e->ord, p, do_release);
     } else {
         uint64_t z;
+        if (e)
+            m->refs.earlier = e->ord; /* allocated in the chunk, released since */
         unsigned lag = nearest(m->fhist, m->fpos, p, &z);
         code = z > FREE_RAW_MAX ? FREE_ESCAPE : FREE_RAW + 2 * (z * LAGS + lag);
         remember(m->fhist, &m->fpos, p);
@@ -361,8 +366,11 @@ int hr_model_free_decode(hr_model *m, uint64_t code, uint64_t escaped, int do_re
             uint64_t v = (code - FREE_RAW) / 2;
             p = HIST(m->fhist, m->fpos, v % LAGS) + (uint64_t)hr_unzigzag(v / LAGS);
         }
-        if (!p || live_entry(m, lookup(m, p)))
+        hr_live_slot *e = p ? lookup(m, p) : NULL;
+        if (!p || live_entry(m, e))
             return HR_ERR_CORRUPT; /* a writer would have coded it by reference */
+        if (e)
+            m->refs.earlier = e->ord;
         remember(m->fhist, &m->fpos, p);
     }
     m->last = p;

@@ -57,7 +57,7 @@ struct hr_writer {
     uint64_t batch_parent[NODE_BATCH], batch_ip[NODE_BATCH];
     size_t batch_n;
     uint64_t batch_first;
-    hr_indexer *index;     /* NULL: no index (none asked for, or given up) */
+    hr_windex *index;      /* NULL: no index (none asked for, or given up) */
     uint64_t time_unit_ns; /* of the header, for the index's times */
 };
 
@@ -365,6 +365,13 @@ static int finish_sealed(hr_writer *w)
     return w->sealed.active ? hr_writer_pump(w, SIZE_MAX) : 0;
 }
 
+/* The encoder starts a chunk; the index ends its own. */
+static void new_chunk(hr_writer *w)
+{
+    hr_windex_chunk_end(&w->index);
+    hr_enc_reset(&w->enc);
+}
+
 /* Ends the chunk being built: it is sealed and compressed in the background (hr_writer_pump)
  * while the encoder fills the other half of the chunk memory, or compressed and written now. */
 static int seal(hr_writer *w, int now)
@@ -379,11 +386,11 @@ static int seal(hr_writer *w, int now)
         w->half ^= 1;
         hr_chunk_layout(w->half_mem[w->half], w->half_size, cols, caps);
         hr_enc_columns(&w->enc, cols, caps);
-        hr_enc_reset(&w->enc);
+        new_chunk(w);
         return now ? finish_sealed(w) : 0;
     }
     int rc = fatal(w, stream_step(w, SIZE_MAX));
-    hr_enc_reset(&w->enc);
+    new_chunk(w);
     if (rc == 0)
         frame_done(w);
     return rc;
@@ -433,8 +440,7 @@ void hr_writer_chunk_state(const hr_writer *w, hr_chunk_state *cs)
 
 void hr_writer_adopt_index(hr_writer *w, hr_indexer *x)
 {
-    hr_windex_drop(&w->index);
-    w->index = x;
+    hr_windex_adopt(&w->index, &w->alloc, x);
 }
 
 /* The index frame of the records so far; an index that cannot be made is left out. */
@@ -466,20 +472,30 @@ int hr_writer_finish(hr_writer *w)
     return 0;
 }
 
-/* Runs an encoder call; when the chunk is full, seals it and retries once in a fresh chunk. */
-#define ENCODE(w, call)                                      \
-    do {                                                     \
-        HR_RETURN_IF((w)->error, (w)->error);                \
-        int enc_rc_ = (call);                                \
-        if (enc_rc_ == HR_ERR_LIMIT && (w)->enc.nrec) {      \
-            HR_FORWARD(seal(w, 0));                          \
-            enc_rc_ = (call);                                \
-        }                                                    \
-        if (enc_rc_ == HR_ERR_NOMEM)                         \
-            (w)->error = enc_rc_;                            \
-        HR_FORWARD(enc_rc_);                                 \
-        if (hr_enc_size(&(w)->enc) >= (w)->chunk_size)       \
-            HR_FORWARD(seal(w, 0));                          \
+/* Runs an encoder call; when the chunk has no room, seals it and retries once in a fresh chunk. */
+#define ENCODE_IN_CHUNK(w, call)                        \
+    do {                                                \
+        HR_RETURN_IF((w)->error, (w)->error);           \
+        int enc_rc_ = (call);                           \
+        if (enc_rc_ == HR_ERR_LIMIT && (w)->enc.nrec) { \
+            HR_FORWARD(seal(w, 0));                     \
+            enc_rc_ = (call);                           \
+        }                                               \
+        if (enc_rc_ == HR_ERR_NOMEM)                    \
+            (w)->error = enc_rc_;                       \
+        HR_FORWARD(enc_rc_);                            \
+    } while (0)
+
+static int seal_if_full(hr_writer *w)
+{
+    return hr_enc_size(&w->enc) >= w->chunk_size ? seal(w, 0) : 0;
+}
+
+/* ENCODE_IN_CHUNK, then a full chunk is sealed. */
+#define ENCODE(w, call)                   \
+    do {                                  \
+        ENCODE_IN_CHUNK(w, call);         \
+        HR_FORWARD(seal_if_full(w));      \
     } while (0)
 
 int hr_writer_begin_import(hr_writer *w, const char *source, const char *recorder, uint32_t max_depth)
@@ -513,18 +529,16 @@ int hr_writer_event(hr_writer *w, uint32_t thread, uint64_t seq, uint64_t time, 
 {
     HR_RETURN_IF(ev->stack > w->in.count, HR_ERR_ARG);
     HR_RETURN_IF(seq <= w->counts.last_seq || !hr_rules_thread_known(&w->rules, thread), HR_ERR_ARG);
-    ENCODE(w, hr_enc_event(&w->enc, thread, seq, time, ev));
-    hr_windex_event(&w->index, w->time_unit_ns, thread, seq, time, ev);
-    return 0;
+    ENCODE_IN_CHUNK(w, hr_enc_event(&w->enc, thread, seq, time, ev));
+    hr_windex_event(&w->index, w->time_unit_ns, thread, seq, time, ev, &w->enc.model.refs);
+    return seal_if_full(w);
 }
 
 void hr_writer_prefetch(const hr_writer *w, uint64_t p)
 {
     if (!p)
         return;
-    hr_model_prefetch(&w->enc.model, p);
-    if (w->index)
-        hr_indexer_prefetch(w->index, p);
+    hr_model_prefetch(&w->enc.model, p); /* the index loads its own when it takes the event */
 }
 
 int hr_writer_ordered(hr_writer *w, unsigned type, const hr_record *rec)

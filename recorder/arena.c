@@ -25,6 +25,7 @@
 #define SLAB (1u << 20)
 #define TAG_SHIFT 48 /* x86-64 user addresses fit in 47 bits: the rest counts pushes (ABA) */
 #define PTR_MASK ((1ull << TAG_SHIFT) - 1)
+#define HUGE_MIN (8u << 20) /* mappings at least this big may use huge pages */
 
 /* A mapping small blocks are carved from: its header holds the bump pointer. */
 typedef struct slab {
@@ -47,6 +48,10 @@ static void *map(const pool *pl, size_t n)
         return NULL;
     if (pl->dontfork)
         madvise(p, n, MADV_DONTFORK);
+#ifdef MADV_HUGEPAGE
+    if (n >= HUGE_MIN) /* the writer's big tables (its index's live blocks) are read at random */
+        madvise(p, n, MADV_HUGEPAGE);
+#endif
     return p;
 }
 

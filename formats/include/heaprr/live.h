@@ -40,12 +40,34 @@ void hr_heap_free(hr_heap *h);
 /* Applies one record (only events change the heap). Returns 0 or HR_ERR_NOMEM (the heap is then
  * unchanged). */
 int hr_heap_apply(hr_heap *h, const hr_record *rec, hr_heap_change *change);
+
+/* What the pointer model of the event's chunk (formats/SPEC.md 5.5) made of an event: ordinals of
+ * allocations in the chunk, -1 for none. */
+typedef struct hr_heap_refs {
+    int64_t freed;    /* the block of the chunk a free or realloc released (-1: an older one, or none) */
+    int64_t alloc;    /* the ordinal the event's allocation took */
+    int64_t replaced; /* a block of the chunk still live at the address the allocation returned */
+    int64_t earlier;  /* the last block the chunk allocated at the address a free named, released since */
+} hr_heap_refs;
+
+/* hr_heap_apply, told which blocks of the chunk the event names: the blocks allocated in the chunk
+ * stay out of the table of blocks by address until the chunk ends, and most of them, freed in the
+ * chunk they were born in, never reach it. A heap given refs is given them for every event, and
+ * hr_heap_chunk_end at the end of every chunk. Returns 0, HR_ERR_NOMEM or HR_ERR_LIMIT. */
+int hr_heap_apply_refs(hr_heap *h, const hr_record *rec, const hr_heap_refs *refs, hr_heap_change *change);
+/* Ends a chunk: the blocks still live of those it allocated move to the table. Returns 0, or 1
+ * when an allocation of the chunk returned the address of a live block from an earlier chunk: the
+ * conflict hr_heap_apply would have reported at that event was missed, and the figures since the
+ * chunk began are not exact. HR_ERR_NOMEM. */
+int hr_heap_chunk_end(hr_heap *h);
 uint64_t hr_heap_live_bytes(const hr_heap *h);
 uint64_t hr_heap_live_blocks(const hr_heap *h);
 /* Bytes of memory the heap holds. */
 size_t hr_heap_memory(const hr_heap *h);
 /* A hint that an event naming ptr comes soon. */
 void hr_heap_prefetch(const hr_heap *h, uint64_t ptr);
+/* A hint that the event rec, with those refs, comes soon: the young blocks it names are loaded. */
+void hr_heap_prefetch_refs(const hr_heap *h, const hr_record *rec, const hr_heap_refs *refs);
 /* Calls fn for every live block (in no particular order). */
 void hr_heap_each(const hr_heap *h, void (*fn)(void *ctx, const hr_block *b), void *ctx);
 /* Bytes a successful allocation event asked for (count * size, saturating). */

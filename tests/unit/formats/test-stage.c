@@ -102,7 +102,7 @@ static void run(scenario *s)
     int fd = open(trace, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     CHECK_FATAL(fd >= 0);
     gen_trace g;
-    gen_options opt = {s->background, st.chunk, 2 * st.hdr->chunk_size, on_frame, after_record, s, 0};
+    gen_options opt = {s->background, st.chunk, 2 * st.hdr->chunk_size, on_frame, after_record, s, 0, 0};
     CHECK_FATAL(gen_write_ex(fd, EVENTS, CHUNK, s->crash == CRASH_NONE, &opt, &g) == 0);
     if (s->crash == CRASH_NONE)
         __atomic_store_n(&st.hdr->clean, 1, __ATOMIC_RELEASE);

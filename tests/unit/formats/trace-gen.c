@@ -49,37 +49,103 @@ static int write_header(hr_writer *w)
     return hr_writer_process(w, &pi);
 }
 
+#define SLOTS 100000
+#define ADDR(i) (0x7f0000000000ull + (uint64_t)(i) * 16)
+
+/* Consistent traces (gen_options.consistent): the addresses live in the trace, by slot. NULL: any
+ * address goes, as in a trace with lost events (conflicts, unknown frees). */
+static uint8_t *busy;
+
+static uint64_t pick_address(void)
+{
+    size_t i = rnd() % SLOTS;
+    while (busy && busy[i])
+        i = (i + 1) % SLOTS;
+    if (busy)
+        busy[i] = 1;
+    return ADDR(i);
+}
+
+static void unbusy(uint64_t p)
+{
+    if (busy)
+        busy[(p - ADDR(0)) / 16] = 0;
+}
+
+static uint64_t take_live(uint64_t *live, size_t *nlive)
+{
+    size_t i = rnd() % *nlive;
+    uint64_t p = live[i];
+    live[i] = live[--*nlive];
+    return p;
+}
+
+static void fill_free(hr_event *ev, uint64_t *live, size_t *nlive)
+{
+    ev->ptr = take_live(live, nlive);
+    ev->kind = (rnd() % 4 == 0) ? HR_DELETE : HR_FREE;
+    if (ev->kind == HR_DELETE && rnd() % 2) {
+        ev->xflags = HR_XF_SIZED;
+        ev->size = rnd() % 100;
+    }
+    if (busy && rnd() % 200 == 0)
+        ev->xflags |= HR_XF_INCOMPLETE; /* the block stays live: it is never freed again */
+    else
+        unbusy(ev->ptr);
+}
+
+/* A realloc's old block: in a consistent trace a live one (kept in place a quarter of the time) or
+ * none. */
+static void fill_realloc(hr_event *ev, uint64_t *live, size_t *nlive)
+{
+    if (!busy) {
+        ev->old_ptr = ADDR(rnd() % SLOTS);
+        ev->xflags |= HR_XF_FREE_SEQ;
+        return;
+    }
+    if (!*nlive || rnd() % 2)
+        return;
+    ev->old_ptr = take_live(live, nlive);
+    if (rnd() % 4 == 0) {
+        unbusy(ev->ptr);
+        ev->ptr = ev->old_ptr;
+    } else {
+        unbusy(ev->old_ptr);
+    }
+}
+
 static void fill_event(hr_event *ev, uint64_t *live, size_t *nlive)
 {
     memset(ev, 0, sizeof *ev);
     if (*nlive && rnd() % 2) {
-        size_t i = rnd() % *nlive;
-        ev->kind = (rnd() % 4 == 0) ? HR_DELETE : HR_FREE;
-        ev->ptr = live[i];
-        live[i] = live[--*nlive];
-        if (ev->kind == HR_DELETE && rnd() % 2) {
-            ev->xflags = HR_XF_SIZED;
-            ev->size = rnd() % 100;
-        }
+        fill_free(ev, live, nlive);
         return;
     }
     ev->kind = 1 + rnd() % 14;
     if (hr_kind_is_free(ev->kind))
         ev->kind = HR_MALLOC;
-    ev->ptr = 0x7f0000000000ull + (rnd() % 100000) * 16;
+    ev->ptr = pick_address();
     ev->size = rnd() % 5000;
     if (hr_kind_has_count(ev->kind))
         ev->count = rnd() % 10;
     if (hr_kind_has_align(ev->kind))
         ev->align = 64;
-    if (hr_kind_is_realloc(ev->kind)) {
-        ev->old_ptr = 0x7f0000000000ull + (rnd() % 100000) * 16;
-        ev->xflags |= HR_XF_FREE_SEQ;
-    }
+    if (hr_kind_is_realloc(ev->kind))
+        fill_realloc(ev, live, nlive);
     if (rnd() % 50 == 0) {
         ev->xflags |= HR_XF_FAILED;
         ev->err = 12;
+        if (ev->ptr != ev->old_ptr)
+            unbusy(ev->ptr);
         ev->ptr = 0;
+        if (busy && ev->old_ptr) { /* a failed realloc keeps its block */
+            busy[(ev->old_ptr - ADDR(0)) / 16] = 1;
+            live[(*nlive)++] = ev->old_ptr;
+        }
+    } else if (busy && rnd() % 200 == 0) {
+        ev->xflags |= HR_XF_INCOMPLETE; /* its address stays taken, and a realloc's old block live */
+        if (ev->old_ptr)
+            busy[(ev->old_ptr - ADDR(0)) / 16] = 1;
     } else if (*nlive < 1000) {
         live[(*nlive)++] = ev->ptr;
     }
@@ -154,9 +220,11 @@ int gen_write_ex(int fd, size_t n_events, size_t chunk_size, int finish, const g
     size_t nlive = 0;
     memset(out, 0, sizeof *out);
     rng_state = 0x12345678;
+    busy = opt->consistent ? calloc(SLOTS, 1) : NULL;
     int rc = hr_writer_create(&w, &cfg);
     if (rc < 0) {
         fprintf(stderr, "gen_write: cannot create a writer: %s\n", hr_strerror(rc));
+        free(busy);
         return rc;
     }
     rc = write_header(w);
@@ -182,6 +250,8 @@ int gen_write_ex(int fd, size_t n_events, size_t chunk_size, int finish, const g
     if (rc == 0 && !stopped)
         rc = finish ? hr_writer_finish(w) : hr_writer_flush(w);
     hr_writer_destroy(w);
+    free(busy);
+    busy = NULL;
     return rc;
 }
 

@@ -37,6 +37,7 @@ typedef struct gen_options {
     int (*after_record)(void *opaque, struct hr_writer *w, size_t records); /* nonzero: stop */
     void *opaque;
     size_t index_memory; /* hr_writer_config.index_memory: 0, no index */
+    int consistent;      /* every free and realloc names a live block, no allocation a live address */
 } gen_options;
 
 /* Returns 0 (also when after_record stopped it), or a negative hr_err. */
