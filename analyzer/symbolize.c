@@ -229,7 +229,9 @@ static size_t describe(hr_symbolizer *s, sym_module *sm, uint64_t pc, hr_symfram
     size_t n = 1;
     Dwarf_Addr bias;
     Dwarf_Die *cu = dwfl_module_addrdie(mod, pc, &bias), *scopes = NULL;
-    int ns = cu ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
+    /* a module with DWARF for a few of its sources (a static Node.js: libuv's) may name a CU that
+     * does not hold pc: walking its tree would find nothing, at length */
+    int ns = cu && dwarf_haspc(cu, pc - bias) == 1 ? dwarf_getscopes(cu, pc - bias, &scopes) : 0;
     for (int i = 0; i < ns && n <= max; i++) {
         int tag = dwarf_tag(&scopes[i]), mangled = 0;
         if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)

@@ -102,14 +102,19 @@ static int kind_add(kind *k, size_t caps[3], const sym *s)
     return push(&k->sizeless, &k->nsizeless, &caps[2], s);
 }
 
+/* Sorts the symbols once: the sized and sizeless ones, each a part of all, are taken from it in
+ * order (by_start is a total order, so they come out as sorting each would leave them). */
 static int kind_seal(kind *k)
 {
-    if (k->nsized > 1)
-        qsort(k->sized, k->nsized, sizeof *k->sized, by_start);
     if (k->nall > 1)
         qsort(k->all, k->nall, sizeof *k->all, by_start);
-    if (k->nsizeless > 1)
-        qsort(k->sizeless, k->nsizeless, sizeof *k->sizeless, by_start);
+    size_t nsized = 0, nsizeless = 0;
+    for (size_t i = 0; i < k->nall; i++) {
+        if (k->all[i].end > k->all[i].value)
+            k->sized[nsized++] = k->all[i];
+        else
+            k->sizeless[nsizeless++] = k->all[i];
+    }
     k->sized_reach = reach_of(k->sized, k->nsized);
     k->all_reach = reach_of(k->all, k->nall);
     return k->sized_reach && k->all_reach ? 0 : -1;

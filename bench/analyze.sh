@@ -6,6 +6,8 @@
 # medians of wall time, events per second and peak RSS. Target of the analyzer issue: heaprr at
 # least 3 times faster. Also: the same two commands asked again, the same from the events alone
 # (HEAPRR_NO_INDEX=1: what a trace without an index costs) and the reader alone (decode only).
+# Then `heaprr flame` against `heaprr leaks` on a Node.js run (workload n: a 98 MB binary whose
+# frames all need names): target flame at most twice leaks.
 set -euo pipefail
 export LC_ALL=C
 
@@ -25,6 +27,11 @@ if ! command -v heaptrack_print >/dev/null 2>&1 || [ ! -x /usr/bin/time ]; then
     # shellcheck source=../scripts/deps.sh
     source "$ROOT/scripts/deps.sh"
     heaprr_deps --heaptrack >&2
+fi
+if ! command -v node >/dev/null 2>&1; then
+    # shellcheck source=../scripts/deps.sh
+    source "$ROOT/scripts/deps.sh"
+    heaprr_deps >&2 # nodejs is one of the base packages
 fi
 for w in a b; do # both tools' traces of one run each, kept in $TRACES
     bench_trace $w
@@ -89,6 +96,25 @@ for w in a b; do
         printf "  peak RSS heaprr / heaptrack_print: %.2f (target <= 1: %s)\n", hm / tm, (hm <= tm) ? "PASS" : "MISS"
     }'
 done
+bench_trace n
+events=$("$HEAPRR" stats --json "$TRACES/n.hrr" | python3 -c 'import json,sys; print(json.load(sys.stdin)["calls"])')
+fs=() ls=()
+for ((i = 0; i < RUNS; i++)); do
+    read -r s1 _ < <(timed "$HEAPRR" flame "$TRACES/n.hrr")
+    read -r s2 _ < <(timed "$HEAPRR" leaks "$TRACES/n.hrr")
+    fs+=("$s1")
+    ls+=("$s2")
+done
+f=$(printf '%s\n' "${fs[@]}" | median)
+l=$(printf '%s\n' "${ls[@]}" | median)
+echo
+echo "(n) Node.js $(node --version), $events calls"
+awk -v f="$f" -v l="$l" 'BEGIN {
+    printf "  %-34s %9s\n", "", "seconds"
+    printf "  %-34s %9.3f\n", "heaprr flame", f
+    printf "  %-34s %9.3f\n", "heaprr leaks", l
+    printf "  flame / leaks: %.2f (target <= 2: %s)\n", f / l, (f <= 2 * l) ? "PASS" : "MISS"
+}'
 echo
 echo "M events/s: events answered for per second (two commands: twice the trace's events)."
 echo "from the events: HEAPRR_NO_INDEX=1, every event read as for a trace without an index."

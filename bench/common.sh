@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Sourced by bench/analyze.sh and bench/replay.sh: the paths, a Release build when its binaries are
-# missing, the workloads (a) and (b) of bench/run.sh at full size, their heaprr traces recorded once
+# missing, the workloads (a) and (b) of bench/run.sh at full size, (n) a Node.js program, their heaprr traces recorded once
 # into $TRACES (delete a trace to record it again), and a median filter.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${HEAPRR_BUILD:-$ROOT/build}
@@ -21,6 +21,7 @@ bench_workload() {
     case $name in
     a) "$@" "$BUILD/bench/storm" 4000000 1 ;;
     b) PYTHONMALLOC=malloc PYTHONHASHSEED=0 "$@" /usr/bin/python3 "$ROOT/bench/jsonrt.py" 200000 ;;
+    n) "$@" "$(command -v node)" "$ROOT/bench/nodeobj.js" 200000 ;;
     *) echo "bench: unknown workload '$name'" >&2; return 2 ;;
     esac
 }
