@@ -10,25 +10,27 @@ uint64_t hr_event_bytes(const hr_event *ev)
     return __builtin_mul_overflow(n, ev->size, &total) ? UINT64_MAX : total;
 }
 
-/* Where a live block is: young (its ordinal), in the table (its slot), or nowhere (neither). */
+/* Where a live block is: young, in the table, or nowhere (neither). */
 typedef struct place {
-    int64_t young;
+    hr_young *young;
     hr_heap_slot *slot;
 } place;
 
-static int young_live(const hr_heap *h, int64_t ord, uint64_t ptr)
+/* The young block of ordinal ord if it is live at ptr, else NULL. */
+static hr_young *young_live(const hr_heap *h, int64_t ord, uint64_t ptr)
 {
-    return ord >= 0 && (uint64_t)ord < h->young_used && h->young_state[ord] == HR_YOUNG_LIVE &&
-           h->young[ord].ptr == ptr;
+    hr_young *y = hr_heap_young_at(h, ord);
+    return y && y->state == HR_YOUNG_LIVE && y->b.ptr == ptr ? y : NULL;
 }
 
 /* The live block at ptr; ord: the young ordinal the model named for it (-1: none). */
 static place locate(const hr_heap *h, uint64_t ptr, int64_t ord)
 {
-    if (young_live(h, ord, ptr))
-        return (place){ord, NULL};
+    hr_young *y = young_live(h, ord, ptr);
+    if (y)
+        return (place){y, NULL};
     hr_heap_slot *e = hr_heap_table_find(h, ptr);
-    return (place){-1, e->ptr ? e : NULL};
+    return (place){NULL, e->ptr ? e : NULL};
 }
 
 /* The live block a free names (refs: the model's word, or NULL). A block of the table whose
@@ -37,23 +39,21 @@ static place locate(const hr_heap *h, uint64_t ptr, int64_t ord)
 static place locate_freed(hr_heap *h, uint64_t ptr, const hr_heap_refs *refs)
 {
     place w = locate(h, ptr, refs ? refs->freed : -1);
-    if (w.slot && refs && refs->earlier >= 0) {
-        int64_t o = refs->earlier;
-        int real = (uint64_t)o < h->young_used && h->young_state[o] != HR_YOUNG_NONE;
-        if (!real || h->young[o].seq > hr_heap_table_block(h, w.slot).seq)
-            h->inexact = 1;
-    }
+    const hr_young *y = w.slot && refs ? hr_heap_young_at(h, refs->earlier) : NULL;
+    /* (a block out of the window was checked when its slot was retired) */
+    if (y && (y->state == HR_YOUNG_IGNORED || y->b.seq > hr_heap_table_block(h, w.slot).seq))
+        h->inexact = 1;
     return w;
 }
 
 static int found(place w)
 {
-    return w.young >= 0 || w.slot;
+    return w.young || w.slot;
 }
 
 static hr_block block_at(const hr_heap *h, place w)
 {
-    return w.young >= 0 ? h->young[w.young] : hr_heap_table_block(h, w.slot);
+    return w.young ? w.young->b : hr_heap_table_block(h, w.slot);
 }
 
 static void release(hr_heap *h, place w, hr_heap_change *c)
@@ -62,8 +62,8 @@ static void release(hr_heap *h, place w, hr_heap_change *c)
     c->freed = block_at(h, w);
     h->live_bytes -= c->freed.size;
     h->count--;
-    if (w.young >= 0)
-        h->young_state[w.young] = HR_YOUNG_DEAD;
+    if (w.young)
+        w.young->state = HR_YOUNG_DEAD;
     else
         hr_heap_table_remove(h, w.slot);
 }
@@ -78,26 +78,24 @@ static void count_in(hr_heap *h, const hr_block *b, hr_heap_change *c)
 
 /* A young block the model no longer names (it took an event the live set ignores as released):
  * later events find it by address, in the table. */
-static int move_to_table(hr_heap *h, int64_t ord)
+static int move_to_table(hr_heap *h, hr_young *y)
 {
-    int rc = hr_heap_table_insert(h, &h->young[ord]);
+    int rc = hr_heap_table_insert(h, &y->b);
     HR_FORWARD(rc);
     h->inexact |= rc; /* its address was in the table already */
-    h->young_state[ord] = HR_YOUNG_MOVED;
+    y->state = HR_YOUNG_MOVED;
     return 0;
 }
 
 static int add_young(hr_heap *h, const hr_block *b, const hr_heap_refs *refs, hr_heap_change *c)
 {
-    HR_FORWARD(hr_heap_young_reserve(h, (uint64_t)refs->alloc));
-    if (young_live(h, refs->replaced, b->ptr)) { /* a live address returned again: the stale block goes */
+    hr_young *stale = young_live(h, refs->replaced, b->ptr), *y;
+    if (stale) { /* a live address returned again: the stale block goes (its slot may be the one claimed) */
         c->conflict = 1;
-        release(h, (place){refs->replaced, NULL}, c);
+        release(h, (place){stale, NULL}, c);
     }
-    h->young[refs->alloc] = *b;
-    h->young_state[refs->alloc] = HR_YOUNG_LIVE;
-    if ((uint64_t)refs->alloc >= h->young_used)
-        h->young_used = (size_t)refs->alloc + 1;
+    HR_FORWARD(hr_heap_young_claim(h, refs->alloc, &y));
+    *y = (hr_young){*b, (uint32_t)refs->alloc, HR_YOUNG_LIVE};
     count_in(h, b, c);
     return 0;
 }
@@ -157,8 +155,6 @@ static int resize_in_place(hr_heap *h, const hr_record *rec, place w, const hr_h
         count_in(h, &nb, c);
         return 0;
     }
-    if (young)
-        HR_FORWARD(hr_heap_young_reserve(h, (uint64_t)refs->alloc));
     release(h, w, c);
     return add(h, &nb, refs, c); /* the address was just freed: no conflict */
 }
@@ -172,7 +168,7 @@ static int apply_realloc(hr_heap *h, const hr_record *rec, const hr_heap_refs *r
     place w = locate_freed(h, ev->old_ptr, refs);
     int ours = found(w) && (!(ev->xflags & HR_XF_FREE_SEQ) || block_at(h, w).seq < ev->free_seq);
     c->unknown_free = !found(w);
-    if (found(w) && !ours && w.young >= 0)
+    if (found(w) && !ours && w.young)
         HR_FORWARD(move_to_table(h, w.young)); /* the model took it as released */
     if (ev->ptr == ev->old_ptr && ours)
         return resize_in_place(h, rec, w, refs, c);
@@ -186,16 +182,15 @@ static int apply_realloc(hr_heap *h, const hr_record *rec, const hr_heap_refs *r
 static int model_only(hr_heap *h, const hr_record *rec, const hr_heap_refs *refs)
 {
     const hr_event *ev = &rec->u.event;
-    if (young_live(h, refs->freed, hr_kind_is_realloc(ev->kind) ? ev->old_ptr : ev->ptr))
-        HR_FORWARD(move_to_table(h, refs->freed));
-    if (young_live(h, refs->replaced, ev->ptr))
-        HR_FORWARD(move_to_table(h, refs->replaced));
+    hr_young *y = young_live(h, refs->freed, hr_kind_is_realloc(ev->kind) ? ev->old_ptr : ev->ptr);
+    if (y)
+        HR_FORWARD(move_to_table(h, y));
+    if ((y = young_live(h, refs->replaced, ev->ptr)))
+        HR_FORWARD(move_to_table(h, y));
     if (refs->alloc < 0)
         return 0;
-    HR_FORWARD(hr_heap_young_reserve(h, (uint64_t)refs->alloc));
-    h->young_state[refs->alloc] = HR_YOUNG_NONE;
-    if ((uint64_t)refs->alloc >= h->young_used)
-        h->young_used = (size_t)refs->alloc + 1;
+    HR_FORWARD(hr_heap_young_claim(h, refs->alloc, &y));
+    y->state = HR_YOUNG_IGNORED;
     return 0;
 }
 

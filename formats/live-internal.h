@@ -20,8 +20,21 @@ typedef struct hr_heap_pair {
     uint64_t refs; /* live blocks using it; a free pair holds the next free id in size, refs UINT64_MAX */
 } hr_heap_pair;
 
-/* States of a young ordinal. */
-enum { HR_YOUNG_NONE, HR_YOUNG_LIVE, HR_YOUNG_DEAD, HR_YOUNG_MOVED };
+/* States of a young slot. */
+enum {
+    HR_YOUNG_EMPTY,
+    HR_YOUNG_LIVE,
+    HR_YOUNG_DEAD,    /* released while young */
+    HR_YOUNG_MOVED,   /* moved to the table while its ordinal was current */
+    HR_YOUNG_IGNORED, /* an allocation the live set ignores (incomplete) took the ordinal */
+};
+
+/* A young block, in the slot of its ordinal in the window of recent ordinals. */
+typedef struct hr_young {
+    hr_block b;
+    uint32_t ord;
+    uint8_t state;
+} hr_young;
 
 struct hr_heap {
     const hr_alloc *a;
@@ -39,11 +52,9 @@ struct hr_heap {
     unsigned pair_bits;
     size_t indexed; /* pairs in pair_index */
     uint32_t hot_pair;
-    /* the young blocks: by ordinal of the chunk */
-    hr_block *young;
-    uint8_t *young_state;
-    size_t young_cap, young_used; /* array size; ordinals seen in this chunk */
-    int inexact;                  /* a deferred conflict was found (hr_heap_chunk_end) */
+    /* the young blocks: the last HR_YOUNG_WINDOW ordinals of the chunk */
+    hr_young *young; /* NULL until the first */
+    int inexact;     /* a missed conflict was found (hr_heap_chunk_end) */
 };
 
 void *hr_heap_get(hr_heap *h, size_t bytes);
@@ -61,8 +72,12 @@ int hr_heap_table_insert(hr_heap *h, const hr_block *b);
  * done). */
 int hr_heap_table_replace(hr_heap *h, hr_heap_slot *e, const hr_block *nb, hr_block *old);
 
-/* The young blocks (live-young.c). */
-int hr_heap_young_reserve(hr_heap *h, uint64_t ord);
+/* The young blocks (live-young.c). at: the slot of ord when it holds ord (any state), else NULL.
+ * claim: the slot for a new ordinal, its former block retired first (checked for a missed
+ * conflict, moved to the table if live); 0 or HR_ERR_NOMEM or HR_ERR_LIMIT. */
+#define HR_YOUNG_WINDOW 8192u
+hr_young *hr_heap_young_at(const hr_heap *h, int64_t ord);
+int hr_heap_young_claim(hr_heap *h, int64_t ord, hr_young **slot);
 void hr_heap_young_free(hr_heap *h);
 void hr_heap_young_each(const hr_heap *h, void (*fn)(void *ctx, const hr_block *b), void *ctx);
 

@@ -1,60 +1,77 @@
 /* SPDX-License-Identifier: MIT */
-/* The live set's young blocks (include/heaprr/live.h, live-internal.h): those allocated in the
- * current chunk, by their allocation ordinal in it. The pointer model of a chunk (formats/SPEC.md
- * 5.5) already tells which of them a free names, so most blocks, which die in the chunk they were
- * born in, never reach the table of blocks by address: an array written in order and read where it
- * was written shortly before. At the end of the chunk the survivors move to the table. */
+/* The live set's young blocks (include/heaprr/live.h, live-internal.h): those among the last
+ * HR_YOUNG_WINDOW allocations of the current chunk, in a window indexed by allocation ordinal. The
+ * pointer model of a chunk (formats/SPEC.md 5.5) already tells which of them a free names, so most
+ * blocks, which die soon after they are born, never reach the table of blocks by address. A block
+ * still live when its slot is wanted by a newer ordinal, or when the chunk ends, moves to the
+ * table. */
 #include "live-internal.h"
 
-#define FIRST_CAP 4096u
+#define MASK (HR_YOUNG_WINDOW - 1)
+#define AHEAD 8 /* table slots prefetched this many retirements ahead */
 
-int hr_heap_young_reserve(hr_heap *h, uint64_t ord)
+hr_young *hr_heap_young_at(const hr_heap *h, int64_t ord)
 {
-    if (ord < h->young_cap)
-        return 0;
-    HR_RETURN_IF(ord >= HR_CHUNK_RECORDS_MAX, HR_ERR_LIMIT);
-    size_t cap = h->young_cap ? h->young_cap : FIRST_CAP;
-    while (cap <= ord)
-        cap *= 2;
-    hr_block *blocks = hr_heap_get(h, cap * sizeof *blocks);
-    uint8_t *state = hr_heap_get(h, cap);
-    if (!blocks || !state) {
-        hr_heap_put(h, blocks, cap * sizeof *blocks);
-        hr_heap_put(h, state, cap);
+    if (ord < 0 || !h->young)
+        return NULL;
+    hr_young *y = &h->young[ord & MASK];
+    return y->ord == (uint64_t)ord && y->state != HR_YOUNG_EMPTY ? y : NULL;
+}
+
+/* Whether the table holds, at y's address, an older block: one live since before y's allocation, a
+ * conflict the event did not see (a free of that address would have named y). */
+static int older_in_table(const hr_heap *h, const hr_young *y)
+{
+    const hr_heap_slot *e = hr_heap_table_find(h, y->b.ptr);
+    return e->ptr && hr_heap_table_block(h, e).seq < y->b.seq;
+}
+
+/* Leaves y empty: a missed conflict noted, a live block moved to the table. */
+static int retire(hr_heap *h, hr_young *y)
+{
+    if (y->state == HR_YOUNG_LIVE || y->state == HR_YOUNG_DEAD)
+        h->inexact |= older_in_table(h, y);
+    if (y->state == HR_YOUNG_LIVE) {
+        int rc = hr_heap_table_insert(h, &y->b);
+        HR_FORWARD(rc);
+        h->inexact |= rc;
+    }
+    y->state = HR_YOUNG_EMPTY;
+    return 0;
+}
+
+int hr_heap_young_claim(hr_heap *h, int64_t ord, hr_young **slot)
+{
+    HR_RETURN_IF(ord < 0 || ord >= HR_CHUNK_RECORDS_MAX, HR_ERR_LIMIT);
+    if (!h->young && !(h->young = hr_heap_get(h, HR_YOUNG_WINDOW * sizeof *h->young)))
         return HR_ERR_NOMEM;
-    }
-    if (h->young_used) {
-        memcpy(blocks, h->young, h->young_used * sizeof *blocks);
-        memcpy(state, h->young_state, h->young_used);
-    }
-    hr_heap_young_free(h);
-    h->young = blocks;
-    h->young_state = state;
-    h->young_cap = cap;
+    const hr_young *later = &h->young[(ord + AHEAD) & MASK]; /* retired AHEAD claims from now */
+    if (later->state == HR_YOUNG_LIVE || later->state == HR_YOUNG_DEAD)
+        hr_heap_prefetch(h, later->b.ptr);
+    hr_young *y = &h->young[ord & MASK];
+    HR_FORWARD(retire(h, y));
+    y->ord = (uint32_t)ord;
+    *slot = y;
     return 0;
 }
 
 void hr_heap_young_free(hr_heap *h)
 {
-    hr_heap_put(h, h->young, h->young_cap * sizeof *h->young);
-    hr_heap_put(h, h->young_state, h->young_cap);
+    hr_heap_put(h, h->young, HR_YOUNG_WINDOW * sizeof *h->young);
     h->young = NULL;
-    h->young_state = NULL;
-    h->young_cap = 0;
 }
 
 void hr_heap_young_each(const hr_heap *h, void (*fn)(void *ctx, const hr_block *b), void *ctx)
 {
-    for (size_t o = 0; o < h->young_used; o++)
-        if (h->young_state[o] == HR_YOUNG_LIVE)
-            fn(ctx, &h->young[o]);
+    for (size_t i = 0; h->young && i < HR_YOUNG_WINDOW; i++)
+        if (h->young[i].state == HR_YOUNG_LIVE)
+            fn(ctx, &h->young[i].b);
 }
 
 void hr_heap_prefetch_refs(const hr_heap *h, const hr_record *rec, const hr_heap_refs *refs)
 {
-    if (refs->freed >= 0 && (uint64_t)refs->freed < h->young_cap) {
-        __builtin_prefetch(&h->young[refs->freed]);
-        __builtin_prefetch(&h->young_state[refs->freed]);
+    if (refs->freed >= 0 && h->young) {
+        __builtin_prefetch(&h->young[refs->freed & MASK]);
         return;
     }
     const hr_event *ev = &rec->u.event;
@@ -63,39 +80,16 @@ void hr_heap_prefetch_refs(const hr_heap *h, const hr_record *rec, const hr_heap
         hr_heap_prefetch(h, named);
 }
 
-#define AHEAD 8 /* table lookups prefetched ahead */
-
-/* Whether the table holds, at the address of young block o, an older block: one live all along
- * since before o's allocation, a conflict the event did not see (a free of that address in the
- * chunk would have named the young block). */
-static int older_in_table(const hr_heap *h, size_t o)
-{
-    const hr_heap_slot *e = hr_heap_table_find(h, h->young[o].ptr);
-    return e->ptr && hr_heap_table_block(h, e).seq < h->young[o].seq;
-}
-
-/* One pass over the chunk's blocks, the table's slots loaded AHEAD blocks before: the conflicts
- * missed, and the survivors moved to the table. */
+/* Every slot retired, the table's slots loaded AHEAD slots before. */
 int hr_heap_chunk_end(hr_heap *h)
 {
-    int inexact = h->inexact;
-    for (size_t o = 0; o < h->young_used; o++) {
-        if (o + AHEAD < h->young_used && h->young_state[o + AHEAD] != HR_YOUNG_NONE)
-            hr_heap_prefetch(h, h->young[o + AHEAD].ptr);
-        unsigned st = h->young_state[o];
-        if (st != HR_YOUNG_LIVE && st != HR_YOUNG_DEAD)
-            continue;
-        inexact |= older_in_table(h, o);
-        if (st == HR_YOUNG_DEAD)
-            continue;
-        int rc = hr_heap_table_insert(h, &h->young[o]);
-        if (rc < 0)
-            return rc; /* the blocks not moved yet stay young */
-        h->young_state[o] = HR_YOUNG_MOVED;
-        inexact |= rc;
+    for (size_t i = 0; h->young && i < HR_YOUNG_WINDOW; i++) {
+        const hr_young *next = &h->young[(i + AHEAD) & MASK];
+        if (i + AHEAD < HR_YOUNG_WINDOW && (next->state == HR_YOUNG_LIVE || next->state == HR_YOUNG_DEAD))
+            hr_heap_prefetch(h, next->b.ptr);
+        HR_FORWARD(retire(h, &h->young[i])); /* the blocks not moved yet stay young */
     }
-    memset(h->young_state, 0, h->young_used);
-    h->young_used = 0;
+    int inexact = h->inexact;
     h->inexact = 0;
     return inexact;
 }
