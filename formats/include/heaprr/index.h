@@ -116,6 +116,9 @@ void hr_index_free(hr_index *ix);
 size_t hr_index_encoded_size(const hr_index *ix);
 /* Writes ix into buf (hr_index_encoded_size bytes); returns the bytes written. */
 size_t hr_index_encode(const hr_index *ix, uint8_t *buf);
+/* plain (an hr_index_encode payload, version 1) as a version 2 payload: zstd-compressed, in memory
+ * from a. Returns 0, HR_ERR_NOMEM or HR_ERR_ZSTD. hr_index_decode reads both versions. */
+int hr_index_pack(const uint8_t *plain, size_t len, const hr_alloc *a, uint8_t **out, size_t *out_len);
 /* Reads an index payload into *ix (arrays from malloc; free with hr_index_free). Returns 0,
  * HR_ERR_CORRUPT or HR_ERR_VERSION with *why set, or HR_ERR_NOMEM; *ix is empty on error. */
 int hr_index_decode(const uint8_t *buf, size_t len, hr_index *ix, const char **why);

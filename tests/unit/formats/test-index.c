@@ -185,6 +185,18 @@ static void test_not_trusted(void)
     hr_reader_close(r);
 }
 
+static void *plain_alloc(void *opaque, size_t n)
+{
+    (void)opaque;
+    return malloc(n);
+}
+
+static void plain_free(void *opaque, void *p)
+{
+    (void)opaque;
+    free(p);
+}
+
 static void test_decoder_cuts(void)
 {
     const char *path = path_of("c.hrr");
@@ -204,6 +216,17 @@ static void test_decoder_cuts(void)
     const char *why;
     CHECK(hr_index_decode(b, n, &ix, &why) == 0 && ix.nsites == ref.nsites && ix.calls == ref.calls);
     hr_index_free(&ix);
+    uint8_t *p; /* version 2: compressed */
+    size_t np;
+    const hr_alloc heap = {plain_alloc, plain_free, NULL, 0};
+    CHECK_FATAL(hr_index_pack(b, n, &heap, &p, &np) == 0 && np < n && p[0] == 2);
+    CHECK(hr_index_decode(p, np, &ix, &why) == 0 && ix.nsites == ref.nsites && ix.calls == ref.calls);
+    hr_index_free(&ix);
+    for (size_t cut = 0; cut < np; cut++) {
+        why = NULL;
+        CHECK(hr_index_decode(p, cut, &ix, &why) < 0 && why && *why);
+    }
+    free(p);
     b[0] = 9; /* a version this code does not know */
     CHECK(hr_index_decode(b, n, &ix, &why) == HR_ERR_VERSION);
     free(b);
