@@ -92,14 +92,10 @@ static void kind_free(kind *k)
     free(k->sizeless);
 }
 
-/* Adds s to kind k (caps: the arrays' capacities). */
-static int kind_add(kind *k, size_t caps[3], const sym *s)
+/* Adds s to kind k (cap: the capacity of its array of all symbols). */
+static int kind_add(kind *k, size_t *cap, const sym *s)
 {
-    if (push(&k->all, &k->nall, &caps[0], s) < 0)
-        return -1;
-    if (s->end > s->value)
-        return push(&k->sized, &k->nsized, &caps[1], s);
-    return push(&k->sizeless, &k->nsizeless, &caps[2], s);
+    return push(&k->all, &k->nall, cap, s);
 }
 
 /* Sorts the symbols once: the sized and sizeless ones, each a part of all, are taken from it in
@@ -108,6 +104,13 @@ static int kind_seal(kind *k)
 {
     if (k->nall > 1)
         qsort(k->all, k->nall, sizeof *k->all, by_start);
+    for (size_t i = 0; i < k->nall; i++)
+        k->nsized += k->all[i].end > k->all[i].value;
+    k->nsizeless = k->nall - k->nsized;
+    k->sized = malloc((k->nsized ? k->nsized : 1) * sizeof *k->sized);
+    k->sizeless = malloc((k->nsizeless ? k->nsizeless : 1) * sizeof *k->sizeless);
+    if (!k->sized || !k->sizeless)
+        return -1;
     size_t nsized = 0, nsizeless = 0;
     for (size_t i = 0; i < k->nall; i++) {
         if (k->all[i].end > k->all[i].value)
@@ -138,7 +141,7 @@ hr_symtab *hr_symtab_new(Dwfl_Module *mod)
     t->mod = mod;
     t->locals = first_global > 1;
     t->first_global = (uint32_t)first_global;
-    size_t gcaps[3] = {0}, ecaps[3] = {0};
+    size_t gcap = 0, ecap = 0;
     int rc = 0;
     for (int i = 1; i < n && rc == 0; i++) {
         GElf_Sym gs;
@@ -148,9 +151,9 @@ hr_symtab *hr_symtab_new(Dwfl_Module *mod)
         if (!eligible(name, &gs))
             continue;
         sym s = {value, value + gs.st_size, (uint32_t)i, (uint8_t)binding_of(gs.st_info), shndx >= SHN_LORESERVE, name};
-        rc = kind_add(&t->every, ecaps, &s);
+        rc = kind_add(&t->every, &ecap, &s);
         if (rc == 0 && (i >= first_global || first_global == 0))
-            rc = kind_add(&t->global, gcaps, &s);
+            rc = kind_add(&t->global, &gcap, &s);
     }
     if (rc < 0 || kind_seal(&t->global) < 0 || kind_seal(&t->every) < 0) {
         hr_symtab_free(t);

@@ -193,8 +193,7 @@ static int dec_free(hr_dec *d, int release, uint64_t *p)
 static int dec_pointers(hr_dec *d, hr_event *ev)
 {
     unsigned k = ev->kind;
-    uint64_t code, bytes, n, escaped = 0;
-    hr_model_refs_clear(&d->model);
+    uint64_t code, escaped = 0;
     if (hr_kind_is_realloc(k))
         HR_FORWARD(dec_free(d, !(ev->xflags & (HR_XF_FAILED | HR_XF_INCOMPLETE)), &ev->old_ptr));
     if (hr_kind_is_free(k))
@@ -202,9 +201,7 @@ static int dec_pointers(hr_dec *d, hr_event *ev)
     GET(d, HR_COL_APTR, &code, "an allocation code");
     if (hr_model_alloc_escaped(code))
         GET(d, HR_COL_APTR, &escaped, "a pointer after an escape code");
-    n = hr_kind_has_count(k) ? ev->count : 1;
-    bytes = __builtin_mul_overflow(n, ev->size, &bytes) ? UINT64_MAX : n * ev->size;
-    int rc = hr_model_alloc_decode(&d->model, code, escaped, bytes, &ev->ptr);
+    int rc = hr_model_alloc_decode(&d->model, code, escaped, hr_event_bytes(ev), &ev->ptr);
     if (rc == HR_ERR_NOMEM)
         return rc;
     if (rc < 0)

@@ -130,13 +130,6 @@ void hr_event_as_read(const hr_event *in, hr_event *out)
         out->free_seq = in->free_seq;
 }
 
-/* The event's bytes for the pointer model (SPEC 5.3). */
-static uint64_t event_bytes(const hr_event *ev)
-{
-    uint64_t n = hr_kind_has_count(ev->kind) ? ev->count : 1, total;
-    return __builtin_mul_overflow(n, ev->size, &total) ? UINT64_MAX : total;
-}
-
 static void put_free(hr_enc *e, uint64_t p, int release)
 {
     uint64_t code = hr_model_free_code(&e->model, p, release);
@@ -156,7 +149,7 @@ static int put_pointers(hr_enc *e, const hr_event *ev)
         return 0;
     }
     uint64_t code;
-    HR_FORWARD(hr_model_alloc_code(&e->model, ev->ptr, event_bytes(ev), &code));
+    HR_FORWARD(hr_model_alloc_code(&e->model, ev->ptr, hr_event_bytes(ev), &code));
     put(e, HR_COL_APTR, code);
     if (hr_model_alloc_escaped(code))
         put(e, HR_COL_APTR, ev->ptr);

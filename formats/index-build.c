@@ -194,11 +194,6 @@ const hr_heap *hr_indexer_heap(const hr_indexer *x)
     return x->heap;
 }
 
-void hr_indexer_prefetch(const hr_indexer *x, uint64_t ptr)
-{
-    hr_heap_prefetch(x->heap, ptr);
-}
-
 void hr_indexer_prefetch_refs(const hr_indexer *x, const hr_record *rec, const hr_heap_refs *refs)
 {
     hr_heap_prefetch_refs(x->heap, rec, refs);

@@ -126,7 +126,7 @@ typedef struct hr_model {
     size_t ord_cap;
     uint64_t bin[HR_MODEL_CLASSES][HR_MODEL_BIN_DEPTH];
     uint8_t nbin[HR_MODEL_CLASSES], top[HR_MODEL_CLASSES];
-    hr_heap_refs refs; /* what the codes of the current event named (hr_model_refs_clear) */
+    hr_heap_refs refs; /* writer: what the current event's codes named (hr_model_refs_clear) */
 } hr_model;
 
 int hr_model_init(hr_model *m, const hr_alloc *a);

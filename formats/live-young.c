@@ -18,6 +18,19 @@ hr_young *hr_heap_young_at(const hr_heap *h, int64_t ord)
     return y->ord == (uint64_t)ord && y->state != HR_YOUNG_EMPTY ? y : NULL;
 }
 
+/* Whether y holds a block the live set saw allocated (live, or released while young). */
+static int holds_block(const hr_young *y)
+{
+    return y->state == HR_YOUNG_LIVE || y->state == HR_YOUNG_DEAD;
+}
+
+/* Loads the table slot y's retirement will look at. */
+static void prefetch_retire(const hr_heap *h, const hr_young *y)
+{
+    if (holds_block(y))
+        hr_heap_prefetch(h, y->b.ptr);
+}
+
 /* Whether the table holds, at y's address, an older block: one live since before y's allocation, a
  * conflict the event did not see (a free of that address would have named y). */
 static int older_in_table(const hr_heap *h, const hr_young *y)
@@ -29,7 +42,7 @@ static int older_in_table(const hr_heap *h, const hr_young *y)
 /* Leaves y empty: a missed conflict noted, a live block moved to the table. */
 static int retire(hr_heap *h, hr_young *y)
 {
-    if (y->state == HR_YOUNG_LIVE || y->state == HR_YOUNG_DEAD)
+    if (holds_block(y))
         h->inexact |= older_in_table(h, y);
     if (y->state == HR_YOUNG_LIVE) {
         int rc = hr_heap_table_insert(h, &y->b);
@@ -45,9 +58,7 @@ int hr_heap_young_claim(hr_heap *h, int64_t ord, hr_young **slot)
     HR_RETURN_IF(ord < 0 || ord >= HR_CHUNK_RECORDS_MAX, HR_ERR_LIMIT);
     if (!h->young && !(h->young = hr_heap_get(h, HR_YOUNG_WINDOW * sizeof *h->young)))
         return HR_ERR_NOMEM;
-    const hr_young *later = &h->young[(ord + AHEAD) & MASK]; /* retired AHEAD claims from now */
-    if (later->state == HR_YOUNG_LIVE || later->state == HR_YOUNG_DEAD)
-        hr_heap_prefetch(h, later->b.ptr);
+    prefetch_retire(h, &h->young[(ord + AHEAD) & MASK]); /* retired AHEAD claims from now */
     hr_young *y = &h->young[ord & MASK];
     HR_FORWARD(retire(h, y));
     y->ord = (uint32_t)ord;
@@ -84,9 +95,8 @@ void hr_heap_prefetch_refs(const hr_heap *h, const hr_record *rec, const hr_heap
 int hr_heap_chunk_end(hr_heap *h)
 {
     for (size_t i = 0; h->young && i < HR_YOUNG_WINDOW; i++) {
-        const hr_young *next = &h->young[(i + AHEAD) & MASK];
-        if (i + AHEAD < HR_YOUNG_WINDOW && (next->state == HR_YOUNG_LIVE || next->state == HR_YOUNG_DEAD))
-            hr_heap_prefetch(h, next->b.ptr);
+        if (i + AHEAD < HR_YOUNG_WINDOW)
+            prefetch_retire(h, &h->young[i + AHEAD]);
         HR_FORWARD(retire(h, &h->young[i])); /* the blocks not moved yet stay young */
     }
     int inexact = h->inexact;

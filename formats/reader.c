@@ -422,11 +422,6 @@ size_t hr_reader_stack(const hr_reader *r, uint64_t id, uint64_t *ips, size_t ma
     return n;
 }
 
-hr_heap_refs hr_reader_refs(const hr_reader *r)
-{
-    return r->dec.model.refs;
-}
-
 uint64_t hr_reader_node_count(const hr_reader *r)
 {
     return r->tab.nodes;

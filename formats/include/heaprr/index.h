@@ -94,8 +94,6 @@ int hr_indexer_add(hr_indexer *x, const hr_record *rec, hr_heap_change *change);
  * when the figures cannot be exact (a conflict with an older block, hr_heap_chunk_end). */
 int hr_indexer_add_refs(hr_indexer *x, const hr_record *rec, const hr_heap_refs *refs, hr_heap_change *change);
 int hr_indexer_chunk_end(hr_indexer *x);
-/* A hint that a record naming ptr comes soon. */
-void hr_indexer_prefetch(const hr_indexer *x, uint64_t ptr);
 /* A hint that the event rec, with those refs, comes soon (hr_heap_prefetch_refs). */
 void hr_indexer_prefetch_refs(const hr_indexer *x, const hr_record *rec, const hr_heap_refs *refs);
 /* The figures of the records taken so far; valid until the next call on x. The indexer may go on

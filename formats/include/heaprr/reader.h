@@ -8,7 +8,6 @@
 #define HEAPRR_READER_H
 
 #include <heaprr/format.h>
-#include <heaprr/live.h>
 #include <heaprr/index.h>
 
 #ifdef __cplusplus
@@ -67,9 +66,6 @@ const hr_process_info *hr_reader_process(const hr_reader *r);
 size_t hr_reader_stack(const hr_reader *r, uint64_t id, uint64_t *ips, size_t max);
 /* Stack nodes defined so far and the fields of one (0 or HR_ERR_ARG for an unknown id). */
 uint64_t hr_reader_node_count(const hr_reader *r);
-/* For the last event hr_reader_next delivered: what its chunk's pointer model named
- * (hr_heap_apply_refs; the chunk is the frame at the record's offset). */
-hr_heap_refs hr_reader_refs(const hr_reader *r);
 int hr_reader_node(const hr_reader *r, uint64_t id, uint64_t *parent, uint64_t *ip);
 
 /* Thread table: 0 and the thread's tid and latest name, or HR_ERR_ARG for an unknown index. */
