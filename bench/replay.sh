@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Replay throughput (bench/README.md, "Replay"): replays the traces of the recording benchmark's
 # workloads (a) and (b) on the band model at every check level, on the C library's malloc and on
-# jemalloc, RUNS times each, one core, and prints medians: events per second of the whole replay
+# jemalloc, RUNS times each (decoding ahead on a second thread, applying on one), and prints medians: events per second of the whole replay
 # (decoding included) and of the engine alone (decoding left out), with the targets of the replay
 # issue (engine, --check none >= 20 M events/s, basic >= 10 M) marked PASS or MISS.
 set -euo pipefail

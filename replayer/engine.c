@@ -5,6 +5,8 @@
  * header and fill damage (basic and above). It also keeps the footprint, live bytes and digest. */
 #include "engine.h"
 
+#include <heaprr/feed.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -477,7 +479,6 @@ int hr_replay_apply(hr_replay *r, const hr_record *rec)
     return r->stop ? 1 : 0;
 }
 
-#define BATCH 256
 #define PREFETCH_AHEAD 8
 
 static double now_seconds(void)
@@ -499,6 +500,18 @@ static void prefetch_event(const hr_replay *r, const hr_record *rec)
     hr_livemap_prefetch(&r->live, key_of(rec));
 }
 
+/* The model's memory around the header of the live block the trace calls ptr, if its entry is at
+ * hand. */
+static void prefetch_header(const hr_replay *r, uint64_t ptr)
+{
+    const hr_live_slot *s = &r->live.slots[hr_livemap_slot(ptr, r->live.mask)];
+    if (s->ptr != ptr)
+        return;
+    const hr_live *e = &r->live.ents[s->idx];
+    if (!e->freed && e->u.b.addr >= 64)
+        __builtin_prefetch(hr_simos_host(&r->heap.os, e->u.b.addr - 16));
+}
+
 /* Applies a batch of events, the table slots of the next ones fetched ahead. */
 static int apply_batch(hr_replay *r, const hr_record *batch, size_t n)
 {
@@ -513,45 +526,56 @@ static int apply_batch(hr_replay *r, const hr_record *batch, size_t n)
             prefetch_event(r, &batch[i + PREFETCH_AHEAD]);
         if (i + PREFETCH_AHEAD / 2 < n) /* its index slot is in cache by now: fetch the entry */
             hr_livemap_prefetch_entry(&r->live, key_of(&batch[i + PREFETCH_AHEAD / 2]));
+        if (r->band && i + PREFETCH_AHEAD / 4 < n) /* and its entry: fetch the model's header */
+            prefetch_header(r, key_of(&batch[i + PREFETCH_AHEAD / 4]));
         rc = hr_replay_apply(r, &batch[i]);
     }
     r->res.engine_seconds += now_seconds() - t0;
     return rc;
 }
 
-/* Events are decoded a batch at a time, then applied: other records (whose strings live only until
- * the next read) are applied as soon as they are read, after the events before them. */
+static int limit_reached(const hr_replay *r)
+{
+    return r->o.max_events && r->res.events >= r->o.max_events;
+}
+
+/* Applies a run of records: the events between other records in batches. */
+static int apply_run(hr_replay *r, const hr_record *recs, size_t n)
+{
+    size_t first = 0;
+    for (size_t i = 0; i < n && !limit_reached(r); i++) {
+        if (recs[i].type == HR_REC_EVENT)
+            continue;
+        int rc = apply_batch(r, recs + first, i - first);
+        if (rc == 0)
+            rc = hr_replay_apply(r, &recs[i]);
+        if (rc != 0)
+            return rc;
+        first = i + 1;
+    }
+    return apply_batch(r, recs + first, n - first);
+}
+
+/* Records are decoded ahead on a second thread (include/heaprr/feed.h) while this one applies
+ * them. */
 int hr_replay_run(hr_replay *r, hr_reader *rd)
 {
-    static __thread hr_record batch[BATCH];
-    int rc = 0, more = 1;
-    while (more && rc == 0 && !(r->o.max_events && r->res.events >= r->o.max_events)) {
-        size_t n = 0;
-        while (n < BATCH) {
-            int got = hr_reader_next(rd, &batch[n]);
-            if (got <= 0) {
-                more = 0;
-                rc = got;
-                break;
-            }
-            if (batch[n].type == HR_REC_EVENT) {
-                n++;
-                continue;
-            }
-            int arc = apply_batch(r, batch, n);
-            if (arc == 0)
-                arc = hr_replay_apply(r, &batch[n]);
-            if (arc != 0) {
-                r->res.stopped = arc == 1;
-                return arc;
-            }
-            n = 0;
-        }
-        int arc = apply_batch(r, batch, n);
+    hr_feed *f = hr_feed_open(rd, NULL);
+    if (!f)
+        return HR_ERR_NOMEM;
+    const hr_record *recs;
+    size_t n;
+    int rc = 0;
+    while (!limit_reached(r) && (rc = hr_feed_take(f, &recs, &n)) > 0) {
+        int arc = apply_run(r, recs, n);
         if (arc != 0) {
             r->res.stopped = arc == 1;
-            return arc;
+            rc = arc;
+            break;
         }
     }
+    if (limit_reached(r))
+        rc = 0;
+    hr_feed_close(f);
     return rc;
 }

@@ -4,6 +4,7 @@
 #ifndef HEAPRR_ANALYZE_H
 #define HEAPRR_ANALYZE_H
 
+#include <heaprr/feed.h>
 #include <heaprr/format.h>
 #include <heaprr/index.h>
 #include <heaprr/live.h>
@@ -12,20 +13,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- feeding a pass: records decoded a batch ahead on a second thread, heap slots fetched
- * ahead. While a feed is open only it uses the reader. ---- */
-
-typedef struct hr_feed hr_feed;
-
-hr_feed *hr_feed_open(hr_reader *r, const hr_heap *h);
-/* Like hr_reader_next, but *rec points into the feed (valid until the next call). */
-int hr_feed_next(hr_feed *f, const hr_record **rec);
-/* Stops the feed; the reader is the caller's again. */
-void hr_feed_close(hr_feed *f);
-/* A progress callback for the passes this thread runs (every pass reads through a feed): called
- * now and then with the bytes of the trace read so far. NULL: none. */
-void hr_set_progress(void (*fn)(void *ctx, uint64_t done), void *ctx);
 
 /* ---- the index: the figures of every report, in one pass ---- */
 

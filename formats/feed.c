@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Records for the heap passes (include/heaprr/analyze.h, hr_feed): a second thread decodes the
- * trace a batch ahead while the pass works on the current one, and the heap's slots for the coming
- * events are fetched ahead. Strings of the records are copied into the batch, so they stay valid
- * while it is handed out. Without a thread (pthread_create failing) batches are decoded in line. */
-#include <heaprr/analyze.h>
+/* Records for the heap passes and the replay (include/heaprr/feed.h): a second thread decodes the
+ * trace a batch ahead while the consumer works on the current one, and the heap's slots for the
+ * coming events are fetched ahead. Strings of the records are copied into the batch, so they stay
+ * valid while it is handed out. Without a thread (pthread_create failing) batches are decoded in
+ * line. */
+#include <heaprr/feed.h>
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define AHEAD 8
-#define BATCH 4096
+#define BATCH 16384
 #define STRINGS (1u << 20)
 #define STRING_MAX (64u << 10) /* longer strings are cut: a batch ends before its arena could overflow */
 
@@ -163,7 +164,7 @@ static uint64_t key_of(const hr_record *rec)
 
 static void ahead(const hr_feed *f, const batch *b, size_t i)
 {
-    if (i < b->n && b->rec[i].type == HR_REC_EVENT)
+    if (f->h && i < b->n && b->rec[i].type == HR_REC_EVENT)
         hr_heap_prefetch(f->h, key_of(&b->rec[i]));
 }
 
@@ -189,29 +190,66 @@ static void next_batch(hr_feed *f)
         ahead(f, &f->b[k], i);
 }
 
-int hr_feed_next(hr_feed *f, const hr_record **rec)
+/* Waits for the first batch. */
+static void start(hr_feed *f)
 {
-    batch *b = &f->b[f->cur];
-    if (!f->started) { /* the first batch */
-        f->started = 1;
-        if (f->threaded) {
-            pthread_mutex_lock(&f->lock);
-            while (!f->full[f->cur])
-                pthread_cond_wait(&f->changed, &f->lock);
-            pthread_mutex_unlock(&f->lock);
-        }
-        for (size_t i = 0; i < AHEAD; i++)
-            ahead(f, b, i);
+    f->started = 1;
+    if (f->threaded) {
+        pthread_mutex_lock(&f->lock);
+        while (!f->full[f->cur])
+            pthread_cond_wait(&f->changed, &f->lock);
+        pthread_mutex_unlock(&f->lock);
     }
+    for (size_t i = 0; i < AHEAD; i++)
+        ahead(f, &f->b[f->cur], i);
+}
+
+/* The current batch, with records left to hand out: NULL at the end (*rc: the reader's result). */
+static batch *current(hr_feed *f, int *rc)
+{
+    if (!f->started)
+        start(f);
+    batch *b = &f->b[f->cur];
     while (f->i == b->n) {
-        if (b->last)
-            return b->rc < 0 ? b->rc : 0;
+        if (b->last) {
+            *rc = b->rc < 0 ? b->rc : 0;
+            return NULL;
+        }
         next_batch(f);
         b = &f->b[f->cur];
     }
+    return b;
+}
+
+static void delivered(hr_feed *f, size_t n, const hr_record *last)
+{
+    uint64_t before = f->delivered;
+    f->delivered += n;
+    if (progress_fn && (before ^ f->delivered) >> 16)
+        progress_fn(progress_ctx, last->offset);
+}
+
+int hr_feed_next(hr_feed *f, const hr_record **rec)
+{
+    int rc;
+    batch *b = current(f, &rc);
+    if (!b)
+        return rc;
     ahead(f, b, f->i + AHEAD);
     *rec = &b->rec[f->i++];
-    if (progress_fn && (++f->delivered & 0xFFFF) == 0)
-        progress_fn(progress_ctx, (*rec)->offset);
+    delivered(f, 1, *rec);
+    return 1;
+}
+
+int hr_feed_take(hr_feed *f, const hr_record **recs, size_t *n)
+{
+    int rc;
+    batch *b = current(f, &rc);
+    if (!b)
+        return rc;
+    *recs = &b->rec[f->i];
+    *n = b->n - f->i;
+    f->i = b->n;
+    delivered(f, *n, &b->rec[b->n - 1]);
     return 1;
 }
