@@ -113,10 +113,16 @@ static void json_finding(json *j, hr_reader *r, const hr_finding *f)
     json_u64(j, "size", f->size);
     if (f->block)
         cli_json_hex(j, "block", f->block);
-    if (f->kind == HR_FIND_INTERIOR_FREE || f->kind >= HR_FIND_CORRUPT_HEADER) {
+    if (f->kind == HR_FIND_INTERIOR_FREE || hr_finding_is_damage(f->kind)) {
         json_i64(j, "offset", f->offset);
         if (f->kind != HR_FIND_INTERIOR_FREE)
             json_u64(j, "bytes_damaged", f->bytes);
+    }
+    if (f->kind == HR_FIND_SIZE_MISMATCH)
+        json_u64(j, "size_passed", f->passed);
+    if (f->kind == HR_FIND_ALIGN_MISMATCH) {
+        json_u64(j, "align_passed", f->passed);
+        json_u64(j, "alloc_align", f->alloc_align);
     }
     cli_json_stack(j, "stack", r, f->stack);
     if (f->alloc_seq) {
@@ -212,17 +218,34 @@ static void print_json(const replay_args *a, hr_reader *r, const hr_replay_resul
     json_finish(&j);
 }
 
+static void print_alignments(const hr_finding *f)
+{
+    if (f->passed)
+        printf(": aligned %s (%" PRIu64 ")", hr_kind_name(f->event_kind), f->passed);
+    else
+        printf(": %s without alignment", hr_kind_name(f->event_kind));
+    if (f->alloc_align)
+        printf(" of a block from aligned %s (%" PRIu64 ")", hr_kind_name(f->alloc_kind), f->alloc_align);
+    else
+        printf(" of a block from %s without alignment", hr_kind_name(f->alloc_kind));
+}
+
 static void print_finding(hr_reader *r, const hr_finding *f)
 {
     printf("\n%s: %s(0x%" PRIx64 ") at event #%" PRIu64 ", thread %u", hr_finding_name(f->kind),
            hr_kind_name(f->event_kind), f->ptr, f->seq, f->thread);
     if (f->kind == HR_FIND_INTERIOR_FREE)
         printf(": %" PRId64 " bytes into the %" PRIu64 "-byte block 0x%" PRIx64, f->offset, f->size, f->block);
-    else if (f->kind == HR_FIND_CORRUPT_HEADER || f->kind == HR_FIND_CORRUPT_CHAIN || f->kind == HR_FIND_OVERRUN)
+    else if (hr_finding_is_damage(f->kind))
         printf(": %" PRIu64 " bytes damaged from offset %" PRId64 " of %s 0x%" PRIx64 " (%" PRIu64 " bytes requested)",
                f->bytes, f->offset, f->block ? "block" : "free block", f->block, f->size);
     else if (f->kind == HR_FIND_MISMATCHED_FREE)
         printf(": the block came from %s", hr_kind_name(f->alloc_kind));
+    else if (f->kind == HR_FIND_SIZE_MISMATCH)
+        printf(": sized %s of %" PRIu64 " bytes, the block was asked for %" PRIu64, hr_kind_name(f->event_kind),
+               f->passed, f->size);
+    else if (f->kind == HR_FIND_ALIGN_MISMATCH)
+        print_alignments(f);
     printf("\n");
     cli_print_stack(r, "  at", f->stack);
     if (f->alloc_seq) {

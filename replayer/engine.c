@@ -250,6 +250,19 @@ static void model_free(hr_replay *r, const hr_live *e)
     r->live_bytes -= e->size;
 }
 
+/* An aligned new or delete: log2 of the alignment it passed, plus 1; 0 for any other call. */
+static uint8_t align_code(const hr_event *ev)
+{
+    if (!(ev->xflags & HR_XF_ALIGNED) || !ev->align)
+        return 0;
+    return (uint8_t)(64 - __builtin_clzll(ev->align)); /* alignments are powers of two */
+}
+
+static uint64_t align_of_code(uint8_t code)
+{
+    return code ? 1ull << (code - 1) : 0;
+}
+
 /* Sets what e knows of the block the current event allocated. */
 static void refill(hr_replay *r, hr_live *e, uint64_t size, const hr_mblock *b)
 {
@@ -262,6 +275,7 @@ static void refill(hr_replay *r, hr_live *e, uint64_t size, const hr_mblock *b)
     e->band = b->band;
     e->u.b.addr = b->addr;
     e->u.b.ref = b->ref;
+    e->u.b.align_log2 = align_code(&rec->u.event);
     r->live_bytes += size;
     digest_add(r, b->addr);
     track_footprint(r);
@@ -353,6 +367,28 @@ static void mismatch(hr_replay *r, const hr_live *e)
     finding_add(r, &f);
 }
 
+/* A sized or aligned delete of live block e from new: it must pass the size new was asked for and
+ * the alignment (or none) new was given. */
+static void delete_args(hr_replay *r, const hr_live *e, const hr_event *ev)
+{
+    if (r->o.check == HR_CHECK_NONE || ev->kind == HR_FREE || !kinds_match(e->kind, ev->kind))
+        return;
+    if ((ev->xflags & HR_XF_SIZED) && ev->size != e->size) {
+        hr_finding f = finding_here(r, HR_FIND_SIZE_MISMATCH, e->ptr);
+        with_alloc(&f, e);
+        f.passed = ev->size;
+        finding_add(r, &f);
+    }
+    uint8_t want = e->u.b.align_log2, got = align_code(ev);
+    if (want != got) {
+        hr_finding f = finding_here(r, HR_FIND_ALIGN_MISMATCH, e->ptr);
+        with_alloc(&f, e);
+        f.passed = align_of_code(got);
+        f.alloc_align = align_of_code(want);
+        finding_add(r, &f);
+    }
+}
+
 static int apply_free(hr_replay *r, const hr_event *ev)
 {
     if (!ev->ptr) {
@@ -365,6 +401,7 @@ static int apply_free(hr_replay *r, const hr_event *ev)
         return 0;
     }
     mismatch(r, e);
+    delete_args(r, e, ev);
     release(r, e);
     return 0;
 }

@@ -8,7 +8,8 @@ static const char *const check_names[] = {"none", "basic", "bounds", "chain"};
 
 static const char *const finding_names[HR_FIND_COUNT] = {
     "double-free",    "invalid-free", "interior-free", "realloc-freed", "mismatched-free",
-    "corrupt-header", "overrun",      "corrupt-chain", "out-of-memory",
+    "corrupt-header", "overrun",      "corrupt-chain", "out-of-memory", "size-mismatch",
+    "alignment-mismatch",
 };
 
 const char *hr_check_name(hr_check_level l)
@@ -30,4 +31,9 @@ int hr_check_from_name(const char *name, hr_check_level *out)
 const char *hr_finding_name(hr_finding_kind k)
 {
     return (unsigned)k < HR_FIND_COUNT ? finding_names[k] : "?";
+}
+
+int hr_finding_is_damage(hr_finding_kind k)
+{
+    return k == HR_FIND_CORRUPT_HEADER || k == HR_FIND_OVERRUN || k == HR_FIND_CORRUPT_CHAIN;
 }

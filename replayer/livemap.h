@@ -22,6 +22,7 @@ typedef struct hr_live {
         struct {
             uint64_t addr; /* where the allocator put it */
             uint32_t ref;
+            uint8_t align_log2; /* an aligned new: log2 of its alignment, plus 1 (0: not one) */
         } b;
         struct {
             uint64_t seq, stack;

@@ -35,10 +35,14 @@ typedef enum hr_finding_kind {
     HR_FIND_OVERRUN,
     HR_FIND_CORRUPT_CHAIN,
     HR_FIND_OUT_OF_MEMORY,
+    HR_FIND_SIZE_MISMATCH,  /* a sized delete passed another size than new was asked for */
+    HR_FIND_ALIGN_MISMATCH, /* an aligned delete of an unaligned new, the reverse, or another alignment */
     HR_FIND_COUNT
 } hr_finding_kind;
 /* "double-free", "invalid-free", ... */
 const char *hr_finding_name(hr_finding_kind k);
+/* Whether findings of kind k are damage found in memory (their offset and bytes are set). */
+int hr_finding_is_damage(hr_finding_kind k);
 
 /* One error the checker found. Stack ids are the reader's (hr_reader_stack resolves them). */
 typedef struct hr_finding {
@@ -53,6 +57,9 @@ typedef struct hr_finding {
     int64_t offset;      /* interior-free: ptr - block; damage: first damaged byte from the block's
                             user address (negative: in its header) */
     uint64_t bytes;      /* damage: bytes found damaged */
+    uint64_t passed;     /* size-mismatch: the size the call passed; alignment-mismatch: the alignment
+                            it passed (0: none) */
+    uint64_t alloc_align; /* alignment-mismatch: the alignment new was asked for (0: none) */
     uint64_t stack;      /* the faulting call's stack */
     uint64_t alloc_seq, alloc_stack;
     uint32_t alloc_thread, alloc_kind;

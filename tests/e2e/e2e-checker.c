@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/* The checker on real programs that commit each error (tests/workloads/wl-checker.cpp): the replay's
+ * JSON names the kind, the culprit block and its size, and the functions on the faulting and the
+ * allocating stacks; the same program doing everything right gets no finding. */
+#include "e2e.h"
+#include "jsonread.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Records wl-checker doing what, replays the trace into a JSON file and parses it. out: the
+ * program's stdout. Returns the report's root (jv_free it) or NULL. */
+static jv *record_and_replay(const char *what, const char *options, char *out, size_t cap, int *replay_status)
+{
+    char trace[4096], json_path[4096], cmd[16384];
+    run_result r;
+    e2e_path(trace, sizeof trace, "checker.hrr");
+    e2e_path(json_path, sizeof json_path, "checker.json");
+    char *rec[] = {(char *)e2e_heaprr(), "record", "-q", "-o", trace, "--", (char *)e2e_workload("wl-checker"),
+                   (char *)what, NULL};
+    if (e2e_run(&r, rec, NULL) != 0 || !r.exited || r.code != 0) {
+        fprintf(stderr, "recording wl-checker %s failed: %s\n", what, r.err);
+        return NULL;
+    }
+    snprintf(out, cap, "%s", r.out);
+    snprintf(cmd, sizeof cmd, "'%s' replay --json %s '%s' > '%s'", e2e_heaprr(), options, trace, json_path);
+    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+    if (e2e_run(&r, sh, NULL) != 0 || !r.exited)
+        return NULL;
+    *replay_status = r.code;
+    FILE *f = fopen(json_path, "r");
+    if (!f)
+        return NULL;
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text, f);
+    fclose(f);
+    char why[256];
+    jv *root = jv_parse(text, n, why, sizeof why);
+    if (!root)
+        fprintf(stderr, "replay --json: %s\n", why);
+    return root;
+}
+
+static const jv *first_error(const jv *root)
+{
+    const jv *errors = jv_get(root, "errors");
+    return errors && errors->type == JV_ARRAY ? errors->child : NULL;
+}
+
+static const char *str_at(const jv *o, const char *key)
+{
+    const jv *v = jv_get(o, key);
+    return v && v->type == JV_STRING ? v->string : "";
+}
+
+static double num_at(const jv *o, const char *key)
+{
+    const jv *v = jv_get(o, key);
+    return v && v->type == JV_NUMBER ? v->number : -1;
+}
+
+/* Whether a frame of the stack at key names a function starting with name. */
+static int stack_has(const jv *finding, const char *key, const char *name)
+{
+    const jv *s = jv_get(finding, key);
+    for (const jv *fr = s ? s->child : NULL; fr; fr = fr->next) {
+        const char *fn = str_at(fr, "function");
+        if (strncmp(fn, name, strlen(name)) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The pointer wl-checker printed for what ("what 0x..."). */
+static const char *printed_ptr(const char *out, const char *what)
+{
+    static char ptr[64];
+    ptr[0] = 0;
+    const char *p = strstr(out, what);
+    if (p)
+        sscanf(p + strlen(what), " %63s", ptr);
+    return ptr;
+}
+
+#define CHECK_TEXT(got, want)                                                                      \
+    do {                                                                                           \
+        const char *g_ = (got), *w_ = (want);                                                      \
+        if (strcmp(g_, w_) != 0) {                                                                 \
+            fprintf(stderr, "%s:%d: %s is '%s', not '%s'\n", __FILE__, __LINE__, #got, g_, w_);    \
+            check_failures++;                                                                      \
+        }                                                                                          \
+    } while (0)
+
+typedef struct expect {
+    const char *what, *kind, *call, *faulting, *allocating;
+    double size, passed, alloc_align;
+} expect;
+
+static void check_error(const expect *x)
+{
+    char out[16384];
+    int status = -1;
+    jv *root = record_and_replay(x->what, "", out, sizeof out, &status);
+    CHECK_FATAL(root != NULL);
+    CHECK_EQ_U64(status, 3); /* findings */
+    CHECK_EQ_U64((uint64_t)num_at(root, "error_count"), 1);
+    const jv *f = first_error(root);
+    CHECK_FATAL(f != NULL);
+    CHECK_TEXT(str_at(f, "kind"), x->kind);
+    CHECK_TEXT(str_at(f, "call"), x->call);
+    CHECK_TEXT(str_at(f, "block"), printed_ptr(out, x->what));
+    CHECK_EQ_U64((uint64_t)num_at(f, "size"), (uint64_t)x->size);
+    if (strcmp(x->kind, "size-mismatch") == 0) {
+        CHECK_EQ_U64((uint64_t)num_at(f, "size_passed"), (uint64_t)x->passed);
+    } else {
+        CHECK_EQ_U64((uint64_t)num_at(f, "align_passed"), (uint64_t)x->passed);
+        CHECK_EQ_U64((uint64_t)num_at(f, "alloc_align"), (uint64_t)x->alloc_align);
+    }
+    CHECK(stack_has(f, "stack", x->faulting));
+    CHECK(stack_has(f, "alloc_stack", x->allocating));
+    CHECK(stack_has(f, "alloc_stack", "main"));
+    jv_free(root);
+
+    /* --check none reports nothing. */
+    root = record_and_replay(x->what, "--check none", out, sizeof out, &status);
+    CHECK_FATAL(root != NULL);
+    CHECK_EQ_U64(status, 0);
+    CHECK_EQ_U64((uint64_t)num_at(root, "error_count"), 0);
+    jv_free(root);
+}
+
+int main(void)
+{
+    static const expect cases[] = {
+        {"size-mismatch", "size-mismatch", "delete", "drop_sized", "make_record", 16, 24, 0},
+        {"align-aligned-plain", "alignment-mismatch", "delete", "drop_plain", "make_aligned_record", 48, 0, 64},
+        {"align-plain-aligned", "alignment-mismatch", "delete", "drop_aligned", "make_record", 48, 32, 0},
+        {"align-other", "alignment-mismatch", "delete", "drop_aligned", "make_aligned_record", 48, 128, 64},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_error(&cases[i]);
+
+    char out[16384];
+    int status = -1;
+    jv *root = record_and_replay("correct", "", out, sizeof out, &status);
+    CHECK_FATAL(root != NULL);
+    CHECK_EQ_U64(status, 0);
+    CHECK_EQ_U64((uint64_t)num_at(root, "error_count"), 0);
+    jv_free(root);
+    return check_done("e2e-checker");
+}

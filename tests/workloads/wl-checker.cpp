@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+// Heap errors the checker must pin on their culprit, one per argument, each in functions of its
+// own so that the stacks can be checked by name. Every error here is harmless to glibc's heap (the
+// sized and aligned deletes it ships ignore the size and free aligned blocks like any other), so the
+// program runs to its end; it prints each block it misuses as "<error> <pointer>".
+//   size-mismatch        new of 16 bytes, sized delete of 24
+//   align-aligned-plain  aligned new (64), plain delete
+//   align-plain-aligned  plain new, aligned delete (32)
+//   align-other          aligned new (64), aligned delete (128)
+//   correct              every form of new and delete, rightly paired (no finding)
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#define NOINLINE __attribute__((noinline))
+
+static void *volatile keep; // defeats the optimizer's pairing of new and delete
+
+NOINLINE static void *make_record(std::size_t n)
+{
+    keep = ::operator new(n);
+    return keep;
+}
+
+NOINLINE static void *make_aligned_record(std::size_t n, std::size_t al)
+{
+    keep = ::operator new(n, std::align_val_t(al));
+    return keep;
+}
+
+NOINLINE static void drop_sized(void *p, std::size_t n)
+{
+    ::operator delete(p, n);
+}
+
+NOINLINE static void drop_plain(void *p)
+{
+    ::operator delete(p);
+}
+
+NOINLINE static void drop_aligned(void *p, std::size_t al)
+{
+    ::operator delete(p, std::align_val_t(al));
+}
+
+NOINLINE static void drop_sized_aligned(void *p, std::size_t n, std::size_t al)
+{
+    ::operator delete(p, n, std::align_val_t(al));
+}
+
+static void correct()
+{
+    drop_sized(make_record(40), 40);
+    drop_plain(make_record(8));
+    drop_aligned(make_aligned_record(96, 64), 64);
+    drop_sized_aligned(make_aligned_record(200, 256), 200, 256);
+    int *a = new int[10];
+    delete[] a;
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *what = argv[i];
+        void *p = nullptr;
+        if (std::strcmp(what, "size-mismatch") == 0) {
+            p = make_record(16);
+            drop_sized(p, 24);
+        } else if (std::strcmp(what, "align-aligned-plain") == 0) {
+            p = make_aligned_record(48, 64);
+            drop_plain(p);
+        } else if (std::strcmp(what, "align-plain-aligned") == 0) {
+            p = make_record(48);
+            drop_aligned(p, 32);
+        } else if (std::strcmp(what, "align-other") == 0) {
+            p = make_aligned_record(48, 64);
+            drop_aligned(p, 128);
+        } else if (std::strcmp(what, "correct") == 0) {
+            correct();
+        } else {
+            std::fprintf(stderr, "wl-checker: unknown error '%s'\n", what);
+            return 2;
+        }
+        std::printf("%s %p\n", what, p);
+    }
+    return 0;
+}
