@@ -102,6 +102,26 @@ static void parse(int argc, char **argv, replay_args *a)
     cli_heap_config("replay", &ho, &a->o.heap);
 }
 
+/* An overrun found in a guard zone: "guard_zone": true, and "on_model": what its bytes hit in the
+ * model's heap (null: nothing it checks). */
+static void json_model_effect(json *j, const hr_finding *f)
+{
+    json_bool(j, "guard_zone", 1);
+    if (!f->model_seen) {
+        json_null(j, "on_model");
+        return;
+    }
+    json_object_begin(j, "on_model");
+    json_cstr(j, "kind", hr_finding_name(f->model_kind));
+    if (f->model_block)
+        cli_json_hex(j, "block", f->model_block);
+    else
+        json_null(j, "block");
+    json_i64(j, "offset", f->model_offset);
+    json_u64(j, "bytes_damaged", f->model_bytes);
+    json_object_end(j);
+}
+
 static void json_finding(json *j, hr_reader *r, const hr_finding *f)
 {
     json_object_begin(j, NULL);
@@ -118,6 +138,8 @@ static void json_finding(json *j, hr_reader *r, const hr_finding *f)
         if (f->kind != HR_FIND_INTERIOR_FREE)
             json_u64(j, "bytes_damaged", f->bytes);
     }
+    if (f->guard)
+        json_model_effect(j, f);
     if (f->kind == HR_FIND_SIZE_MISMATCH)
         json_u64(j, "size_passed", f->passed);
     if (f->kind == HR_FIND_ALIGN_MISMATCH) {
@@ -218,6 +240,29 @@ static void print_json(const replay_args *a, hr_reader *r, const hr_replay_resul
     json_finish(&j);
 }
 
+static const char *bytes_word(uint64_t n)
+{
+    return n == 1 ? "byte" : "bytes";
+}
+
+static void print_guard(const hr_finding *f)
+{
+    printf(": %" PRIu64 " %s written past the end of the %" PRIu64 "-byte block 0x%" PRIx64
+           ", from offset %" PRId64 " (its guard zone)",
+           f->bytes, bytes_word(f->bytes), f->size, f->block, f->offset);
+    if (!f->model_seen)
+        return;
+    if (f->model_kind == HR_FIND_CORRUPT_HEADER && f->model_block != f->block)
+        printf("; on the model they hit the header of %s 0x%" PRIx64, f->model_block ? "block" : "free block",
+               f->model_block);
+    else if (f->model_kind == HR_FIND_OVERRUN)
+        printf("; on the model they hit the fill after the request");
+    else
+        printf("; on the model: %s of %s 0x%" PRIx64, hr_finding_name(f->model_kind),
+               f->model_block ? "block" : "free block", f->model_block);
+    printf(" (%" PRIu64 " %s from offset %" PRId64 ")", f->model_bytes, bytes_word(f->model_bytes), f->model_offset);
+}
+
 static void print_alignments(const hr_finding *f)
 {
     if (f->passed)
@@ -236,6 +281,8 @@ static void print_finding(hr_reader *r, const hr_finding *f)
            hr_kind_name(f->event_kind), f->ptr, f->seq, f->thread);
     if (f->kind == HR_FIND_INTERIOR_FREE)
         printf(": %" PRId64 " bytes into the %" PRIu64 "-byte block 0x%" PRIx64, f->offset, f->size, f->block);
+    else if (f->guard)
+        print_guard(f);
     else if (hr_finding_is_damage(f->kind))
         printf(": %" PRIu64 " bytes damaged from offset %" PRId64 " of %s 0x%" PRIx64 " (%" PRIu64 " bytes requested)",
                f->bytes, f->offset, f->block ? "block" : "free block", f->block, f->size);

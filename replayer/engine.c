@@ -82,6 +82,15 @@ static void with_free(hr_finding *f, const hr_live *e)
 static void on_damage(void *ctx, const hr_damage *d)
 {
     hr_replay *r = ctx;
+    if (r->pending_guard && !r->guard_finding.model_seen) { /* the guard zone's bytes, as the model saw them */
+        hr_finding *g = &r->guard_finding;
+        g->model_seen = 1;
+        g->model_kind = d->kind;
+        g->model_block = d->owner;
+        g->model_offset = d->offset;
+        g->model_bytes = d->bytes;
+        return;
+    }
     hr_finding f = finding_here(r, d->kind, r->cur->u.event.ptr);
     const hr_live *e = d->owner ? hr_livemap_find(&r->live, d->owner) : NULL;
     if (e && !e->freed)
@@ -465,6 +474,57 @@ static int process_info(hr_replay *r, const hr_process_info *pi)
     return 0;
 }
 
+static void flush_guard(hr_replay *r);
+
+/* The finding of a guard record, waiting for the call that found the damage (the next event of
+ * the record's thread). */
+static void guard_finding(hr_replay *r, const hr_record *rec, const hr_live *e)
+{
+    hr_finding *f = &r->guard_finding;
+    memset(f, 0, sizeof *f);
+    f->kind = HR_FIND_OVERRUN;
+    f->guard = 1;
+    f->thread = rec->thread;
+    with_alloc(f, e);
+    const uint8_t *found = (const uint8_t *)rec->u.guard.found.ptr;
+    int64_t first = -1;
+    for (uint64_t i = 0; i < rec->u.guard.found.len; i++) {
+        if (found[i] == hr_guard_byte(i))
+            continue;
+        if (first < 0)
+            first = (int64_t)i;
+        f->bytes++;
+    }
+    f->offset = (int64_t)e->size + (first < 0 ? 0 : first);
+    r->pending_guard = 1;
+}
+
+/* Reports the waiting guard finding, with the call that found it when there is one. */
+void hr_replay_flush_pending(hr_replay *r)
+{
+    flush_guard(r);
+}
+
+static void flush_guard(hr_replay *r)
+{
+    if (!r->pending_guard)
+        return;
+    r->pending_guard = 0;
+    if (r->o.check != HR_CHECK_NONE)
+        finding_add(r, &r->guard_finding);
+}
+
+/* The guard finding names rec as the call that found the damage, and is reported. */
+static void guard_found_by(hr_replay *r, const hr_record *rec)
+{
+    hr_finding *f = &r->guard_finding;
+    f->event_kind = rec->u.event.kind;
+    f->seq = rec->seq;
+    f->stack = rec->u.event.stack;
+    f->ptr = hr_kind_is_realloc(rec->u.event.kind) ? rec->u.event.old_ptr : rec->u.event.ptr;
+    flush_guard(r);
+}
+
 /* Writes the bytes a guard zone was found with into the model's block, at the same distance
  * from the end of the request, so the checker finds them when the free comes. */
 static int guard_damage(hr_replay *r, const hr_record *rec)
@@ -472,6 +532,8 @@ static int guard_damage(hr_replay *r, const hr_record *rec)
     const hr_live *e = hr_livemap_find(&r->live, rec->u.guard.ptr);
     if (!e || e->freed)
         return 0;
+    flush_guard(r);
+    guard_finding(r, rec, e);
     hr_mblock b = {e->u.b.addr, e->u.b.ref, e->band};
     int64_t lo, hi;
     uint8_t *at = r->be.memory(r->be.self, &b, &lo, &hi);
@@ -495,6 +557,8 @@ int hr_replay_apply(hr_replay *r, const hr_record *rec)
         return 0;
     const hr_event *ev = &rec->u.event;
     r->cur = rec;
+    if (r->pending_guard && rec->thread != r->guard_finding.thread)
+        flush_guard(r); /* not the call that found it: cannot happen in a trace the recorder wrote */
     if (!r->band && !r->res.events) /* the reader's buffers exist now: they are not the allocator's */
         r->rss_base = r->be.footprint(r->be.self);
     r->res.events++;
@@ -510,6 +574,8 @@ int hr_replay_apply(hr_replay *r, const hr_record *rec)
     } else {
         r->res.failed_skipped++; /* an allocation that never returned */
     }
+    if (r->pending_guard)
+        guard_found_by(r, rec);
     sample(r);
     if (rc < 0)
         return rc;
@@ -614,5 +680,6 @@ int hr_replay_run(hr_replay *r, hr_reader *rd)
     if (limit_reached(r))
         rc = 0;
     hr_feed_close(f);
+    flush_guard(r);
     return rc;
 }

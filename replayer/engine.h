@@ -21,10 +21,14 @@ struct hr_replay {
     hr_replay_result res;
     uint64_t live_bytes, digest, next_sample;
     const hr_record *cur;
+    int pending_guard;      /* a guard record came: its finding waits for the call that found it */
+    hr_finding guard_finding;
     int forked, stop;
     struct timespec started;
 };
 
 uint64_t hr_replay_mix(uint64_t h);
+/* Reports a finding still waiting for the call that found it (the trace ended first). */
+void hr_replay_flush_pending(hr_replay *r);
 
 #endif

@@ -9,27 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Records wl-checker doing what, replays the trace into a JSON file and parses it. out: the
+/* Records wl-checker doing what (recording option rec_option: "" or one option), replays the trace into a JSON file and parses it. out: the
  * program's stdout. Returns the report's root (jv_free it) or NULL. */
-static jv *record_and_replay(const char *what, const char *options, char *out, size_t cap, int *replay_status)
+static jv *parse_file(const char *path)
 {
-    char trace[4096], json_path[4096], cmd[16384];
-    run_result r;
-    e2e_path(trace, sizeof trace, "checker.hrr");
-    e2e_path(json_path, sizeof json_path, "checker.json");
-    char *rec[] = {(char *)e2e_heaprr(), "record", "-q", "-o", trace, "--", (char *)e2e_workload("wl-checker"),
-                   (char *)what, NULL};
-    if (e2e_run(&r, rec, NULL) != 0 || !r.exited || r.code != 0) {
-        fprintf(stderr, "recording wl-checker %s failed: %s\n", what, r.err);
-        return NULL;
-    }
-    snprintf(out, cap, "%s", r.out);
-    snprintf(cmd, sizeof cmd, "'%s' replay --json %s '%s' > '%s'", e2e_heaprr(), options, trace, json_path);
-    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
-    if (e2e_run(&r, sh, NULL) != 0 || !r.exited)
-        return NULL;
-    *replay_status = r.code;
-    FILE *f = fopen(json_path, "r");
+    FILE *f = fopen(path, "r");
     if (!f)
         return NULL;
     static char text[1 << 20];
@@ -40,6 +24,35 @@ static jv *record_and_replay(const char *what, const char *options, char *out, s
     if (!root)
         fprintf(stderr, "replay --json: %s\n", why);
     return root;
+}
+
+static jv *record_with(const char *rec_option, const char *what, const char *options, char *out, size_t cap,
+                       int *replay_status)
+{
+    char trace[4096], json_path[4096], cmd[16384];
+    run_result r;
+    e2e_path(trace, sizeof trace, "checker.hrr");
+    e2e_path(json_path, sizeof json_path, "checker.json");
+    char *rec[] = {(char *)e2e_heaprr(), "record", "-q", "-o", trace, (char *)rec_option, "--",
+                   (char *)e2e_workload("wl-checker"), (char *)what, NULL};
+    if (!*rec_option) /* no option: close the gap */
+        memmove(&rec[5], &rec[6], 4 * sizeof rec[0]);
+    if (e2e_run(&r, rec, NULL) != 0 || !r.exited || r.code != 0) {
+        fprintf(stderr, "recording wl-checker %s failed: %s\n", what, r.err);
+        return NULL;
+    }
+    snprintf(out, cap, "%s", r.out);
+    snprintf(cmd, sizeof cmd, "'%s' replay --json %s '%s' > '%s'", e2e_heaprr(), options, trace, json_path);
+    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+    if (e2e_run(&r, sh, NULL) != 0 || !r.exited)
+        return NULL;
+    *replay_status = r.code;
+    return parse_file(json_path);
+}
+
+static jv *record_and_replay(const char *what, const char *options, char *out, size_t cap, int *replay_status)
+{
+    return record_with("", what, options, out, cap, replay_status);
 }
 
 static const jv *first_error(const jv *root)
@@ -130,6 +143,37 @@ static void check_error(const expect *x)
     jv_free(root);
 }
 
+/* A 24-byte block written 32 bytes long, recorded in guard mode: one overrun, naming the block, its
+ * size and the 8 bytes past its end, the free that found it, the allocation, and the neighbour's
+ * header the bytes hit in the model. */
+static void check_overrun(void)
+{
+    char out[16384];
+    int status = -1;
+    jv *root = record_with("--guard", "overrun", "", out, sizeof out, &status);
+    CHECK_FATAL(root != NULL);
+    CHECK_EQ_U64(status, 3);
+    CHECK_EQ_U64((uint64_t)num_at(root, "error_count"), 1);
+    const jv *f = first_error(root);
+    CHECK_FATAL(f != NULL);
+    CHECK_TEXT(str_at(f, "kind"), "overrun");
+    CHECK_TEXT(str_at(f, "call"), "free");
+    CHECK_TEXT(str_at(f, "block"), printed_ptr(out, "overrun"));
+    CHECK_EQ_U64((uint64_t)num_at(f, "size"), 24);
+    CHECK_EQ_U64((uint64_t)num_at(f, "offset"), 24);
+    CHECK_EQ_U64((uint64_t)num_at(f, "bytes_damaged"), 8);
+    const jv *gz = jv_get(f, "guard_zone");
+    CHECK(gz && gz->type == JV_BOOL && gz->number == 1);
+    CHECK_TEXT(str_at(f, "on_model.kind"), "corrupt-header");
+    CHECK(strcmp(str_at(f, "on_model.block"), str_at(f, "block")) != 0); /* the neighbour */
+    CHECK(num_at(f, "on_model.offset") < 0);
+    CHECK(stack_has(f, "stack", "drop_buffer"));
+    CHECK(stack_has(f, "alloc_stack", "make_buffer"));
+    CHECK(stack_has(f, "alloc_stack", "main"));
+    jv_free(root);
+
+}
+
 int main(void)
 {
     static const expect cases[] = {
@@ -140,6 +184,8 @@ int main(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_error(&cases[i]);
+
+    check_overrun();
 
     char out[16384];
     int status = -1;

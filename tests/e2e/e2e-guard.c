@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Guard mode: heaprr record --guard leaves the program working and its counts exact, records the
- * damage to guard zones, and heaprr replay puts it back into the model's heap: an overrun into the
- * fill area is an overrun finding, one past a band block damages the next block's header. */
+ * damage to guard zones, and heaprr replay reports each as one overrun naming the culprit block,
+ * and puts the bytes back into the model's heap: one lands in the fill after the request, the
+ * other, past a band block, on the next block's header, and the finding says so. */
 #include "e2e.h"
 
 static uint64_t guard_records(const char *path)
@@ -38,9 +39,12 @@ int main(void)
     CHECK(r.exited && r.code == 3);
     CHECK(strstr(r.out, "check bounds") != NULL);
     CHECK(strstr(r.out, "overrun: free(") != NULL);
-    CHECK(strstr(r.out, "3 bytes damaged from offset 10 of block") != NULL);
+    CHECK(strstr(r.out, "3 bytes written past the end of the 10-byte block") != NULL);
+    CHECK(strstr(r.out, "from offset 10 (its guard zone); on the model they hit the fill after the request") != NULL);
     CHECK(strstr(r.out, "copy_name") != NULL); /* the allocation's stack, symbolized */
-    CHECK(strstr(r.out, "corrupt-header: free(") != NULL);
+    CHECK(strstr(r.out, "4 bytes written past the end of the 16-byte block") != NULL);
+    CHECK(strstr(r.out, "; on the model they hit the header of block 0x") != NULL);
+    CHECK(strstr(r.out, "corrupt-header: free(") == NULL); /* one finding per overrun */
     CHECK(strstr(r.out, "2 errors found") != NULL);
 
     /* Without guard mode nothing is recorded, and the replay finds nothing. */

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 // Heap errors the checker must pin on their culprit, one per argument, each in functions of its
-// own so that the stacks can be checked by name. Every error here is harmless to glibc's heap (the
+// own so that the stacks can be checked by name. The mismatches are harmless to glibc's heap (the
 // sized and aligned deletes it ships ignore the size and free aligned blocks like any other), so the
 // program runs to its end; it prints each block it misuses as "<error> <pointer>".
 //   size-mismatch        new of 16 bytes, sized delete of 24
 //   align-aligned-plain  aligned new (64), plain delete
 //   align-plain-aligned  plain new, aligned delete (32)
 //   align-other          aligned new (64), aligned delete (128)
+//   overrun              a 24-byte block written 32 bytes long, then freed (record with --guard:
+//                        without it, the bytes land on glibc's next chunk and free aborts)
 //   correct              every form of new and delete, rightly paired (no finding)
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -48,6 +51,24 @@ NOINLINE static void drop_sized_aligned(void *p, std::size_t n, std::size_t al)
     ::operator delete(p, n, std::align_val_t(al));
 }
 
+NOINLINE static char *make_buffer(std::size_t n)
+{
+    char *p = static_cast<char *>(std::malloc(n));
+    keep = p;
+    return p;
+}
+
+NOINLINE static void scribble(char *p, std::size_t n)
+{
+    std::memset(p, 'x', n);
+    keep = p;
+}
+
+NOINLINE static void drop_buffer(char *p)
+{
+    std::free(p);
+}
+
 static void correct()
 {
     drop_sized(make_record(40), 40);
@@ -75,6 +96,12 @@ int main(int argc, char **argv)
         } else if (std::strcmp(what, "align-other") == 0) {
             p = make_aligned_record(48, 64);
             drop_aligned(p, 128);
+        } else if (std::strcmp(what, "overrun") == 0) {
+            char *q = make_buffer(24), *next = make_buffer(24);
+            scribble(q, 32);
+            drop_buffer(q);
+            drop_buffer(next);
+            p = q;
         } else if (std::strcmp(what, "correct") == 0) {
             correct();
         } else {

@@ -60,6 +60,16 @@ typedef struct hr_finding {
     uint64_t passed;     /* size-mismatch: the size the call passed; alignment-mismatch: the alignment
                             it passed (0: none) */
     uint64_t alloc_align; /* alignment-mismatch: the alignment new was asked for (0: none) */
+    /* An overrun the recorder found in a guard zone (guard mode): block, size, offset (the first
+     * damaged byte, from the block's start: size or more) and bytes name the culprit. Put back
+     * into the model's heap, the same bytes may land on something the model checks: then
+     * model_kind (corrupt-header, overrun, corrupt-chain) and the model_* fields say what. */
+    int guard;
+    int model_seen;
+    hr_finding_kind model_kind;
+    uint64_t model_block; /* the block whose header or fill was hit (0: a free block) */
+    int64_t model_offset; /* from that block's user address (negative: in its header) */
+    uint64_t model_bytes;
     uint64_t stack;      /* the faulting call's stack */
     uint64_t alloc_seq, alloc_stack;
     uint32_t alloc_thread, alloc_kind;
