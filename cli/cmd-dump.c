@@ -72,6 +72,16 @@ static void print_event(const hr_event *e)
     printf(" stack=%" PRIu64, e->stack);
 }
 
+/* A write into a freed block: where, how many bytes, and the first ones found. */
+static void print_freed(const hr_record *r)
+{
+    printf("freed-write ptr=0x%" PRIx64 " offset=%" PRIu64 " bytes=%" PRIu64 " found:", r->u.freed.ptr,
+           r->u.freed.offset, r->u.freed.bytes);
+    for (size_t i = 0; i < r->u.freed.found.len && i < 16; i++)
+        printf(" %02x", (uint8_t)r->u.freed.found.ptr[i]);
+    printf("\n");
+}
+
 /* The guard zone's damage: offsets past the end of the request and the bytes found there. */
 static void print_guard(const hr_record *r)
 {
@@ -146,6 +156,7 @@ static void print_typed(const hr_record *r)
     case HR_REC_EXEC:
     case HR_REC_SPAWN: print_image(r); break;
     case HR_REC_GUARD: print_guard(r); break;
+    case HR_REC_FREED_WRITE: print_freed(r); break;
     case HR_REC_TRAILER:
         printf("trailer last-seq=%" PRIu64 " records=%" PRIu64, r->u.trailer.last_seq, r->u.trailer.records);
         break;

@@ -126,8 +126,13 @@ static void json_finding(json *j, hr_reader *r, const hr_finding *f)
 {
     json_object_begin(j, NULL);
     json_cstr(j, "kind", hr_finding_name(f->kind));
-    json_u64(j, "event", f->seq);
-    json_cstr(j, "call", hr_kind_name(f->event_kind));
+    if (f->seq) {
+        json_u64(j, "event", f->seq);
+        json_cstr(j, "call", hr_kind_name(f->event_kind));
+    } else { /* found at exit, by no call */
+        json_null(j, "event");
+        json_null(j, "call");
+    }
     json_u64(j, "thread", f->thread);
     cli_json_hex(j, "ptr", f->ptr);
     json_u64(j, "size", f->size);
@@ -275,11 +280,26 @@ static void print_alignments(const hr_finding *f)
         printf(" of a block from %s without alignment", hr_kind_name(f->alloc_kind));
 }
 
+/* A use-after-free: what was written into the freed block, and when it was seen. */
+static void print_freed_write(const hr_finding *f)
+{
+    printf(": %" PRIu64 " %s written from offset %" PRId64 " of the freed ", f->bytes, bytes_word(f->bytes), f->offset);
+    if (f->alloc_seq)
+        printf("%" PRIu64 "-byte ", f->size);
+    printf("block 0x%" PRIx64 ", found when %s", f->block,
+           f->seq ? "it left the quarantine" : "the program exited (still in quarantine)");
+}
+
 static void print_finding(hr_reader *r, const hr_finding *f)
 {
-    printf("\n%s: %s(0x%" PRIx64 ") at event #%" PRIu64 ", thread %u", hr_finding_name(f->kind),
-           hr_kind_name(f->event_kind), f->ptr, f->seq, f->thread);
-    if (f->kind == HR_FIND_INTERIOR_FREE)
+    if (f->seq)
+        printf("\n%s: %s(0x%" PRIx64 ") at event #%" PRIu64 ", thread %u", hr_finding_name(f->kind),
+               hr_kind_name(f->event_kind), f->ptr, f->seq, f->thread);
+    else /* found at exit, by no call */
+        printf("\n%s: at exit", hr_finding_name(f->kind));
+    if (f->kind == HR_FIND_USE_AFTER_FREE)
+        print_freed_write(f);
+    else if (f->kind == HR_FIND_INTERIOR_FREE)
         printf(": %" PRId64 " bytes into the %" PRIu64 "-byte block 0x%" PRIx64, f->offset, f->size, f->block);
     else if (f->guard)
         print_guard(f);
@@ -294,14 +314,16 @@ static void print_finding(hr_reader *r, const hr_finding *f)
     else if (f->kind == HR_FIND_ALIGN_MISMATCH)
         print_alignments(f);
     printf("\n");
-    cli_print_stack(r, "  at", f->stack);
+    if (f->seq)
+        cli_print_stack(r, "  at", f->stack);
     if (f->alloc_seq) {
         printf("  allocated by %s at event #%" PRIu64 ", thread %u\n", hr_kind_name(f->alloc_kind), f->alloc_seq,
                f->alloc_thread);
         cli_print_stack(r, "   ", f->alloc_stack);
     }
     if (f->free_seq) {
-        printf("  first freed by %s at event #%" PRIu64 ", thread %u\n", hr_kind_name(f->free_kind), f->free_seq,
+        printf("  %s by %s at event #%" PRIu64 ", thread %u\n",
+               f->kind == HR_FIND_USE_AFTER_FREE ? "freed" : "first freed", hr_kind_name(f->free_kind), f->free_seq,
                f->free_thread);
         cli_print_stack(r, "   ", f->free_stack);
     }

@@ -357,6 +357,12 @@ static int dec_ordered_body(hr_dec *d, unsigned type, const uint8_t *p, const ui
         BV(&r->u.guard.size, "a guarded size");
         BS(&r->u.guard.found, "a guard zone");
         return 0;
+    case HR_REC_FREED_WRITE:
+        BV(&r->u.freed.ptr, "a freed pointer");
+        BV(&r->u.freed.offset, "an offset into a freed block");
+        BV(&r->u.freed.bytes, "a count of bytes written");
+        BS(&r->u.freed.found, "the bytes of a freed block");
+        return 0;
     default: return 0; /* unknown ordered type: prefix only */
     }
 }

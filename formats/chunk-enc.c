@@ -283,6 +283,7 @@ static size_t ordered_need(unsigned type, const hr_record *r)
     case HR_REC_EXEC:
     case HR_REC_SPAWN: return need + r->u.exec.path.len;
     case HR_REC_GUARD: return need + r->u.guard.found.len;
+    case HR_REC_FREED_WRITE: return need + r->u.freed.found.len;
     default: return need;
     }
 }
@@ -320,6 +321,11 @@ static uint8_t *ordered_body(uint8_t *p, unsigned type, const hr_record *r)
         p += hr_put_varint(p, r->u.guard.ptr);
         p += hr_put_varint(p, r->u.guard.size);
         return put_str(p, r->u.guard.found);
+    case HR_REC_FREED_WRITE:
+        p += hr_put_varint(p, r->u.freed.ptr);
+        p += hr_put_varint(p, r->u.freed.offset);
+        p += hr_put_varint(p, r->u.freed.bytes);
+        return put_str(p, r->u.freed.found);
     default: return NULL;
     }
 }

@@ -131,6 +131,12 @@ static int emit_typed(hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec
         rec.u.guard.size = r->a[1];
         rec.u.guard.found = str_at(r, 1);
         break;
+    case HR_REC_FREED_WRITE:
+        rec.u.freed.ptr = r->a[0];
+        rec.u.freed.offset = r->a[1];
+        rec.u.freed.bytes = r->a[2];
+        rec.u.freed.found = str_at(r, 1);
+        break;
     default: return 0; /* unknown staged type: nothing to write */
     }
     return hr_writer_ordered(w, r->type, &rec);

@@ -54,6 +54,8 @@ int hr_env_read(void)
     hr_cfg.unwind_check = is_on(secure_getenv("HEAPRR_UNWIND_CHECK"));
     hr_cfg.stats = is_on(secure_getenv("HEAPRR_STATS"));
     hr_cfg.guard = is_on(secure_getenv("MALLOC_CKBOUNDS"));
+    hr_cfg.ckfreed = hr_cfg.guard || is_on(secure_getenv("MALLOC_CKFREED"));
+    hr_cfg.quarantine_bytes = parse_num(secure_getenv("HEAPRR_QUARANTINE_MB"), 32, 1, 1u << 20) << 20;
     hr_cfg.pool = is_on(secure_getenv("HEAPRR_POOL"));
     hr_cfg.max_rings =
         (uint32_t)parse_num(secure_getenv("HEAPRR_MAX_RINGS"), HR_STAGE_MAX_RINGS, 2, HR_STAGE_MAX_RINGS);

@@ -138,8 +138,10 @@ NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
     int saved = errno;                                                      \
     if (hr_cfg.guard)                                                       \
         hr_guard_check(p, 1);                                               \
+    uint64_t fill = hr_cfg.ckfreed ? hr_quarantine_room(p) : 0;             \
     hr_free_record(kind, (uintptr_t)p, size, align, xflags, __builtin_return_address(0)); \
-    call;                                                                   \
+    if (!hr_quarantine_put(p, fill))                                        \
+        call;                                                               \
     hr_hook_leave(saved);
 
 #define DEL_HOOK(sym, kind)                                                 \

@@ -84,8 +84,10 @@ HR_EXPORT void free(void *p)
     int saved = errno;
     if (hr_cfg.guard)
         hr_guard_check(p, 1);
+    uint64_t fill = hr_cfg.ckfreed ? hr_quarantine_room(p) : 0;
     hr_free_record(HR_FREE, (uintptr_t)p, 0, 0, 0, __builtin_return_address(0));
-    hr_next.free(p);
+    if (!hr_quarantine_put(p, fill))
+        hr_next.free(p);
     hr_hook_leave(saved);
 }
 

@@ -48,6 +48,7 @@ static void finalize(void *unused)
     hr_self.busy++;
     hr_self.finishing = 1;
     hr_modules_scan(hr_thread_get());
+    hr_quarantine_check_all();
     __atomic_store_n(&hr_state, HR_FINISHED, __ATOMIC_RELEASE);
     int alone = hr_thread_close() && !hr_writer_thread_running();
     hr_writer_finish_all();
@@ -71,8 +72,19 @@ void hr_park_if_finished(void)
         syscall(SYS_futex, &never, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 }
 
+static void fork_prepare(void)
+{
+    hr_quarantine_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    hr_quarantine_fork_done();
+}
+
 static void fork_child(void)
 {
+    hr_quarantine_fork_done();
     hr_after_fork_child();
 }
 
@@ -88,7 +100,7 @@ static int start(void)
     if (hr_session_open(HR_ORIGIN_ROOT, "", 0) < 0)
         return HR_INERT;
     hr_session_export_env();
-    pthread_atfork(NULL, NULL, fork_child);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
     __cxa_atexit(finalize, NULL, NULL);
     return HR_RECORDING;
 }

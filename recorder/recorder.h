@@ -104,6 +104,8 @@ typedef struct hr_config {
     int unwind_libunwind;      /* HEAPRR_UNWIND=libunwind: never use the fast unwinder */
     int stats;                 /* HEAPRR_STATS=1: report the recorder's own costs at exit */
     int guard;                 /* MALLOC_CKBOUNDS=1: guard zones after blocks (guard.c) */
+    int ckfreed;               /* MALLOC_CKFREED=1 (or guard mode): freed blocks held in quarantine */
+    uint64_t quarantine_bytes; /* HEAPRR_QUARANTINE_MB: bytes the quarantine holds at most */
     uint32_t max_rings;        /* HEAPRR_MAX_RINGS: rings the staging file may hold, the overflow ring included */
     int pool;                  /* HEAPRR_POOL=1: staging files are reused across the session's processes */
     size_t index_memory;       /* HEAPRR_INDEX_MB: memory for the trace's index, 0: no index */
@@ -125,6 +127,18 @@ void hr_guard_check(const void *p, int forget) HR_HIDDEN;
 void hr_guard_forget(const void *p) HR_HIDDEN;
 /* malloc_usable_size without the guard zone. */
 size_t hr_guard_usable(const void *p, size_t usable) HR_HIDDEN;
+
+/* ---- quarantine.c: freed blocks held back (MALLOC_CKFREED) ---- */
+
+/* Before recording a free of p: makes room for p in the quarantine (checking and really freeing
+ * the oldest blocks) and returns the bytes of p to fill, 0 when p is not to be held. */
+uint64_t hr_quarantine_room(void *p) HR_HIDDEN;
+/* After recording it: fills p and holds it. Returns 1, or 0 when the caller must free p itself. */
+int hr_quarantine_put(void *p, uint64_t fill) HR_HIDDEN;
+/* At exit: checks every block still held. */
+void hr_quarantine_check_all(void) HR_HIDDEN;
+void hr_quarantine_fork_prepare(void) HR_HIDDEN;
+void hr_quarantine_fork_done(void) HR_HIDDEN;
 
 /* ---- stack.c ---- */
 

@@ -27,7 +27,7 @@ static void digest_add(hr_replay *r, uint64_t v)
 
 /* ---- findings ---- */
 
-static void finding_add(hr_replay *r, const hr_finding *f)
+void hr_replay_add_finding(hr_replay *r, const hr_finding *f)
 {
     r->res.findings[f->kind]++;
     r->res.findings_total++;
@@ -61,7 +61,7 @@ static hr_finding finding_here(const hr_replay *r, hr_finding_kind kind, uint64_
     return f;
 }
 
-static void with_alloc(hr_finding *f, const hr_live *e)
+void hr_finding_with_alloc(hr_finding *f, const hr_live *e)
 {
     f->block = e->ptr;
     f->size = e->size;
@@ -71,7 +71,7 @@ static void with_alloc(hr_finding *f, const hr_live *e)
     f->alloc_kind = e->kind;
 }
 
-static void with_free(hr_finding *f, const hr_live *e)
+void hr_finding_with_free(hr_finding *f, const hr_live *e)
 {
     f->free_seq = e->u.f.seq;
     f->free_stack = e->u.f.stack;
@@ -82,24 +82,17 @@ static void with_free(hr_finding *f, const hr_live *e)
 static void on_damage(void *ctx, const hr_damage *d)
 {
     hr_replay *r = ctx;
-    if (r->pending_guard && !r->guard_finding.model_seen) { /* the guard zone's bytes, as the model saw them */
-        hr_finding *g = &r->guard_finding;
-        g->model_seen = 1;
-        g->model_kind = d->kind;
-        g->model_block = d->owner;
-        g->model_offset = d->offset;
-        g->model_bytes = d->bytes;
-        return;
-    }
+    if (r->npending && hr_pending_model_damage(r, d))
+        return; /* the bytes of a guard zone the recorder found damaged, as the model saw them */
     hr_finding f = finding_here(r, d->kind, r->cur->u.event.ptr);
     const hr_live *e = d->owner ? hr_livemap_find(&r->live, d->owner) : NULL;
     if (e && !e->freed)
-        with_alloc(&f, e);
+        hr_finding_with_alloc(&f, e);
     f.block = d->owner;
     f.size = d->req;
     f.offset = d->offset;
     f.bytes = d->bytes;
-    finding_add(r, &f);
+    hr_replay_add_finding(r, &f);
 }
 
 /* ---- set-up ---- */
@@ -248,7 +241,7 @@ static int model_error(hr_replay *r, int rc, uint64_t ptr, uint64_t size)
         return rc;
     hr_finding f = finding_here(r, HR_FIND_OUT_OF_MEMORY, ptr);
     f.size = size;
-    finding_add(r, &f);
+    hr_replay_add_finding(r, &f);
     return 0;
 }
 
@@ -346,17 +339,17 @@ static void not_live(hr_replay *r, const hr_live *e, uint64_t ptr, int is_reallo
         return;
     if (e) {
         hr_finding f = finding_here(r, is_realloc ? HR_FIND_REALLOC_FREED : HR_FIND_DOUBLE_FREE, ptr);
-        with_alloc(&f, e);
-        with_free(&f, e);
-        finding_add(r, &f);
+        hr_finding_with_alloc(&f, e);
+        hr_finding_with_free(&f, e);
+        hr_replay_add_finding(r, &f);
         return;
     }
     const hr_live *in = hr_livemap_containing(&r->live, ptr);
     if (in) {
         hr_finding f = finding_here(r, HR_FIND_INTERIOR_FREE, ptr);
-        with_alloc(&f, in);
+        hr_finding_with_alloc(&f, in);
         f.offset = (int64_t)(ptr - in->ptr);
-        finding_add(r, &f);
+        hr_replay_add_finding(r, &f);
         return;
     }
     if (r->forked) { /* a block inherited from the parent process */
@@ -364,7 +357,7 @@ static void not_live(hr_replay *r, const hr_live *e, uint64_t ptr, int is_reallo
         return;
     }
     hr_finding f = finding_here(r, HR_FIND_INVALID_FREE, ptr);
-    finding_add(r, &f);
+    hr_replay_add_finding(r, &f);
 }
 
 static void mismatch(hr_replay *r, const hr_live *e)
@@ -372,8 +365,8 @@ static void mismatch(hr_replay *r, const hr_live *e)
     if (r->o.check == HR_CHECK_NONE || kinds_match(e->kind, r->cur->u.event.kind))
         return;
     hr_finding f = finding_here(r, HR_FIND_MISMATCHED_FREE, e->ptr);
-    with_alloc(&f, e);
-    finding_add(r, &f);
+    hr_finding_with_alloc(&f, e);
+    hr_replay_add_finding(r, &f);
 }
 
 /* A sized or aligned delete of live block e from new: it must pass the size new was asked for and
@@ -384,17 +377,17 @@ static void delete_args(hr_replay *r, const hr_live *e, const hr_event *ev)
         return;
     if ((ev->xflags & HR_XF_SIZED) && ev->size != e->size) {
         hr_finding f = finding_here(r, HR_FIND_SIZE_MISMATCH, e->ptr);
-        with_alloc(&f, e);
+        hr_finding_with_alloc(&f, e);
         f.passed = ev->size;
-        finding_add(r, &f);
+        hr_replay_add_finding(r, &f);
     }
     uint8_t want = e->u.b.align_log2, got = align_code(ev);
     if (want != got) {
         hr_finding f = finding_here(r, HR_FIND_ALIGN_MISMATCH, e->ptr);
-        with_alloc(&f, e);
+        hr_finding_with_alloc(&f, e);
         f.passed = align_of_code(got);
         f.alloc_align = align_of_code(want);
-        finding_add(r, &f);
+        hr_replay_add_finding(r, &f);
     }
 }
 
@@ -474,91 +467,18 @@ static int process_info(hr_replay *r, const hr_process_info *pi)
     return 0;
 }
 
-static void flush_guard(hr_replay *r);
-
-/* The finding of a guard record, waiting for the call that found the damage (the next event of
- * the record's thread). */
-static void guard_finding(hr_replay *r, const hr_record *rec, const hr_live *e)
-{
-    hr_finding *f = &r->guard_finding;
-    memset(f, 0, sizeof *f);
-    f->kind = HR_FIND_OVERRUN;
-    f->guard = 1;
-    f->thread = rec->thread;
-    with_alloc(f, e);
-    const uint8_t *found = (const uint8_t *)rec->u.guard.found.ptr;
-    int64_t first = -1;
-    for (uint64_t i = 0; i < rec->u.guard.found.len; i++) {
-        if (found[i] == hr_guard_byte(i))
-            continue;
-        if (first < 0)
-            first = (int64_t)i;
-        f->bytes++;
-    }
-    f->offset = (int64_t)e->size + (first < 0 ? 0 : first);
-    r->pending_guard = 1;
-}
-
-/* Reports the waiting guard finding, with the call that found it when there is one. */
-void hr_replay_flush_pending(hr_replay *r)
-{
-    flush_guard(r);
-}
-
-static void flush_guard(hr_replay *r)
-{
-    if (!r->pending_guard)
-        return;
-    r->pending_guard = 0;
-    if (r->o.check != HR_CHECK_NONE)
-        finding_add(r, &r->guard_finding);
-}
-
-/* The guard finding names rec as the call that found the damage, and is reported. */
-static void guard_found_by(hr_replay *r, const hr_record *rec)
-{
-    hr_finding *f = &r->guard_finding;
-    f->event_kind = rec->u.event.kind;
-    f->seq = rec->seq;
-    f->stack = rec->u.event.stack;
-    f->ptr = hr_kind_is_realloc(rec->u.event.kind) ? rec->u.event.old_ptr : rec->u.event.ptr;
-    flush_guard(r);
-}
-
-/* Writes the bytes a guard zone was found with into the model's block, at the same distance
- * from the end of the request, so the checker finds them when the free comes. */
-static int guard_damage(hr_replay *r, const hr_record *rec)
-{
-    const hr_live *e = hr_livemap_find(&r->live, rec->u.guard.ptr);
-    if (!e || e->freed)
-        return 0;
-    flush_guard(r);
-    guard_finding(r, rec, e);
-    hr_mblock b = {e->u.b.addr, e->u.b.ref, e->band};
-    int64_t lo, hi;
-    uint8_t *at = r->be.memory(r->be.self, &b, &lo, &hi);
-    const uint8_t *found = (const uint8_t *)rec->u.guard.found.ptr;
-    for (uint64_t i = 0; i < rec->u.guard.found.len; i++) {
-        int64_t off = (int64_t)(e->size + i);
-        if (found[i] != hr_guard_byte(i) && off >= lo && off < hi)
-            at[off] = found[i];
-    }
-    r->res.guard_records++;
-    return 0;
-}
-
 int hr_replay_apply(hr_replay *r, const hr_record *rec)
 {
     if (rec->type == HR_REC_PROCESS_INFO)
         return process_info(r, &rec->u.process);
     if (rec->type == HR_REC_GUARD)
-        return guard_damage(r, rec);
+        return hr_replay_guard(r, rec);
+    if (rec->type == HR_REC_FREED_WRITE)
+        return hr_replay_freed_write(r, rec);
     if (rec->type != HR_REC_EVENT)
         return 0;
     const hr_event *ev = &rec->u.event;
     r->cur = rec;
-    if (r->pending_guard && rec->thread != r->guard_finding.thread)
-        flush_guard(r); /* not the call that found it: cannot happen in a trace the recorder wrote */
     if (!r->band && !r->res.events) /* the reader's buffers exist now: they are not the allocator's */
         r->rss_base = r->be.footprint(r->be.self);
     r->res.events++;
@@ -574,8 +494,8 @@ int hr_replay_apply(hr_replay *r, const hr_record *rec)
     } else {
         r->res.failed_skipped++; /* an allocation that never returned */
     }
-    if (r->pending_guard)
-        guard_found_by(r, rec);
+    if (r->npending)
+        hr_pending_found_by(r, rec);
     sample(r);
     if (rc < 0)
         return rc;
@@ -680,6 +600,6 @@ int hr_replay_run(hr_replay *r, hr_reader *rd)
     if (limit_reached(r))
         rc = 0;
     hr_feed_close(f);
-    flush_guard(r);
+    hr_pending_flush_all(r);
     return rc;
 }

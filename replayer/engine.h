@@ -9,6 +9,8 @@
 
 #include <time.h>
 
+#define HR_PENDING_MAX 8
+
 struct hr_replay {
     hr_replay_options o;
     hr_bandheap heap; /* the model, when the backend is "band" */
@@ -21,14 +23,31 @@ struct hr_replay {
     hr_replay_result res;
     uint64_t live_bytes, digest, next_sample;
     const hr_record *cur;
-    int pending_guard;      /* a guard record came: its finding waits for the call that found it */
-    hr_finding guard_finding;
+    hr_finding pending[HR_PENDING_MAX]; /* findings waiting for the call that found them (pending.c) */
+    size_t npending;
     int forked, stop;
     struct timespec started;
 };
 
 uint64_t hr_replay_mix(uint64_t h);
-/* Reports a finding still waiting for the call that found it (the trace ended first). */
-void hr_replay_flush_pending(hr_replay *r);
+void hr_replay_add_finding(hr_replay *r, const hr_finding *f);
+/* What a finding knows of e's allocation, and of its free (e a tombstone). */
+void hr_finding_with_alloc(hr_finding *f, const hr_live *e);
+void hr_finding_with_free(hr_finding *f, const hr_live *e);
+
+/* ---- pending.c: damage the recorder found, reported with the call that found it ---- */
+
+/* A GUARD record: the finding waits for the record's thread's next event; the zone's bytes go
+ * into the model's block. */
+int hr_replay_guard(hr_replay *r, const hr_record *rec);
+/* A FREED_WRITE record: a use-after-free, waiting the same way. */
+int hr_replay_freed_write(hr_replay *r, const hr_record *rec);
+/* Damage the model found during the current event: 1 if it is a waiting guard finding's bytes
+ * (then part of that finding). */
+int hr_pending_model_damage(hr_replay *r, const hr_damage *d);
+/* The current event rec is the call that found its thread's waiting findings: they are reported. */
+void hr_pending_found_by(hr_replay *r, const hr_record *rec);
+/* Reports every waiting finding (the trace ended). */
+void hr_pending_flush_all(hr_replay *r);
 
 #endif

@@ -57,7 +57,7 @@ static void system_figures(const hr_replay *r, hr_replay_result *res)
 
 void hr_replay_result_get(hr_replay *r, hr_replay_result *res)
 {
-    hr_replay_flush_pending(r);
+    hr_pending_flush_all(r);
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     *res = r->res;

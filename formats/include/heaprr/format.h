@@ -108,6 +108,11 @@ static inline uint8_t hr_guard_byte(uint64_t i)
 #define HR_HF_FREE_STACKS 0x01u
 #define HR_HF_COARSE_TIME 0x02u
 
+/* A freed block held in quarantine is filled with this byte (SPEC 5.2, FREED_WRITE); a record
+ * of damage to it holds at most this many bytes found. */
+#define HR_FREED_FILL 0xDBu
+#define HR_FREED_WINDOW 32u
+
 /* Typed record types (SPEC 5.2). Types 0x40..0x7F are ordered: their body starts with the order
  * prefix, so a reader keeps its delta state right even across types it does not know.
  * HR_REC_EVENT is the reader's name for an allocation event, HR_REC_STACK_NODE for one node of a
@@ -127,6 +132,7 @@ typedef enum hr_rec_type {
     HR_REC_STOPPED = 0x49,
     HR_REC_GUARD = 0x4A,
     HR_REC_SPAWN = 0x4B,
+    HR_REC_FREED_WRITE = 0x4C,
     HR_REC_TRAILER = 0x100
 } hr_rec_type;
 #define HR_REC_STACK_NODE HR_REC_STACK_NODES
@@ -226,6 +232,12 @@ typedef struct hr_record {
             uint64_t ptr, size; /* the block and the bytes it was asked for */
             hr_str found;       /* the guard zone after it, as the free found it */
         } guard;
+        struct {
+            uint64_t ptr;    /* the freed block */
+            uint64_t offset; /* its first byte found changed, from the block's start */
+            uint64_t bytes;  /* bytes found changed */
+            hr_str found;    /* the bytes from offset on, as found (up to HR_FREED_WINDOW) */
+        } freed;             /* freed-write */
         struct {
             uint32_t child_pid;
         } fork;
