@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: heaprr record [-o FILE] [--depth N] [--free-stacks] [--guard] -- PROGRAM [ARGS...]\n"
+    "usage: heaprr record [-o FILE] [--depth N] [--free-stacks] [--guard] [--check-freed] -- PROGRAM [ARGS...]\n"
     "       heaprr record --lttng [-o DIR] [--depth N] -- PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with libheaprr.so preloaded and MALLOC_TRACE set, so every allocation call\n"
@@ -37,7 +37,11 @@ static const char help[] =
     "  --free-stacks      full backtraces for frees too (default: the caller only)\n"
     "  --guard            guard mode (MALLOC_CKBOUNDS=1): a 32-byte guard zone after every block,\n"
     "                     checked at free and realloc; damage goes into the trace, and\n"
-    "                     'heaprr replay' puts it back into its own heap to report it\n"
+    "                     'heaprr replay' puts it back into its own heap to report it; implies\n"
+    "                     --check-freed\n"
+    "  --check-freed      use-after-free checks (MALLOC_CKFREED=1): freed blocks are filled with a\n"
+    "                     pattern and held back from reuse (HEAPRR_QUARANTINE_MB, default 32), checked\n"
+    "                     when they leave and at exit; writes into them go into the trace\n"
     "  -q, --quiet        do not list the traces\n"
     "  --lttng            record through LTTng-UST instead: a one-off user-space session (starting\n"
     "                     lttng-sessiond when none runs, and stopping it after) writes a CTF\n"
@@ -49,7 +53,7 @@ static const char help[] =
 typedef struct rec_opts {
     const char *output;
     uint64_t depth;
-    int free_stacks, quiet, guard, lttng;
+    int free_stacks, quiet, guard, check_freed, lttng;
 } rec_opts;
 
 static int exists(const char *p)
@@ -88,6 +92,7 @@ static void parse(int argc, char **argv, rec_opts *o)
         {"output", required_argument, NULL, 'o'}, {"depth", required_argument, NULL, 'd'},
         {"free-stacks", no_argument, NULL, 'f'},  {"quiet", no_argument, NULL, 'q'},
         {"guard", no_argument, NULL, 'g'},        {"lttng", no_argument, NULL, 'L'},
+        {"check-freed", no_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},         {0}};
     int c;
     while ((c = cli_getopt("record", argc, argv, "+o:qh", opts)) != -1) {
@@ -103,6 +108,8 @@ static void parse(int argc, char **argv, rec_opts *o)
             o->quiet = 1;
         else if (c == 'g')
             o->guard = 1;
+        else if (c == 'F')
+            o->check_freed = 1;
         else if (c == 'L')
             o->lttng = 1;
     }
@@ -144,6 +151,8 @@ static void child_env(const rec_opts *o, const char *lib, const char *tmpl)
         setenv("MALLOC_TRACE_FREE_STACKS", "1", 1);
     if (o->guard)
         setenv("MALLOC_CKBOUNDS", "1", 1);
+    if (o->check_freed)
+        setenv("MALLOC_CKFREED", "1", 1);
     setenv("HEAPRR_POOL", "1", 1); /* staging files reused across processes: removed after the run */
     unsetenv("HEAPRR_TRACE_RAW");
     unsetenv("HEAPRR_TRACE_TEMPLATE");
@@ -175,8 +184,8 @@ static const char *find_lttng_library(void)
 
 static int record_lttng(const rec_opts *o, char **prog)
 {
-    if (o->guard || o->free_stacks)
-        cli_usage("record", "--lttng records free stacks always and has no guard mode");
+    if (o->guard || o->free_stacks || o->check_freed)
+        cli_usage("record", "--lttng records free stacks always and has no guard mode or freed-block checks");
     char dir[PATH_MAX];
     if (o->output)
         snprintf(dir, sizeof dir, "%s", o->output);

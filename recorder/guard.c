@@ -136,10 +136,13 @@ void hr_guard_forget(const void *p)
         lookup(p, &size, 1);
 }
 
+/* A guarded block's usable size is its request: the guard zone starts right after it, and a
+ * program that uses all the bytes malloc_usable_size promises (V8's zones do) must stay out of
+ * it. */
 size_t hr_guard_usable(const void *p, size_t usable)
 {
     uint64_t size;
     if (!hr_cfg.guard || !p || lookup(p, &size, 0) < 0)
         return usable;
-    return usable >= HR_GUARD_BYTES ? usable - HR_GUARD_BYTES : 0;
+    return size < usable ? (size_t)size : usable;
 }

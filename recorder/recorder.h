@@ -125,7 +125,7 @@ void hr_guard_arm(void *p, size_t size) HR_HIDDEN;
 /* Checks the zone of a guarded block; damage is staged as a GUARD record. forget: the block goes. */
 void hr_guard_check(const void *p, int forget) HR_HIDDEN;
 void hr_guard_forget(const void *p) HR_HIDDEN;
-/* malloc_usable_size without the guard zone. */
+/* malloc_usable_size of a guarded block: its request (the guard zone follows it). */
 size_t hr_guard_usable(const void *p, size_t usable) HR_HIDDEN;
 
 /* ---- quarantine.c: freed blocks held back (MALLOC_CKFREED) ---- */

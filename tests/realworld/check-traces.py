@@ -141,16 +141,28 @@ def pair_images(traces, counts):
     return pairs, idle, ok
 
 
+# Recorded with the freed-block quarantine (run-one.sh sets RW_QUARANTINE=1): a free reaches the
+# allocator behind the recorder later than the program made it, or never (still held at exit).
+QUARANTINE = os.environ.get("RW_QUARANTINE") == "1"
+
+
+def counts_agree(t, c, k):
+    if QUARANTINE and k in FREE_KINDS:
+        return c["counts"][k] <= t.stats["events"][k]
+    return t.stats["events"][k] == c["counts"][k]
+
+
 def check_counts(traces, counts):
     counts = [c for c in counts if c["interposed"]]  # the others ran without the recorder
     pairs, idle, ok = pair_images(traces, counts)
     for t, c in pairs:
-        if any(t.stats["events"][k] != c["counts"][k] for k in KINDS):
+        if not all(counts_agree(t, c, k) for k in KINDS):
             fail("counts", f"{t.label()} and {c['file']} differ:\n{count_table(t, c)}")
             ok = False
     if ok:
         more = f" ({idle} more of images that made no call, as the counter saw)" if idle else ""
-        print(f"ok   [counts] {len(pairs)} traces hold exactly the calls the counter counted, kind by kind{more}")
+        held = " (frees: at least, the quarantine holds some back)" if QUARANTINE else ""
+        print(f"ok   [counts] {len(pairs)} traces hold exactly the calls the counter counted, kind by kind{more}{held}")
 
 
 EVENT = re.compile(r"^\s*(\d+)\s+\S+\s+\d+\s+([a-z_]+(?:\[\])?)\((.*?)\)(?: = (0x[0-9a-f]+))?(.*)$")

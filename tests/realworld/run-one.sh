@@ -10,7 +10,9 @@
 # A hang is a failure: every run has a time limit, and timeout kills the whole process group.
 #   run-one.sh NAME
 # ctest sets RW_HEAPRR (heaprr), RW_COUNTER (libhrcount.so), RW_DUMP (hrcount-dump), RW_SPAWN
-# (rw-spawn). RW_KEEP=1 keeps the temporary directory for a look afterwards.
+# (rw-spawn). RW_KEEP=1 keeps the temporary directory for a look afterwards. RW_RECORD_OPTS: options
+# for heaprr record (the checker's modes, e.g. --guard); memcheck is then left out (the plain run
+# compares with it).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 name=${1:?usage: run-one.sh NAME (a file of $here/programs)}
@@ -33,6 +35,9 @@ if [[ ! -f $def ]]; then
 fi
 # shellcheck source=/dev/null
 source "$def"
+read -r -a record_opts <<<"${RW_RECORD_OPTS:-}"
+[[ ${#record_opts[@]} -gt 0 ]] && rw_valgrind=no
+case " ${RW_RECORD_OPTS:-} " in *" --guard "* | *" --check-freed "*) export RW_QUARANTINE=1 ;; esac
 
 failed=()
 fail() { # CHECK MESSAGE...
@@ -116,7 +121,7 @@ run_fresh "$tmp/native" "$rw_limit" "${rw_cmd[@]}"
 echo "native:   $(hang_or_status "$tmp/native") after $(cat "$tmp/native/seconds") s"
 asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 # the counter precedes a sanitized heaprr's runtime
 run_fresh "$tmp/record" "$rw_limit" env LD_PRELOAD="$RW_COUNTER" HRCOUNT_DIR="$tmp/counts" ASAN_OPTIONS="$asan" \
-    "$RW_HEAPRR" record -o "$tmp/traces/t.hrr" -- "${rw_cmd[@]}"
+    "$RW_HEAPRR" record "${record_opts[@]}" -o "$tmp/traces/t.hrr" -- "${rw_cmd[@]}"
 echo "recorded: $(hang_or_status "$tmp/record") after $(cat "$tmp/record/seconds") s"
 grep '^heaprr:' "$tmp/record/stderr" | grep -v '^heaprr: trace ' | sed 's/^/  note: /' | head -20
 

@@ -9,6 +9,10 @@
 //   align-other          aligned new (64), aligned delete (128)
 //   overrun              a 24-byte block written 32 bytes long, then freed (record with --guard:
 //                        without it, the bytes land on glibc's next chunk and free aborts)
+//   use-after-free       a freed node written through a stale pointer, then 600 blocks of 4 KiB
+//                        allocated and freed (record with --check-freed and a 1 MiB quarantine:
+//                        they push the node out, and its free finds the write)
+//   use-after-free-exit  the same write, nothing after it: found at exit
 //   correct              every form of new and delete, rightly paired (no finding)
 #include <cstdio>
 #include <cstdlib>
@@ -69,6 +73,41 @@ NOINLINE static void drop_buffer(char *p)
     std::free(p);
 }
 
+struct node {
+    node *next;
+    long value;
+    char name[24];
+};
+
+NOINLINE static node *make_node()
+{
+    node *n = static_cast<node *>(std::malloc(sizeof(node)));
+    n->next = nullptr;
+    n->value = 1;
+    std::strcpy(n->name, "node");
+    keep = n;
+    return n;
+}
+
+NOINLINE static void drop_node(node *n)
+{
+    keep = nullptr; // not the same code as drop_buffer, which the compiler would fold into it
+    std::free(n);
+}
+
+NOINLINE static void set_value(node *n, long v)
+{
+    n->value = v;
+}
+
+NOINLINE static void churn(int rounds)
+{
+    for (int i = 0; i < rounds; i++) {
+        void *volatile q = std::malloc(4096);
+        std::free(q);
+    }
+}
+
 static void correct()
 {
     drop_sized(make_record(40), 40);
@@ -102,6 +141,13 @@ int main(int argc, char **argv)
             drop_buffer(q);
             drop_buffer(next);
             p = q;
+        } else if (std::strncmp(what, "use-after-free", 14) == 0) {
+            node *n = make_node();
+            drop_node(n);
+            set_value(n, 42); // the bug: n was freed
+            if (std::strcmp(what, "use-after-free") == 0)
+                churn(600);
+            p = n;
         } else if (std::strcmp(what, "correct") == 0) {
             correct();
         } else {
