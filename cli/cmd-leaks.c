@@ -15,7 +15,7 @@
 #include <string.h>
 
 static const char help[] =
-    "usage: heaprr leaks [--json] [--suppressions FILE] [--top N] FILE\n"
+    "usage: heaprr leaks [--json] [--suppressions FILE] [--top N] [--at MARK | --since MARK [--until MARK]] FILE\n"
     "\n"
     "Lists the blocks still allocated when the trace ends, grouped by the stack that allocated\n"
     "them, largest first, with symbolized stacks. A block resized by realloc counts once, at its\n"
@@ -26,6 +26,10 @@ static const char help[] =
     "                       one per line, 'leak:PATTERN' or 'PATTERN', '*' a wildcard, '#' comments\n"
     "                       (LeakSanitizer's format)\n"
     "  --top N              list the N largest groups only (totals count them all)\n"
+    "  --at MARK            the blocks live at a mark instead (heaprr_mark or heaprr_leak_check in\n"
+    "                       the program; MARK is its text, the first mark with it, or TEXT#N the Nth)\n"
+    "  --since MARK         only blocks allocated after that mark (live at the end, or at --until)\n"
+    "  --until MARK         the blocks live at that mark (the same as --at)\n"
     "  --json               machine-readable output\n";
 
 static hr_suppressions *load_suppressions(const char *path)
@@ -56,12 +60,23 @@ static hr_suppressions *load_suppressions(const char *path)
     return s;
 }
 
-static void print_json(const char *path, const hr_leaks *l, size_t top, hr_reader *r, int truncated)
+static void print_json(const char *path, const hr_leaks *l, size_t top, hr_reader *r, int truncated,
+                       const hr_leak_window *w)
 {
     json j;
     json_init(&j, stdout);
     json_object_begin(&j, NULL);
     json_cstr(&j, "file", path);
+    if (w->since || w->until) { /* absent for the leaks at the end, as before */
+        if (w->until)
+            json_cstr(&j, "at_mark", w->until);
+        else
+            json_null(&j, "at_mark");
+        if (w->since)
+            json_cstr(&j, "since_mark", w->since);
+        else
+            json_null(&j, "since_mark");
+    }
     json_array_begin(&j, "leaks");
     for (size_t i = 0, shown = 0; i < l->n && shown < top; i++) {
         const hr_leak *g = &l->groups[i];
@@ -84,13 +99,30 @@ static void print_json(const char *path, const hr_leaks *l, size_t top, hr_reade
     json_finish(&j);
 }
 
-static void print_text(const char *path, const hr_leaks *l, size_t top, hr_reader *r)
+/* What the blocks listed are: leaked at the end, or live at a mark. */
+static void print_what(const hr_leak_window *w)
+{
+    if (!w->since && !w->until) {
+        printf("leaked");
+        return;
+    }
+    printf("live at ");
+    if (w->until)
+        printf("mark '%s'", w->until);
+    else
+        printf("the end");
+    if (w->since)
+        printf(", allocated after mark '%s',", w->since);
+}
+
+static void print_text(const char *path, const hr_leaks *l, size_t top, hr_reader *r, const hr_leak_window *w)
 {
     size_t sites = 0;
     for (size_t i = 0; i < l->n; i++)
         sites += !l->groups[i].suppressed;
-    printf("%s: %" PRIu64 " bytes leaked in %" PRIu64 " blocks from %zu allocation stacks", path, l->total_bytes,
-           l->total_blocks, sites);
+    printf("%s: %" PRIu64 " bytes ", path, l->total_bytes);
+    print_what(w);
+    printf(" in %" PRIu64 " blocks from %zu allocation stacks", l->total_blocks, sites);
     if (l->suppressed_blocks)
         printf(" (%" PRIu64 " bytes in %" PRIu64 " blocks suppressed)", l->suppressed_bytes, l->suppressed_blocks);
     printf("\n");
@@ -108,15 +140,39 @@ static void print_text(const char *path, const hr_leaks *l, size_t top, hr_reade
         printf("\n... and %zu smaller groups (--top)\n", sites - shown);
 }
 
+static void set_mark(const char **slot, const char *name)
+{
+    if (*slot)
+        cli_usage("leaks", "--at and --until name the same mark: give one, once");
+    if (!*name)
+        cli_usage("leaks", "a mark name cannot be empty");
+    *slot = name;
+}
+
+/* The leaks between two marks: always from the events (an index holds the end only). */
+static hr_reader *window_pass(const char *path, const hr_leak_window *w, hr_leaks *l)
+{
+    hr_reader *r = cli_open_trace(path, 0);
+    int rc = hr_leaks_window(r, w, l);
+    if (rc == HR_ERR_ARG)
+        cli_die(1, "%s: %s", path, hr_leaks_window_error());
+    cli_pass_done(rc, r, path);
+    return r;
+}
+
 int cmd_leaks(int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"at", required_argument, NULL, 'a'},
+                                         {"since", required_argument, NULL, 'S'},
+                                         {"until", required_argument, NULL, 'a'},
                                          {"suppressions", required_argument, NULL, 's'},
                                          {"top", required_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     int as_json = 0, c;
     const char *supp = NULL;
+    hr_leak_window w = {NULL, NULL};
     size_t top = SIZE_MAX;
     while ((c = cli_getopt("leaks", argc, argv, "h", opts)) != -1) {
         if (c == 'h')
@@ -127,21 +183,26 @@ int cmd_leaks(int argc, char **argv)
             supp = optarg;
         else if (c == 't')
             top = (size_t)cli_number("leaks", "--top", optarg, 1, UINT32_MAX);
+        else if (c == 'a' || c == 'S')
+            set_mark(c == 'a' ? &w.until : &w.since, optarg);
     }
     const char *path = cli_trace_operand("leaks", argc, argv);
     hr_suppressions *s = supp ? load_suppressions(supp) : NULL;
     hr_leaks l;
-    hr_reader *r = cli_leaks_pass(path, &l);
+    hr_reader *r = w.since || w.until ? window_pass(path, &w, &l) : cli_leaks_pass(path, &l);
     if (s)
         hr_leaks_suppress(&l, s, r, cli_symbolizer(r));
     hr_reader_status st;
     hr_reader_status_get(r, &st);
     if (as_json)
-        print_json(path, &l, top, r, st.truncated);
+        print_json(path, &l, top, r, st.truncated, &w);
     else
-        print_text(path, &l, top, r);
+        print_text(path, &l, top, r, &w);
     cli_truncation_note(r, "the leaks are the blocks live when it ended");
-    cli_leaks_free(&l);
+    if (w.since || w.until)
+        hr_leaks_free(&l);
+    else
+        cli_leaks_free(&l);
     hr_supp_free(s);
     cli_stacks_done();
     cli_pass_end(r);

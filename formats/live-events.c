@@ -216,5 +216,6 @@ int hr_heap_apply_refs(hr_heap *h, const hr_record *rec, const hr_heap_refs *ref
 
 int hr_heap_apply(hr_heap *h, const hr_record *rec, hr_heap_change *c)
 {
-    return hr_heap_apply_refs(h, rec, NULL, c);
+    hr_heap_change ignored;
+    return hr_heap_apply_refs(h, rec, NULL, c ? c : &ignored);
 }

@@ -21,6 +21,11 @@ HR_EXPORT int heaprr_mark(const char *text)
     return t ? 0 : -1;
 }
 
+HR_EXPORT int heaprr_leak_check(const char *label)
+{
+    return heaprr_mark(label);
+}
+
 HR_EXPORT int heaprr_flush(void)
 {
     if (!hr_hook_enter())

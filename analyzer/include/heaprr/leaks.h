@@ -30,6 +30,17 @@ typedef struct hr_leaks {
 
 /* Reads r to its end. Returns 0, or the reader's negative hr_err, or HR_ERR_NOMEM. */
 int hr_leaks_compute(hr_reader *r, hr_leaks *out);
+/* Leak checks at chosen points (heaprr_mark or heaprr_leak_check in the program): the blocks live
+ * at the mark until names (NULL: at the end), allocated after the mark since (NULL: since the
+ * start). A mark is named by its text, the first one with that text, or "TEXT#N" for the Nth. */
+typedef struct hr_leak_window {
+    const char *since, *until;
+} hr_leak_window;
+/* Reads r up to the mark until. Returns 0, the reader's negative hr_err, HR_ERR_NOMEM, or
+ * HR_ERR_ARG when a mark is missing or since does not come before until (hr_leaks_window_error
+ * says which). */
+int hr_leaks_window(hr_reader *r, const hr_leak_window *w, hr_leaks *out);
+const char *hr_leaks_window_error(void);
 /* The leaks in the figures of an index. Returns 0 or HR_ERR_NOMEM. */
 int hr_leaks_from_index(const hr_index *ix, hr_leaks *out);
 void hr_leaks_free(hr_leaks *l);

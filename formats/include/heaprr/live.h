@@ -37,8 +37,8 @@ typedef struct hr_heap_change {
  * memory. */
 hr_heap *hr_heap_new(const hr_alloc *a);
 void hr_heap_free(hr_heap *h);
-/* Applies one record (only events change the heap). Returns 0 or HR_ERR_NOMEM (the heap is then
- * unchanged). */
+/* Applies one record (only events change the heap); change may be NULL. Returns 0 or
+ * HR_ERR_NOMEM (the heap is then unchanged). */
 int hr_heap_apply(hr_heap *h, const hr_record *rec, hr_heap_change *change);
 
 /* What the pointer model of the event's chunk (formats/SPEC.md 5.5) made of an event: ordinals of

@@ -16,6 +16,12 @@ extern "C" {
  * process is not recording. */
 __attribute__((weak)) int heaprr_mark(const char *text);
 
+/* A leak check at this point, for later: adds a MARK record named label. 'heaprr leaks --at
+ * LABEL' then lists the blocks live here, and 'heaprr leaks --since A --until B' those allocated
+ * after the check named A and still live at the one named B (the leak that grows with every
+ * request, say). Returns 0, or -1 when the process is not recording. */
+__attribute__((weak)) int heaprr_leak_check(const char *label);
+
 /* Drains everything recorded so far into the trace file (a trailer is still written at exit).
  * Returns 0, or -1 when the process is not recording. */
 __attribute__((weak)) int heaprr_flush(void);
