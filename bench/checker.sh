@@ -5,12 +5,12 @@
 # `heaprr record --guard` (guard zones and the quarantine), and under valgrind memcheck, interleaved,
 # RUNS times each; prints median wall times, ratios to native and to plain recording, and peak RSS.
 # The program: CPython (PYTHONMALLOC=malloc) round-tripping a dict through json, at a size memcheck
-# finishes in reasonable time (-s N entries, default 20000).
+# finishes in reasonable time (-s N entries, default 100000).
 set -euo pipefail
 export LC_ALL=C
 
 RUNS=3
-SIZE=20000
+SIZE=100000
 while [ $# -gt 0 ]; do
     case "$1" in
     -n) RUNS="${2:?-n needs a number}"; shift 2 ;;
