@@ -291,6 +291,8 @@ void hr_windex_chunk_end(hr_windex **w);
 void hr_windex_typed(hr_windex **w, uint64_t unit_ns, unsigned type, const hr_record *rec);
 /* The payload of an index frame for the records fed so far, in memory from a. */
 int hr_windex_payload(hr_windex *w, const hr_alloc *a, uint8_t **buf, size_t *len);
+/* The live bytes, blocks and their stacks, as the index has them now. Returns 0 or -1. */
+int hr_windex_leaks(hr_windex *w, uint64_t *bytes, uint64_t *blocks, uint64_t *stacks);
 
 /* Gives w the indexer x (which has seen every record of w's trace so far, e.g. a recovery that
  * read it back): hr_writer_finish writes its index. w frees it. */

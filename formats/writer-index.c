@@ -139,3 +139,16 @@ int hr_windex_payload(hr_windex *w, const hr_alloc *a, uint8_t **buf, size_t *le
     a->free(a->opaque, plain);
     return rc;
 }
+
+int hr_windex_leaks(hr_windex *w, uint64_t *bytes, uint64_t *blocks, uint64_t *stacks)
+{
+    if (catch_up(w) < 0)
+        return -1;
+    const hr_index *ix = hr_indexer_result(w->x);
+    *bytes = ix->leaked_bytes;
+    *blocks = ix->leaked_blocks;
+    *stacks = 0;
+    for (size_t i = 0; i < ix->nsites; i++)
+        *stacks += ix->sites[i].live_blocks > 0;
+    return 0;
+}

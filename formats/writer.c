@@ -461,6 +461,11 @@ static int write_index(hr_writer *w)
     return rc;
 }
 
+int hr_writer_leaks(hr_writer *w, uint64_t *bytes, uint64_t *blocks, uint64_t *stacks)
+{
+    return w->index ? hr_windex_leaks(w->index, bytes, blocks, stacks) : -1;
+}
+
 int hr_writer_finish(hr_writer *w)
 {
     uint8_t buf[HR_TRAILER_MAX];

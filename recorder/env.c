@@ -55,6 +55,7 @@ int hr_env_read(void)
     hr_cfg.stats = is_on(secure_getenv("HEAPRR_STATS"));
     hr_cfg.guard = is_on(secure_getenv("MALLOC_CKBOUNDS"));
     hr_cfg.ckfreed = hr_cfg.guard || is_on(secure_getenv("MALLOC_CKFREED"));
+    hr_cfg.dump_leaks = is_on(secure_getenv("MALLOC_DUMP_LEAKS"));
     hr_cfg.quarantine_bytes = parse_num(secure_getenv("HEAPRR_QUARANTINE_MB"), 32, 1, 1u << 20) << 20;
     hr_cfg.pool = is_on(secure_getenv("HEAPRR_POOL"));
     hr_cfg.max_rings =

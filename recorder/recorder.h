@@ -106,6 +106,7 @@ typedef struct hr_config {
     int guard;                 /* MALLOC_CKBOUNDS=1: guard zones after blocks (guard.c) */
     int ckfreed;               /* MALLOC_CKFREED=1 (or guard mode): freed blocks held in quarantine */
     uint64_t quarantine_bytes; /* HEAPRR_QUARANTINE_MB: bytes the quarantine holds at most */
+    int dump_leaks;            /* MALLOC_DUMP_LEAKS=1: a leak summary on stderr at exit */
     uint32_t max_rings;        /* HEAPRR_MAX_RINGS: rings the staging file may hold, the overflow ring included */
     int pool;                  /* HEAPRR_POOL=1: staging files are reused across the session's processes */
     size_t index_memory;       /* HEAPRR_INDEX_MB: memory for the trace's index, 0: no index */

@@ -217,6 +217,23 @@ static void quiesce(void)
     }
 }
 
+/* MALLOC_DUMP_LEAKS=1: the leaks in one line, once the trace is complete (only an exiting process
+ * finishes it: an exec keeps its blocks). */
+static void dump_leaks(void)
+{
+    uint64_t bytes, blocks, stacks;
+    if (!hr_cfg.dump_leaks || !hr_self.finishing)
+        return;
+    if (hr_writer_leaks(hr_wr, &bytes, &blocks, &stacks) < 0)
+        hr_log("leaks: no summary (the trace has no index); 'heaprr leaks %s' lists them", hr_sess.trace_path);
+    else if (!blocks)
+        hr_log("leaks: none (every block was freed) in %s", hr_sess.trace_path);
+    else
+        hr_log("leaks: %llu bytes in %llu blocks from %llu allocation stacks; 'heaprr leaks %s' lists them",
+               (unsigned long long)bytes, (unsigned long long)blocks, (unsigned long long)stacks,
+               hr_sess.trace_path);
+}
+
 int hr_writer_finish_hold(void)
 {
     quiesce();
@@ -229,10 +246,12 @@ int hr_writer_finish_hold(void)
     if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) != HR_STOPPED)
         drain_locked(UINT64_MAX);
     if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) != HR_STOPPED) {
-        if (hr_writer_finish(hr_wr) < 0)
+        if (hr_writer_finish(hr_wr) < 0) {
             hr_stop("cannot write the trace", hr_writer_errno(hr_wr));
-        else
+        } else {
             __atomic_store_n(&hr_stg->hdr->clean, 1, __ATOMIC_RELEASE);
+            dump_leaks();
+        }
     }
     return 0;
 }

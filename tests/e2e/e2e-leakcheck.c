@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Leak checks at chosen points (tests/workloads/wl-leakcheck.c): heaprr leaks --at, --since and
  * --until list the blocks live at a mark, and those allocated between two marks, with their
- * stacks; a mark that is not there is one clear error. */
+ * stacks; a mark that is not there is one clear error. MALLOC_DUMP_LEAKS=1 prints the leaks'
+ * totals at exit, the same as heaprr leaks finds. */
 #include "e2e.h"
 #include "jsonread.h"
 
@@ -106,6 +107,23 @@ int main(void)
     expect("--since after-10 --until after-20", 10 * 64, 0, 10);
     expect("--since after-10", UINT64_MAX, 0, 10);                /* to the end */
     expect("--at 'after-10#1'", 1000 + 10 * 64, 1000, 10);
+
+    /* MALLOC_DUMP_LEAKS=1: one line at exit with the totals heaprr leaks finds. */
+    char *dump_env[] = {"MALLOC_DUMP_LEAKS=1", NULL};
+    CHECK_FATAL(e2e_run(&r, rec, dump_env) == 0);
+    CHECK(r.exited && r.code == 0);
+    int status = -1;
+    jv *end = leaks_json("", &status);
+    CHECK_FATAL(end != NULL);
+    char want[256];
+    snprintf(want, sizeof want, "heaprr: leaks: %" PRIu64 " bytes in %" PRIu64 " blocks from ",
+             u64_at(end, "total_bytes"), u64_at(end, "total_blocks"));
+    CHECK(strstr(r.err, want) != NULL);
+    if (!strstr(r.err, want))
+        fprintf(stderr, "wanted '%s' in: %s\n", want, r.err);
+    jv_free(end);
+    CHECK_FATAL(e2e_run(&r, rec, NULL) == 0);
+    CHECK(strstr(r.err, "leaks:") == NULL); /* not without it */
 
     /* Marks that are not there, or in the wrong order: one line, non-zero. */
     const char *bad[] = {"--at nosuch", "--at warm#2", "--since after-20 --until warm", "--since nosuch",

@@ -85,6 +85,10 @@ int hr_writer_flush(hr_writer *w);
 /* Flushes and writes a trailer. The writer may still be used afterwards (a later trailer then
  * covers everything). */
 int hr_writer_finish(hr_writer *w);
+/* The leaks of the trace so far, from the writer's index (after hr_writer_finish): bytes and
+ * blocks live, and the allocation stacks they come from. Returns 0, or -1 when the writer keeps no
+ * index (HEAPRR_INDEX_MB=0, or it outgrew its memory). */
+int hr_writer_leaks(hr_writer *w, uint64_t *bytes, uint64_t *blocks, uint64_t *stacks);
 void hr_writer_destroy(hr_writer *w);
 
 /* Memory a writer needs for a chunk of chunk_size raw bytes (0: the default size). */
