@@ -82,6 +82,21 @@ static void print_freed(const hr_record *r)
     printf("\n");
 }
 
+/* The zone before a block: offsets (negative) and the bytes found there. */
+static void print_guard_before(const hr_record *r)
+{
+    printf("guard-before ptr=0x%" PRIx64 " size=%" PRIu64 " damaged:", r->u.guard.ptr, r->u.guard.size);
+    size_t len = r->u.guard.found.len, shown = 0;
+    for (size_t i = 0; i < len && shown < 16; i++) {
+        uint8_t b = (uint8_t)r->u.guard.found.ptr[i];
+        if (b != hr_guard_byte_before(len - 1 - i)) {
+            printf(" -%zu=0x%02x", len - i, b);
+            shown++;
+        }
+    }
+    printf("\n");
+}
+
 /* The guard zone's damage: offsets past the end of the request and the bytes found there. */
 static void print_guard(const hr_record *r)
 {
@@ -156,6 +171,7 @@ static void print_typed(const hr_record *r)
     case HR_REC_EXEC:
     case HR_REC_SPAWN: print_image(r); break;
     case HR_REC_GUARD: print_guard(r); break;
+    case HR_REC_GUARD_BEFORE: print_guard_before(r); break;
     case HR_REC_FREED_WRITE: print_freed(r); break;
     case HR_REC_TRAILER:
         printf("trailer last-seq=%" PRIu64 " records=%" PRIu64, r->u.trailer.last_seq, r->u.trailer.records);

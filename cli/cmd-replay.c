@@ -252,12 +252,15 @@ static const char *bytes_word(uint64_t n)
 
 static void print_guard(const hr_finding *f)
 {
-    printf(": %" PRIu64 " %s written past the end of the %" PRIu64 "-byte block 0x%" PRIx64
-           ", from offset %" PRId64 " (its guard zone)",
-           f->bytes, bytes_word(f->bytes), f->size, f->block, f->offset);
+    printf(": %" PRIu64 " %s written %s the %" PRIu64 "-byte block 0x%" PRIx64 ", from offset %" PRId64
+           " (its guard zone)",
+           f->bytes, bytes_word(f->bytes), f->kind == HR_FIND_UNDERRUN ? "before the start of" : "past the end of",
+           f->size, f->block, f->offset);
     if (!f->model_seen)
         return;
-    if (f->model_kind == HR_FIND_CORRUPT_HEADER && f->model_block != f->block)
+    if (f->model_kind == HR_FIND_CORRUPT_HEADER && f->model_block == f->block)
+        printf("; on the model they hit its own header");
+    else if (f->model_kind == HR_FIND_CORRUPT_HEADER)
         printf("; on the model they hit the header of %s 0x%" PRIx64, f->model_block ? "block" : "free block",
                f->model_block);
     else if (f->model_kind == HR_FIND_OVERRUN)

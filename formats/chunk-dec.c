@@ -353,6 +353,7 @@ static int dec_ordered_body(hr_dec *d, unsigned type, const uint8_t *p, const ui
         r->u.exec.child_pid = (uint32_t)v;
         return dec_image(d, p, end, r);
     case HR_REC_GUARD:
+    case HR_REC_GUARD_BEFORE:
         BV(&r->u.guard.ptr, "a guarded pointer");
         BV(&r->u.guard.size, "a guarded size");
         BS(&r->u.guard.found, "a guard zone");

@@ -282,7 +282,8 @@ static size_t ordered_need(unsigned type, const hr_record *r)
     case HR_REC_STOPPED: return need + r->u.text.len;
     case HR_REC_EXEC:
     case HR_REC_SPAWN: return need + r->u.exec.path.len;
-    case HR_REC_GUARD: return need + r->u.guard.found.len;
+    case HR_REC_GUARD:
+    case HR_REC_GUARD_BEFORE: return need + r->u.guard.found.len;
     case HR_REC_FREED_WRITE: return need + r->u.freed.found.len;
     default: return need;
     }
@@ -318,6 +319,7 @@ static uint8_t *ordered_body(uint8_t *p, unsigned type, const hr_record *r)
         p += hr_put_varint(p, hr_zigzag(r->u.exec.result));
         return p + hr_put_varint(p, r->u.exec.flags);
     case HR_REC_GUARD:
+    case HR_REC_GUARD_BEFORE:
         p += hr_put_varint(p, r->u.guard.ptr);
         p += hr_put_varint(p, r->u.guard.size);
         return put_str(p, r->u.guard.found);

@@ -65,7 +65,8 @@ static void keep_strings(batch *b, hr_record *r)
     case HR_REC_STOPPED: keep(b, &r->u.text); break;
     case HR_REC_EXEC:
     case HR_REC_SPAWN: keep(b, &r->u.exec.path); break;
-    case HR_REC_GUARD: keep(b, &r->u.guard.found); break;
+    case HR_REC_GUARD:
+    case HR_REC_GUARD_BEFORE: keep(b, &r->u.guard.found); break;
     case HR_REC_FREED_WRITE: keep(b, &r->u.freed.found); break;
     default: break;
     }

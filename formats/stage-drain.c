@@ -127,6 +127,7 @@ static int emit_typed(hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec
         rec.u.exec.child_pid = (uint32_t)r->a[2];
         break;
     case HR_REC_GUARD:
+    case HR_REC_GUARD_BEFORE:
         rec.u.guard.ptr = r->a[0];
         rec.u.guard.size = r->a[1];
         rec.u.guard.found = str_at(r, 1);

@@ -54,6 +54,7 @@ int hr_env_read(void)
     hr_cfg.unwind_check = is_on(secure_getenv("HEAPRR_UNWIND_CHECK"));
     hr_cfg.stats = is_on(secure_getenv("HEAPRR_STATS"));
     hr_cfg.guard = is_on(secure_getenv("MALLOC_CKBOUNDS"));
+    hr_cfg.guard_size = (parse_num(secure_getenv("MALLOC_GUARD_SIZE"), 32, 8, HR_GUARD_MAX) + 7) / 8 * 8;
     hr_cfg.ckfreed = hr_cfg.guard || is_on(secure_getenv("MALLOC_CKFREED"));
     hr_cfg.dump_leaks = is_on(secure_getenv("MALLOC_DUMP_LEAKS"));
     hr_cfg.quarantine_bytes = parse_num(secure_getenv("HEAPRR_QUARANTINE_MB"), 32, 1, 1u << 20) << 20;

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Guard mode (MALLOC_CKBOUNDS=1): every recorded allocation asks the real allocator for
- * HR_GUARD_BYTES more, and the bytes after the request get a known pattern (formats/SPEC.md,
- * GUARD). Before the block is freed or reallocated the pattern is checked; if it changed, a GUARD
- * record holding the zone as found goes into the trace just before the call, so that a replay can
- * put the same bytes at the same place in its own heap. The requests are kept in a table split in
+/* Guard mode (MALLOC_CKBOUNDS=1): every recorded allocation asks the real allocator for room for
+ * two guard zones of MALLOC_GUARD_SIZE bytes (32 by default) around the request, filled with known
+ * patterns (formats/SPEC.md, GUARD and GUARD_BEFORE). The program gets the address after the zone
+ * in front, so every entry point that takes a pointer back translates it (hr_guard_check). Before
+ * the block is freed or reallocated both patterns are checked; a changed one becomes a GUARD (after
+ * the block) or GUARD_BEFORE (before it) record holding the zone as found, just before the call, so
+ * that a replay can put the same bytes at the same place in its own heap.
+ *
+ * The zone in front takes a whole multiple of the block's alignment (16, or what memalign and
+ * friends ask), so the program's pointer stays aligned. Guarded blocks are kept in a table split in
  * stripes, each with its own lock, in memory of the recorder's own (never the program's heap). */
 #include "recorder.h"
 
@@ -13,9 +18,12 @@
 
 #define STRIPES 64u
 #define MIN_SLOTS 256u
+#define MIN_ALIGN 16u
 
 typedef struct guard_slot {
-    uint64_t ptr, size;
+    uint64_t ptr;   /* what the program has */
+    uint64_t size;  /* the request */
+    uint64_t front; /* bytes before ptr that the real allocator's block starts at */
 } guard_slot;
 
 typedef struct guard_stripe {
@@ -65,84 +73,136 @@ static int grow(guard_stripe *s)
     return 0;
 }
 
-static void erase(guard_stripe *s, guard_slot *e)
+/* Bytes of the zone in front of a block aligned to align (0: the default). */
+static size_t front_of(size_t align)
 {
-    s->count--;
-    hr_keyed_erase(s->slots, s->mask, sizeof *e, e);
+    size_t a = align > MIN_ALIGN ? align : MIN_ALIGN, g = hr_cfg.guard_size;
+    return (g + a - 1) / a * a;
 }
 
-size_t hr_guard_size(size_t size)
+size_t hr_guard_ask(size_t size, size_t align)
 {
-    return hr_cfg.guard && size <= SIZE_MAX - HR_GUARD_BYTES ? size + HR_GUARD_BYTES : size;
+    size_t front = front_of(align), total;
+    if (front < hr_cfg.guard_size || __builtin_add_overflow(size, front + hr_cfg.guard_size, &total))
+        return 0;
+    return total;
 }
 
-void hr_guard_arm(void *p, size_t size)
+/* Remembers a guarded block; a table without memory leaves it unguarded (1: remembered). */
+static int remember(uint64_t p, uint64_t size, uint64_t front)
 {
-    if (!p || size > SIZE_MAX - HR_GUARD_BYTES)
-        return;
-    uint8_t *zone = (uint8_t *)p + size;
-    for (unsigned i = 0; i < HR_GUARD_BYTES; i++)
-        zone[i] = hr_guard_byte(i);
-    guard_stripe *s = stripe_of((uintptr_t)p);
+    guard_stripe *s = stripe_of(p);
     lock(s);
-    guard_slot *e = find(s, (uintptr_t)p);
+    guard_slot *e = find(s, p);
     if (!e && ((s->count + 1) * 2 <= (s->slots ? s->mask + 1 : 0) || grow(s) == 0)) {
-        e = hr_keyed_probe(s->slots, s->mask, sizeof *e, (uintptr_t)p);
-        e->ptr = (uintptr_t)p;
+        e = hr_keyed_probe(s->slots, s->mask, sizeof *e, p);
+        e->ptr = p;
         s->count++;
     }
-    if (e)
+    if (e) {
         e->size = size;
+        e->front = front;
+    }
     unlock(s);
+    return e != NULL;
 }
 
-/* The request of a guarded block (and forgets it when forget is set); 0 and -1 if not guarded. */
-static int lookup(const void *p, uint64_t *size, int forget)
+void *hr_guard_arm(void *real, size_t size, size_t align)
+{
+    if (!real)
+        return NULL;
+    size_t front = front_of(align), g = hr_cfg.guard_size;
+    uint8_t *p = (uint8_t *)real + front;
+    if (!remember((uintptr_t)p, size, front))
+        return real; /* unguarded: the program gets the block as it is */
+    for (size_t i = 0; i < g; i++) {
+        p[size + i] = hr_guard_byte(i);
+        p[-1 - (ptrdiff_t)i] = hr_guard_byte_before(i);
+    }
+    return p;
+}
+
+/* The request and front zone of a guarded block (and forgets it when forget is set); -1 if p is
+ * not guarded. */
+static int lookup(const void *p, uint64_t *size, uint64_t *front, int forget)
 {
     guard_stripe *s = stripe_of((uintptr_t)p);
     lock(s);
     guard_slot *e = find(s, (uintptr_t)p);
     if (e) {
         *size = e->size;
-        if (forget)
-            erase(s, e);
+        *front = e->front;
+        if (forget) {
+            s->count--;
+            hr_keyed_erase(s->slots, s->mask, sizeof *e, e);
+        }
     }
     unlock(s);
     return e ? 0 : -1;
 }
 
-void hr_guard_check(const void *p, int forget)
+/* Stages a record of a zone found changed. */
+static void report(unsigned type, const void *p, uint64_t size, const uint8_t *zone)
 {
-    uint64_t size;
-    if (!p || lookup(p, &size, forget) < 0)
-        return;
-    const uint8_t *zone = (const uint8_t *)p + size;
-    unsigned i = 0;
-    while (i < HR_GUARD_BYTES && zone[i] == hr_guard_byte(i))
-        i++;
-    hr_tls *t = i < HR_GUARD_BYTES ? hr_thread_get() : NULL;
+    hr_tls *t = hr_thread_get();
     if (!t)
         return;
-    uint8_t found[HR_GUARD_BYTES];
-    memcpy(found, zone, sizeof found);
+    uint8_t found[HR_GUARD_MAX];
+    memcpy(found, zone, hr_cfg.guard_size);
     const uint64_t a[4] = {(uintptr_t)p, size, 0, 0};
-    hr_ring_typed(t, HR_REC_GUARD, a, found, HR_GUARD_BYTES, NULL, 0);
+    hr_ring_typed(t, type, a, found, (uint32_t)hr_cfg.guard_size, NULL, 0);
 }
 
-void hr_guard_forget(const void *p)
+void *hr_guard_check(void *p, int forget)
 {
-    uint64_t size;
-    if (p)
-        lookup(p, &size, 1);
+    uint64_t size, front;
+    if (!p || !hr_cfg.guard || lookup(p, &size, &front, forget) < 0)
+        return p;
+    const uint8_t *after = (const uint8_t *)p + size, *before = (const uint8_t *)p - hr_cfg.guard_size;
+    size_t g = hr_cfg.guard_size, i = 0;
+    while (i < g && after[i] == hr_guard_byte(i))
+        i++;
+    if (i < g)
+        report(HR_REC_GUARD, p, size, after);
+    for (i = 0; i < g && before[g - 1 - i] == hr_guard_byte_before(i);)
+        i++;
+    if (i < g)
+        report(HR_REC_GUARD_BEFORE, p, size, before);
+    return (uint8_t *)p - front;
 }
 
-/* A guarded block's usable size is its request: the guard zone starts right after it, and a
- * program that uses all the bytes malloc_usable_size promises (V8's zones do) must stay out of
- * it. */
-size_t hr_guard_usable(const void *p, size_t usable)
+int hr_guard_usable(const void *p, size_t *usable)
 {
-    uint64_t size;
-    if (!hr_cfg.guard || !p || lookup(p, &size, 0) < 0)
-        return usable;
-    return size < usable ? (size_t)size : usable;
+    uint64_t size, front;
+    if (!hr_cfg.guard || !p || lookup(p, &size, &front, 0) < 0)
+        return 0;
+    *usable = (size_t)size;
+    return 1;
+}
+
+void *hr_guard_base(void *p)
+{
+    uint64_t size, front;
+    if (!hr_cfg.guard || !p || lookup(p, &size, &front, 1) < 0)
+        return p;
+    return (uint8_t *)p - front;
+}
+
+void *hr_guard_realloc_plain(void *p, size_t size, int *done)
+{
+    uint64_t old, front;
+    *done = 0;
+    if (!hr_cfg.guard || !p || lookup(p, &old, &front, 0) < 0)
+        return NULL;
+    *done = 1;
+    if (!size) { /* realloc(p, 0) frees */
+        hr_next.free(hr_guard_base(p));
+        return NULL;
+    }
+    void *n = hr_next.malloc(size);
+    if (!n)
+        return NULL; /* the old block stays, guarded */
+    memcpy(n, p, old < size ? old : size);
+    hr_next.free(hr_guard_base(p));
+    return n;
 }

@@ -79,13 +79,14 @@ static void *fallback_new(size_t size, size_t align)
         return call;                                                        \
     new_call n __attribute__((cleanup(new_cleanup))) = {kind, xflags, size, align, 1}; \
     hr_self.busy = 2;                                                       \
-    sz = hr_guard_size(size);                                               \
+    size_t ask = hr_cfg.guard ? hr_guard_ask(size, align) : 0;               \
+    sz = ask ? ask : size;                                                  \
     void *p = call;                                                         \
     int err = errno;                                                        \
     n.active = 0;                                                           \
     hr_self.busy = 1;                                                       \
-    if (hr_cfg.guard)                                                       \
-        hr_guard_arm(p, size);                                              \
+    if (ask)                                                                \
+        p = hr_guard_arm(p, size, align);                                   \
     record_new(&n, p);                                                      \
     hr_writer_start_due();                                                  \
     hr_hook_leave(err);                                                     \
@@ -132,15 +133,17 @@ NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
 /* Every delete records first, then calls the real operator (or free as a last resort). */
 #define DEL_BODY(kind, xflags, size, align, call)                            \
     if (!hr_hook_enter()) {                                                 \
+        p = hr_guard_base(p);                                               \
         call;                                                               \
         return;                                                             \
     }                                                                       \
     int saved = errno;                                                      \
-    if (hr_cfg.guard)                                                       \
-        hr_guard_check(p, 1);                                               \
-    uint64_t fill = hr_cfg.ckfreed ? hr_quarantine_room(p) : 0;             \
+    void *base = hr_guard_check(p, 1);                                      \
+    uint64_t fill = hr_cfg.ckfreed ? hr_quarantine_room(base) : 0;          \
     hr_free_record(kind, (uintptr_t)p, size, align, xflags, __builtin_return_address(0)); \
-    if (!hr_quarantine_put(p, fill))                                        \
+    int held = hr_quarantine_put(base, p, fill);                            \
+    p = base; /* the real operator takes the real allocator's pointer */    \
+    if (!held)                                                              \
         call;                                                               \
     hr_hook_leave(saved);
 

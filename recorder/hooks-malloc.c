@@ -34,10 +34,11 @@ HR_EXPORT void *malloc(size_t size)
     hr_call c;
     int err;
     hr_alloc_begin(&c, HR_MALLOC, size, 0, 0);
-    void *p = hr_next.malloc(hr_guard_size(size));
+    size_t ask = hr_cfg.guard ? hr_guard_ask(size, 0) : 0;
+    void *p = hr_next.malloc(ask ? ask : size);
     int failed = failed_ptr(p, &err);
-    if (hr_cfg.guard)
-        hr_guard_arm(p, size);
+    if (ask)
+        p = hr_guard_arm(p, size, 0);
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
     hr_writer_start_due();
     hr_hook_leave(err);
@@ -59,12 +60,13 @@ HR_EXPORT void *calloc(size_t n, size_t size)
     hr_call c;
     int err;
     hr_alloc_begin(&c, HR_CALLOC, size, n, 0);
-    size_t total;
-    int guarded = hr_cfg.guard && !__builtin_mul_overflow(n, size, &total);
-    void *p = guarded ? hr_next.calloc(1, hr_guard_size(total)) : hr_next.calloc(n, size);
+    size_t total, ask = 0;
+    if (hr_cfg.guard && !__builtin_mul_overflow(n, size, &total))
+        ask = hr_guard_ask(total, 0);
+    void *p = ask ? hr_next.calloc(1, ask) : hr_next.calloc(n, size);
     int failed = failed_ptr(p, &err);
-    if (guarded)
-        hr_guard_arm(p, total);
+    if (ask)
+        p = hr_guard_arm(p, total, 0);
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
     hr_writer_start_due();
     hr_hook_leave(err);
@@ -78,16 +80,15 @@ HR_EXPORT void free(void *p)
     if (!ready())
         return;
     if (!hr_hook_enter()) {
-        hr_next.free(p);
+        hr_next.free(hr_guard_base(p));
         return;
     }
     int saved = errno;
-    if (hr_cfg.guard)
-        hr_guard_check(p, 1);
-    uint64_t fill = hr_cfg.ckfreed ? hr_quarantine_room(p) : 0;
+    void *base = hr_guard_check(p, 1);
+    uint64_t fill = hr_cfg.ckfreed ? hr_quarantine_room(base) : 0;
     hr_free_record(HR_FREE, (uintptr_t)p, 0, 0, 0, __builtin_return_address(0));
-    if (!hr_quarantine_put(p, fill))
-        hr_next.free(p);
+    if (!hr_quarantine_put(base, p, fill))
+        hr_next.free(base);
     hr_hook_leave(saved);
 }
 
@@ -109,8 +110,7 @@ static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uin
 {
     hr_call c;
     int err;
-    if (hr_cfg.guard)
-        hr_guard_check(old, 0);
+    void *base = hr_guard_check(old, 0);
     hr_alloc_begin(&c, kind, size, n, 0);
     if (c.r) {
         c.r->a[1] = (uintptr_t)old;
@@ -120,21 +120,28 @@ static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uin
         }
     }
     void *p;
-    int guarded = hr_cfg.guard && total && total != SIZE_MAX; /* realloc(p, 0) keeps its meaning */
-    if (guarded)
-        p = hr_next.realloc(old, hr_guard_size(total));
+    /* The result is guarded when the block was (or is new), except for realloc(p, 0), which keeps
+     * its meaning. A guarded block too large to stay guarded fails: its bytes sit after the zone. */
+    int guarded = hr_cfg.guard && (!old || base != old);
+    size_t ask = guarded && total && total != SIZE_MAX ? hr_guard_ask(total, 0) : 0;
+    if (ask)
+        p = hr_next.realloc(base, ask);
+    else if (guarded && old && total == 0)
+        p = hr_next.realloc(base, 0);
+    else if (guarded && (old || total == SIZE_MAX))
+        p = NULL;
     else
         p = kind == HR_REALLOC ? hr_next.realloc(old, size) : hr_next.reallocarray(old, n, size);
-    err = errno;
+    err = p || !guarded || ask || total == 0 ? errno : ENOMEM;
     int freed = old && !p && total == 0; /* realloc(p, 0) frees and returns NULL */
     int failed = !p && !freed;
+    if (!failed) {
+        hr_guard_base(old); /* forgotten: its zones were checked before */
+        if (ask)
+            p = hr_guard_arm(p, total, 0);
+    }
     if (c.r && old && !failed && p != old)
         c.r->xflags |= HR_XF_FREE_SEQ;
-    if (hr_cfg.guard && !failed) {
-        hr_guard_forget(old);
-        if (guarded)
-            hr_guard_arm(p, total);
-    }
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
     hr_hook_leave(err);
     return p;
@@ -146,8 +153,13 @@ HR_EXPORT void *realloc(void *old, size_t size)
         return boot_realloc(old, size);
     if (!ready())
         return hr_boot_alloc(size, 16);
-    if (!hr_hook_enter())
-        return HR_UNLIKELY(hr_self.boot && !old) ? hr_boot_alloc(size, 16) : hr_next.realloc(old, size);
+    if (!hr_hook_enter()) {
+        if (HR_UNLIKELY(hr_self.boot && !old))
+            return hr_boot_alloc(size, 16);
+        int done;
+        void *p = hr_guard_realloc_plain(old, size, &done);
+        return done ? p : hr_next.realloc(old, size);
+    }
     return realloc_common(HR_REALLOC, old, 1, size, size);
 }
 
@@ -163,8 +175,13 @@ HR_EXPORT void *reallocarray(void *old, size_t n, size_t size)
         }
         return realloc(old, total);
     }
-    if (!hr_hook_enter())
-        return hr_next.reallocarray(old, n, size);
+    if (!hr_hook_enter()) {
+        int done = 0;
+        void *p = NULL;
+        if (!__builtin_mul_overflow(n, size, &total))
+            p = hr_guard_realloc_plain(old, total, &done);
+        return done ? p : hr_next.reallocarray(old, n, size); /* an overflow fails there */
+    }
     if (__builtin_mul_overflow(n, size, &total))
         total = SIZE_MAX;
     return realloc_common(HR_REALLOCARRAY, old, n, size, total);
@@ -181,22 +198,23 @@ HR_EXPORT void *reallocarray(void *old, size_t n, size_t size)
         hr_call c;                                                         \
         int err;                                                           \
         hr_alloc_begin(&c, kind, size_expr, align_expr, 0);                \
-        void *p = hr_cfg.guard ? hr_next.name gargs : hr_next.name args;    \
+        size_t ask = hr_cfg.guard ? hr_guard_ask(size_expr, align_expr) : 0; \
+        void *p = ask ? hr_next.name gargs : hr_next.name args;            \
         int failed = failed_ptr(p, &err);                                  \
-        if (hr_cfg.guard)                                                  \
-            hr_guard_arm(p, size_expr);                                    \
+        if (ask)                                                           \
+            p = hr_guard_arm(p, size_expr, align_expr);                    \
         hr_alloc_end(&c, (uintptr_t)p, failed, err);                       \
         hr_writer_start_due();                                             \
         hr_hook_leave(err);                                                \
         return p;                                                          \
     }
 
-ALIGNED_HOOK(memalign, HR_MEMALIGN, (size_t align, size_t size), (align, size), (align, hr_guard_size(size)), size,
+ALIGNED_HOOK(memalign, HR_MEMALIGN, (size_t align, size_t size), (align, size), (align, ask), size,
              align)
 ALIGNED_HOOK(aligned_alloc, HR_ALIGNED_ALLOC, (size_t align, size_t size), (align, size),
-             (align, hr_guard_size(size)), size, align)
-ALIGNED_HOOK(valloc, HR_VALLOC, (size_t size), (size), (hr_guard_size(size)), size, 4096)
-ALIGNED_HOOK(pvalloc, HR_PVALLOC, (size_t size), (size), (hr_guard_size(size)), size, 4096)
+             (align, ask), size, align)
+ALIGNED_HOOK(valloc, HR_VALLOC, (size_t size), (size), (ask), size, 4096)
+ALIGNED_HOOK(pvalloc, HR_PVALLOC, (size_t size), (size), (ask), size, 4096)
 
 HR_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
@@ -209,9 +227,10 @@ HR_EXPORT int posix_memalign(void **out, size_t align, size_t size)
     hr_call c;
     int saved = errno;
     hr_alloc_begin(&c, HR_POSIX_MEMALIGN, size, align, 0);
-    int rc = hr_next.posix_memalign(out, align, hr_guard_size(size));
-    if (rc == 0 && hr_cfg.guard)
-        hr_guard_arm(*out, size);
+    size_t ask = hr_cfg.guard ? hr_guard_ask(size, align) : 0;
+    int rc = hr_next.posix_memalign(out, align, ask ? ask : size);
+    if (rc == 0 && ask)
+        *out = hr_guard_arm(*out, size, align);
     hr_alloc_end(&c, rc == 0 ? (uintptr_t)*out : 0, rc != 0, rc);
     hr_writer_start_due();
     hr_hook_leave(saved);
@@ -224,5 +243,6 @@ HR_EXPORT size_t malloc_usable_size(void *p)
         return hr_boot_size(p);
     if (!ready() || !hr_next.malloc_usable_size)
         return 0;
-    return hr_guard_usable(p, hr_next.malloc_usable_size(p));
+    size_t usable;
+    return hr_guard_usable(p, &usable) ? usable : hr_next.malloc_usable_size(p);
 }

@@ -19,7 +19,9 @@
 #define EVICT_BATCH 16u              /* blocks taken out per call, at most */
 
 typedef struct qentry {
-    uint64_t ptr, fill; /* the block, and the bytes of it filled */
+    uint64_t ptr;  /* the block, as the real allocator knows it */
+    uint64_t fill; /* bytes of it filled */
+    uint64_t off;  /* where the program's pointer was in it (guard mode: after the front zone) */
 } qentry;
 
 static qentry *ring;
@@ -71,15 +73,15 @@ static uint64_t first_changed(const uint8_t *p, uint64_t n)
 /* Checks a block leaving the queue (or still in it at exit); damage is staged on thread t. */
 static void check(hr_tls *t, const qentry *e)
 {
-    const uint8_t *p = (const uint8_t *)(uintptr_t)e->ptr;
-    uint64_t first = first_changed(p, e->fill);
-    if (first == e->fill || !t)
+    const uint8_t *p = (const uint8_t *)(uintptr_t)(e->ptr + e->off);
+    uint64_t n = e->fill - e->off, first = first_changed(p, n);
+    if (first == n || !t)
         return;
     uint64_t bytes = 0;
-    for (uint64_t i = first; i < e->fill; i++)
+    for (uint64_t i = first; i < n; i++)
         bytes += p[i] != HR_FREED_FILL;
-    uint64_t shown = e->fill - first < HR_FREED_WINDOW ? e->fill - first : HR_FREED_WINDOW;
-    const uint64_t a[4] = {e->ptr, first, bytes, 0};
+    uint64_t shown = n - first < HR_FREED_WINDOW ? n - first : HR_FREED_WINDOW;
+    const uint64_t a[4] = {e->ptr + e->off, first, bytes, 0};
     hr_ring_typed(t, HR_REC_FREED_WRITE, a, p + first, (uint32_t)shown, NULL, 0);
 }
 
@@ -132,15 +134,16 @@ uint64_t hr_quarantine_room(void *p)
     return fill;
 }
 
-int hr_quarantine_put(void *p, uint64_t fill)
+int hr_quarantine_put(void *p, const void *user, uint64_t fill)
 {
-    if (!fill)
+    uint64_t off = (uintptr_t)user - (uintptr_t)p;
+    if (!fill || off >= fill)
         return 0;
     memset(p, HR_FREED_FILL, fill);
     lock();
     int room = count < ENTRIES;
     if (room) {
-        ring[(head + count) % ENTRIES] = (qentry){(uintptr_t)p, fill};
+        ring[(head + count) % ENTRIES] = (qentry){(uintptr_t)p, fill, off};
         count++;
         held += fill;
     }

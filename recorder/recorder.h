@@ -103,7 +103,8 @@ typedef struct hr_config {
     int unwind_check;          /* HEAPRR_UNWIND_CHECK=1: compare every backtrace with libunwind */
     int unwind_libunwind;      /* HEAPRR_UNWIND=libunwind: never use the fast unwinder */
     int stats;                 /* HEAPRR_STATS=1: report the recorder's own costs at exit */
-    int guard;                 /* MALLOC_CKBOUNDS=1: guard zones after blocks (guard.c) */
+    int guard;                 /* MALLOC_CKBOUNDS=1: guard zones around blocks (guard.c) */
+    size_t guard_size;         /* MALLOC_GUARD_SIZE: bytes of each guard zone */
     int ckfreed;               /* MALLOC_CKFREED=1 (or guard mode): freed blocks held in quarantine */
     uint64_t quarantine_bytes; /* HEAPRR_QUARANTINE_MB: bytes the quarantine holds at most */
     int dump_leaks;            /* MALLOC_DUMP_LEAKS=1: a leak summary on stderr at exit */
@@ -118,24 +119,35 @@ int hr_env_read(void) HR_HIDDEN;
 
 /* ---- guard.c: guard mode ---- */
 
-#define HR_GUARD_BYTES 32u
-/* The size to ask the real allocator for (size + the guard zone in guard mode). */
-size_t hr_guard_size(size_t size) HR_HIDDEN;
-/* Fills the guard zone after a new block of size bytes and remembers the block. */
-void hr_guard_arm(void *p, size_t size) HR_HIDDEN;
-/* Checks the zone of a guarded block; damage is staged as a GUARD record. forget: the block goes. */
-void hr_guard_check(const void *p, int forget) HR_HIDDEN;
-void hr_guard_forget(const void *p) HR_HIDDEN;
-/* malloc_usable_size of a guarded block: its request (the guard zone follows it). */
-size_t hr_guard_usable(const void *p, size_t usable) HR_HIDDEN;
+#define HR_GUARD_MAX 1024u /* the largest MALLOC_GUARD_SIZE */
+/* Bytes to ask the real allocator for a guarded block of size bytes aligned to align (0: the
+ * default); 0 when it cannot be guarded (too large: ask for size, and arm nothing). */
+size_t hr_guard_ask(size_t size, size_t align) HR_HIDDEN;
+/* Fills the zones around a block the real allocator returned at real, for a request of size
+ * aligned to align, remembers it, and returns the pointer the program gets (NULL for NULL). */
+void *hr_guard_arm(void *real, size_t size, size_t align) HR_HIDDEN;
+/* For a pointer the program hands back: checks both zones if it is guarded (damage is staged as
+ * GUARD and GUARD_BEFORE records); forget: the block goes. Returns the pointer the real allocator
+ * knows (p when not guarded). */
+void *hr_guard_check(void *p, int forget) HR_HIDDEN;
+/* malloc_usable_size of a guarded block: 1 and its request in *usable (the zone follows it), or
+ * 0 when p is not guarded. */
+int hr_guard_usable(const void *p, size_t *usable) HR_HIDDEN;
+/* For calls that pass straight through (not recorded): the pointer the real allocator knows for
+ * p, which is forgotten; p when it is not guarded. */
+void *hr_guard_base(void *p) HR_HIDDEN;
+/* realloc passing straight through of a guarded block: into a plain one. NULL when p is not
+ * guarded (*done 0: the caller reallocates p itself). */
+void *hr_guard_realloc_plain(void *p, size_t size, int *done) HR_HIDDEN;
 
 /* ---- quarantine.c: freed blocks held back (MALLOC_CKFREED) ---- */
 
 /* Before recording a free of p: makes room for p in the quarantine (checking and really freeing
  * the oldest blocks) and returns the bytes of p to fill, 0 when p is not to be held. */
 uint64_t hr_quarantine_room(void *p) HR_HIDDEN;
-/* After recording it: fills p and holds it. Returns 1, or 0 when the caller must free p itself. */
-int hr_quarantine_put(void *p, uint64_t fill) HR_HIDDEN;
+/* After recording it: fills p (the real allocator's pointer; user: the program's, inside it) and
+ * holds it. Returns 1, or 0 when the caller must free p itself. */
+int hr_quarantine_put(void *p, const void *user, uint64_t fill) HR_HIDDEN;
 /* At exit: checks every block still held. */
 void hr_quarantine_check_all(void) HR_HIDDEN;
 void hr_quarantine_fork_prepare(void) HR_HIDDEN;

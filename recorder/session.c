@@ -213,7 +213,7 @@ static int write_start(const char *parent_trace)
                           {parent_trace, strlen(parent_trace)},
                           hr_sess.fork_seq,
                           {cwd, strlen(cwd)},
-                          hr_cfg.guard ? HR_GUARD_BYTES : 0};
+                          hr_cfg.guard ? hr_cfg.guard_size : 0};
     if (hr_writer_begin(hr_wr, &h) < 0 || hr_writer_process(hr_wr, &pi) < 0)
         return -1;
     /* Recovery may use the chunk from here on: it holds the process info. */

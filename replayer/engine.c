@@ -471,7 +471,7 @@ int hr_replay_apply(hr_replay *r, const hr_record *rec)
 {
     if (rec->type == HR_REC_PROCESS_INFO)
         return process_info(r, &rec->u.process);
-    if (rec->type == HR_REC_GUARD)
+    if (rec->type == HR_REC_GUARD || rec->type == HR_REC_GUARD_BEFORE)
         return hr_replay_guard(r, rec);
     if (rec->type == HR_REC_FREED_WRITE)
         return hr_replay_freed_write(r, rec);

@@ -9,7 +9,7 @@ static const char *const check_names[] = {"none", "basic", "bounds", "chain"};
 static const char *const finding_names[HR_FIND_COUNT] = {
     "double-free",    "invalid-free", "interior-free", "realloc-freed", "mismatched-free",
     "corrupt-header", "overrun",      "corrupt-chain", "out-of-memory", "size-mismatch",
-    "alignment-mismatch", "use-after-free",
+    "alignment-mismatch", "use-after-free", "underrun",
 };
 
 const char *hr_check_name(hr_check_level l)
@@ -36,5 +36,5 @@ const char *hr_finding_name(hr_finding_kind k)
 int hr_finding_is_damage(hr_finding_kind k)
 {
     return k == HR_FIND_CORRUPT_HEADER || k == HR_FIND_OVERRUN || k == HR_FIND_CORRUPT_CHAIN ||
-           k == HR_FIND_USE_AFTER_FREE;
+           k == HR_FIND_USE_AFTER_FREE || k == HR_FIND_UNDERRUN;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Damage the recorder found in the live program (formats/SPEC.md 5.2): a GUARD record (a block's
- * guard zone written past the end of its request) or a FREED_WRITE record (a freed block written
+/* Damage the recorder found in the live program (formats/SPEC.md 5.2): a GUARD or GUARD_BEFORE
+ * record (a block's guard zone written past the end of its request, or before its start) or a
+ * FREED_WRITE record (a freed block written
  * while the recorder held it in quarantine). Each comes just before the record of the call that
  * found it, on the same thread, though other threads' records may come in between; its finding
  * waits here until that thread's next event, which it names as the faulting call. A trace that
@@ -31,22 +32,38 @@ static hr_finding *wait_for(hr_replay *r, uint32_t thread)
     return f;
 }
 
-/* The overrun: first damaged byte and count, from the zone as found. */
+/* The expected byte at offset off from the start of block e, in the zone a GUARD (after the
+ * block) or GUARD_BEFORE (before it) record holds. */
+static uint8_t expected(const hr_record *rec, uint64_t i)
+{
+    uint64_t len = rec->u.guard.found.len;
+    return rec->type == HR_REC_GUARD ? hr_guard_byte(i) : hr_guard_byte_before(len - 1 - i);
+}
+
+/* The offset from the block's start of byte i of the zone. */
+static int64_t zone_offset(const hr_record *rec, const hr_live *e, uint64_t i)
+{
+    if (rec->type == HR_REC_GUARD)
+        return (int64_t)(e->size + i);
+    return (int64_t)i - (int64_t)rec->u.guard.found.len;
+}
+
+/* The overrun or underrun: the first damaged byte (lowest address) and the count. */
 static void guard_finding(hr_finding *f, const hr_record *rec, const hr_live *e)
 {
-    f->kind = HR_FIND_OVERRUN;
+    f->kind = rec->type == HR_REC_GUARD ? HR_FIND_OVERRUN : HR_FIND_UNDERRUN;
     f->guard = 1;
     hr_finding_with_alloc(f, e);
     const uint8_t *found = (const uint8_t *)rec->u.guard.found.ptr;
     int64_t first = -1;
     for (uint64_t i = 0; i < rec->u.guard.found.len; i++) {
-        if (found[i] == hr_guard_byte(i))
+        if (found[i] == expected(rec, i))
             continue;
         if (first < 0)
             first = (int64_t)i;
         f->bytes++;
     }
-    f->offset = (int64_t)e->size + (first < 0 ? 0 : first);
+    f->offset = zone_offset(rec, e, first < 0 ? 0 : (uint64_t)first);
 }
 
 /* The zone's bytes go into the model's block at the same distance from the end of the request, so
@@ -62,8 +79,8 @@ int hr_replay_guard(hr_replay *r, const hr_record *rec)
     uint8_t *at = r->be.memory(r->be.self, &b, &lo, &hi);
     const uint8_t *found = (const uint8_t *)rec->u.guard.found.ptr;
     for (uint64_t i = 0; i < rec->u.guard.found.len; i++) {
-        int64_t off = (int64_t)(e->size + i);
-        if (found[i] != hr_guard_byte(i) && off >= lo && off < hi)
+        int64_t off = zone_offset(rec, e, i);
+        if (found[i] != expected(rec, i) && off >= lo && off < hi)
             at[off] = found[i];
     }
     r->res.guard_records++;

@@ -174,6 +174,31 @@ static void check_overrun(void)
 
 }
 
+/* 4 bytes written just before a 24-byte block, recorded in guard mode: one underrun at offset -4,
+ * which in the model lands on the block's own header. */
+static void check_underrun(void)
+{
+    char out[16384];
+    int status = -1;
+    jv *root = record_with("--guard", "underrun", "", out, sizeof out, &status, NULL);
+    CHECK_FATAL(root != NULL);
+    CHECK_EQ_U64(status, 3);
+    CHECK_EQ_U64((uint64_t)num_at(root, "error_count"), 1);
+    const jv *f = first_error(root);
+    CHECK_FATAL(f != NULL);
+    CHECK_TEXT(str_at(f, "kind"), "underrun");
+    CHECK_TEXT(str_at(f, "call"), "free");
+    CHECK_TEXT(str_at(f, "block"), printed_ptr(out, "underrun"));
+    CHECK_EQ_U64((uint64_t)num_at(f, "size"), 24);
+    CHECK(num_at(f, "offset") == -4);
+    CHECK_EQ_U64((uint64_t)num_at(f, "bytes_damaged"), 4);
+    CHECK_TEXT(str_at(f, "on_model.kind"), "corrupt-header");
+    CHECK_TEXT(str_at(f, "on_model.block"), str_at(f, "block")); /* its own header */
+    CHECK(stack_has(f, "stack", "drop_buffer"));
+    CHECK(stack_has(f, "alloc_stack", "make_buffer"));
+    jv_free(root);
+}
+
 /* A write through a stale pointer into a freed 40-byte node, recorded with --check-freed: one
  * use-after-free naming the node, the 8 bytes at offset 8, the allocating, freeing and (when
  * churn pushes it out of a 1 MiB quarantine) detecting functions; at exit when nothing does. */
@@ -218,6 +243,7 @@ int main(void)
         check_error(&cases[i]);
 
     check_overrun();
+    check_underrun();
     check_use_after_free("use-after-free", 0);
     check_use_after_free("use-after-free-exit", 1);
 

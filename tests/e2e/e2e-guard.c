@@ -69,5 +69,15 @@ int main(void)
     CHECK_EQ_U64(guard_records(kinds), 0);
     CHECK_FATAL(e2e_run(&r, (char *[]){(char *)e2e_heaprr(), "replay", kinds, NULL}, NULL) == 0);
     CHECK(r.exited && r.code == 0);
+
+    /* MALLOC_GUARD_SIZE sets both zones: with 64 bytes the 4-thread workload runs as well, the
+     * trace says so, and its replay finds nothing. */
+    char *env64[] = {"MALLOC_CKBOUNDS=1", "MALLOC_GUARD_SIZE=64", NULL};
+    CHECK_FATAL(e2e_run_traced(&r, kinds, wl, env64) == 0);
+    CHECK(r.exited && r.code == 0);
+    CHECK_FATAL(e2e_summarize(kinds, &s) == 0);
+    CHECK(s.process.guard_bytes == 64);
+    CHECK_FATAL(e2e_run(&r, (char *[]){(char *)e2e_heaprr(), "replay", kinds, NULL}, NULL) == 0);
+    CHECK(r.exited && r.code == 0);
     return check_done("e2e-guard");
 }

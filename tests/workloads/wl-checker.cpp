@@ -9,6 +9,7 @@
 //   align-other          aligned new (64), aligned delete (128)
 //   overrun              a 24-byte block written 32 bytes long, then freed (record with --guard:
 //                        without it, the bytes land on glibc's next chunk and free aborts)
+//   underrun             4 bytes written just before a 24-byte block, then freed (--guard)
 //   use-after-free       a freed node written through a stale pointer, then 600 blocks of 4 KiB
 //                        allocated and freed (record with --check-freed and a 1 MiB quarantine:
 //                        they push the node out, and its free finds the write)
@@ -65,6 +66,12 @@ NOINLINE static char *make_buffer(std::size_t n)
 NOINLINE static void scribble(char *p, std::size_t n)
 {
     std::memset(p, 'x', n);
+    keep = p;
+}
+
+NOINLINE static void scribble_before(char *p, std::size_t n)
+{
+    std::memset(p - n, 'u', n);
     keep = p;
 }
 
@@ -140,6 +147,11 @@ int main(int argc, char **argv)
             scribble(q, 32);
             drop_buffer(q);
             drop_buffer(next);
+            p = q;
+        } else if (std::strcmp(what, "underrun") == 0) {
+            char *q = make_buffer(24);
+            scribble_before(q, 4);
+            drop_buffer(q);
             p = q;
         } else if (std::strncmp(what, "use-after-free", 14) == 0) {
             node *n = make_node();

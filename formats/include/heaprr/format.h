@@ -103,6 +103,12 @@ static inline uint8_t hr_guard_byte(uint64_t i)
 {
     return (uint8_t)(0xA7u ^ (uint8_t)(i * 0x3Bu));
 }
+/* The pattern of the zone before a guarded block: byte i counts back from the block (0: the byte
+ * just before it). */
+static inline uint8_t hr_guard_byte_before(uint64_t i)
+{
+    return (uint8_t)(0x5Cu ^ (uint8_t)(i * 0x2Du));
+}
 
 /* Header flags (SPEC 3.1). */
 #define HR_HF_FREE_STACKS 0x01u
@@ -133,6 +139,7 @@ typedef enum hr_rec_type {
     HR_REC_GUARD = 0x4A,
     HR_REC_SPAWN = 0x4B,
     HR_REC_FREED_WRITE = 0x4C,
+    HR_REC_GUARD_BEFORE = 0x4D,
     HR_REC_TRAILER = 0x100
 } hr_rec_type;
 #define HR_REC_STACK_NODE HR_REC_STACK_NODES
@@ -230,7 +237,8 @@ typedef struct hr_record {
         hr_str text; /* mark, stopped */
         struct {
             uint64_t ptr, size; /* the block and the bytes it was asked for */
-            hr_str found;       /* the guard zone after it, as the free found it */
+            hr_str found;       /* the guard zone after it (GUARD) or before it (GUARD_BEFORE, in
+                                   memory order: its last byte is just before the block), as found */
         } guard;
         struct {
             uint64_t ptr;    /* the freed block */

@@ -38,6 +38,7 @@ typedef enum hr_finding_kind {
     HR_FIND_SIZE_MISMATCH,  /* a sized delete passed another size than new was asked for */
     HR_FIND_ALIGN_MISMATCH, /* an aligned delete of an unaligned new, the reverse, or another alignment */
     HR_FIND_USE_AFTER_FREE, /* a freed block held in quarantine was written (MALLOC_CKFREED) */
+    HR_FIND_UNDERRUN,       /* the guard zone before a block was written (guard mode) */
     HR_FIND_COUNT
 } hr_finding_kind;
 /* "double-free", "invalid-free", ... */
