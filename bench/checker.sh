@@ -85,5 +85,5 @@ done
 guard=$(med "${secs[guard]}")
 memcheck=$(med "${secs[memcheck]}")
 awk -v g="$guard" -v m="$memcheck" 'BEGIN {printf "  memcheck / heaprr record --guard: %.1f\n", m / g}'
-echo "--check-freed: freed blocks filled and held in a 32 MiB quarantine; --guard: that and a 32-byte"
-echo "guard zone after every block. memcheck checks every load and store, heaprr only what it records."
+echo "--check-freed: freed blocks filled and held in a 32 MiB quarantine; --guard: that and 32-byte"
+echo "guard zones before and after every block. memcheck checks every load and store, heaprr only what it records."
