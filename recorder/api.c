@@ -31,12 +31,7 @@ HR_EXPORT int heaprr_flush(void)
     if (!hr_hook_enter())
         return -1;
     int saved = errno;
-    pthread_mutex_lock(&hr_writer_lock);
-    pthread_mutex_unlock(&hr_writer_lock);
-    while (!hr_writer_drain_now(0))
-        ;
-    if (hr_wr)
-        hr_writer_flush(hr_wr);
+    hr_writer_sync();
     hr_hook_leave(saved);
     return 0;
 }

@@ -57,6 +57,15 @@ int hr_env_read(void)
     hr_cfg.guard_size = (parse_num(secure_getenv("MALLOC_GUARD_SIZE"), 32, 8, HR_GUARD_MAX) + 7) / 8 * 8;
     hr_cfg.ckfreed = hr_cfg.guard || is_on(secure_getenv("MALLOC_CKFREED"));
     hr_cfg.dump_leaks = is_on(secure_getenv("MALLOC_DUMP_LEAKS"));
+    const char *action = secure_getenv("MALLOC_ACTION");
+    hr_cfg.action = -1;
+    if (action && action[0] >= '0' && action[0] <= '4' && !action[1])
+        hr_cfg.action = action[0] - '0';
+    else if (action && *action)
+        hr_log("MALLOC_ACTION=%s is not one of 0 (ignore), 1 (abort), 2 (exit), 3 (core), 4 (stop): no checks at "
+               "the call", action);
+    const char *errfile = secure_getenv("MALLOC_ERRFILE");
+    hr_cfg.errfile = errfile && *errfile ? errfile : NULL;
     hr_cfg.quarantine_bytes = parse_num(secure_getenv("HEAPRR_QUARANTINE_MB"), 32, 1, 1u << 20) << 20;
     hr_cfg.pool = is_on(secure_getenv("HEAPRR_POOL"));
     hr_cfg.max_rings =

@@ -86,7 +86,9 @@ static void *fallback_new(size_t size, size_t align)
     n.active = 0;                                                           \
     hr_self.busy = 1;                                                       \
     if (ask)                                                                \
-        p = hr_guard_arm(p, size, align);                                   \
+        p = hr_guard_arm(p, size, align, kind);                             \
+    else                                                                    \
+        hr_check_alloc(p, size, kind);                                      \
     record_new(&n, p);                                                      \
     hr_writer_start_due();                                                  \
     hr_hook_leave(err);                                                     \
@@ -137,14 +139,15 @@ NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
         call;                                                               \
         return;                                                             \
     }                                                                       \
-    int saved = errno;                                                      \
-    void *base = hr_guard_check(p, 1);                                      \
-    uint64_t fill = hr_cfg.ckfreed ? hr_quarantine_room(base) : 0;          \
+    int saved = errno, error, damage = 0;                                   \
+    void *user = p, *base = hr_check_release(p, kind, 1, &error);           \
+    uint64_t fill = hr_cfg.ckfreed && base ? hr_quarantine_room(base, &damage) : 0; \
     hr_free_record(kind, (uintptr_t)p, size, align, xflags, __builtin_return_address(0)); \
-    int held = hr_quarantine_put(base, p, fill);                            \
+    int held = (p && !base) || hr_quarantine_put(base, p, fill);            \
     p = base; /* the real operator takes the real allocator's pointer */    \
     if (!held)                                                              \
         call;                                                               \
+    hr_check_act(error ? error : damage ? HR_CK_USE_AFTER_FREE : 0, kind, user, __builtin_return_address(0)); \
     hr_hook_leave(saved);
 
 #define DEL_HOOK(sym, kind)                                                 \

@@ -38,7 +38,9 @@ HR_EXPORT void *malloc(size_t size)
     void *p = hr_next.malloc(ask ? ask : size);
     int failed = failed_ptr(p, &err);
     if (ask)
-        p = hr_guard_arm(p, size, 0);
+        p = hr_guard_arm(p, size, 0, HR_MALLOC);
+    else
+        hr_check_alloc(p, size, HR_MALLOC);
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
     hr_writer_start_due();
     hr_hook_leave(err);
@@ -66,7 +68,9 @@ HR_EXPORT void *calloc(size_t n, size_t size)
     void *p = ask ? hr_next.calloc(1, ask) : hr_next.calloc(n, size);
     int failed = failed_ptr(p, &err);
     if (ask)
-        p = hr_guard_arm(p, total, 0);
+        p = hr_guard_arm(p, total, 0, HR_CALLOC);
+    else if (!failed)
+        hr_check_alloc(p, (size_t)n * size, HR_CALLOC);
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
     hr_writer_start_due();
     hr_hook_leave(err);
@@ -83,12 +87,13 @@ HR_EXPORT void free(void *p)
         hr_next.free(hr_guard_base(p));
         return;
     }
-    int saved = errno;
-    void *base = hr_guard_check(p, 1);
-    uint64_t fill = hr_cfg.ckfreed ? hr_quarantine_room(base) : 0;
+    int saved = errno, error, damage = 0;
+    void *base = hr_check_release(p, HR_FREE, 1, &error);
+    uint64_t fill = hr_cfg.ckfreed && base ? hr_quarantine_room(base, &damage) : 0;
     hr_free_record(HR_FREE, (uintptr_t)p, 0, 0, 0, __builtin_return_address(0));
-    if (!hr_quarantine_put(base, p, fill))
+    if ((base || !p) && !hr_quarantine_put(base, p, fill)) /* free(NULL) too: a preload behind us may count it */
         hr_next.free(base);
+    hr_check_act(error ? error : damage ? HR_CK_USE_AFTER_FREE : 0, HR_FREE, p, __builtin_return_address(0));
     hr_hook_leave(saved);
 }
 
@@ -109,8 +114,8 @@ static void *boot_realloc(void *old, size_t size)
 static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uint64_t total)
 {
     hr_call c;
-    int err;
-    void *base = hr_guard_check(old, 0);
+    int err, error;
+    void *base = hr_check_release(old, kind, 0, &error);
     hr_alloc_begin(&c, kind, size, n, 0);
     if (c.r) {
         c.r->a[1] = (uintptr_t)old;
@@ -124,7 +129,9 @@ static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uin
      * its meaning. A guarded block too large to stay guarded fails: its bytes sit after the zone. */
     int guarded = hr_cfg.guard && (!old || base != old);
     size_t ask = guarded && total && total != SIZE_MAX ? hr_guard_ask(total, 0) : 0;
-    if (ask)
+    if (old && !base) /* check mode: no live block of ours (hr_check_act says so below) */
+        p = NULL;
+    else if (ask)
         p = hr_next.realloc(base, ask);
     else if (guarded && old && total == 0)
         p = hr_next.realloc(base, 0);
@@ -132,17 +139,20 @@ static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uin
         p = NULL;
     else
         p = kind == HR_REALLOC ? hr_next.realloc(old, size) : hr_next.reallocarray(old, n, size);
-    err = p || !guarded || ask || total == 0 ? errno : ENOMEM;
+    err = old && !base ? EINVAL : p || !guarded || ask || total == 0 ? errno : ENOMEM;
     int freed = old && !p && total == 0; /* realloc(p, 0) frees and returns NULL */
     int failed = !p && !freed;
     if (!failed) {
         hr_guard_base(old); /* forgotten: its zones were checked before */
         if (ask)
-            p = hr_guard_arm(p, total, 0);
+            p = hr_guard_arm(p, total, 0, kind);
+        else
+            hr_check_alloc(p, total, kind);
     }
     if (c.r && old && !failed && p != old)
         c.r->xflags |= HR_XF_FREE_SEQ;
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
+    hr_check_act(error, kind, old, __builtin_return_address(0));
     hr_hook_leave(err);
     return p;
 }
@@ -202,7 +212,9 @@ HR_EXPORT void *reallocarray(void *old, size_t n, size_t size)
         void *p = ask ? hr_next.name gargs : hr_next.name args;            \
         int failed = failed_ptr(p, &err);                                  \
         if (ask)                                                           \
-            p = hr_guard_arm(p, size_expr, align_expr);                    \
+            p = hr_guard_arm(p, size_expr, align_expr, kind);              \
+        else                                                               \
+            hr_check_alloc(p, size_expr, kind);                            \
         hr_alloc_end(&c, (uintptr_t)p, failed, err);                       \
         hr_writer_start_due();                                             \
         hr_hook_leave(err);                                                \
@@ -230,7 +242,9 @@ HR_EXPORT int posix_memalign(void **out, size_t align, size_t size)
     size_t ask = hr_cfg.guard ? hr_guard_ask(size, align) : 0;
     int rc = hr_next.posix_memalign(out, align, ask ? ask : size);
     if (rc == 0 && ask)
-        *out = hr_guard_arm(*out, size, align);
+        *out = hr_guard_arm(*out, size, align, HR_POSIX_MEMALIGN);
+    else if (rc == 0)
+        hr_check_alloc(*out, size, HR_POSIX_MEMALIGN);
     hr_alloc_end(&c, rc == 0 ? (uintptr_t)*out : 0, rc != 0, rc);
     hr_writer_start_due();
     hr_hook_leave(saved);

@@ -40,6 +40,13 @@ void hr_stop(const char *why, int err)
  * __libc_start_main), hence after every destructor of the program and its libraries. */
 extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);
 
+static void finalize(void *unused);
+
+void hr_finalize_now(void)
+{
+    finalize(NULL);
+}
+
 static void finalize(void *unused)
 {
     (void)unused;

@@ -228,3 +228,21 @@ void hr_modules_restage(hr_tls *t)
         stage_load(t, &mods[i]);
     }
 }
+
+int hr_modules_where(uint64_t addr, char *path, size_t cap, uint64_t *off)
+{
+    if (pthread_mutex_trylock(&mod_lock) != 0)
+        return -1; /* being scanned: the caller says the address alone */
+    int found = -1;
+    for (size_t i = 0; i < nmods && found < 0; i++) {
+        if (addr < mods[i].start || addr >= mods[i].end)
+            continue;
+        const char *p = mods[i].path && *mods[i].path ? mods[i].path : exe_path;
+        const char *slash = strrchr(p, '/');
+        hr_fmt(path, cap, "%s", slash ? slash + 1 : p);
+        *off = addr - mods[i].bias;
+        found = 0;
+    }
+    pthread_mutex_unlock(&mod_lock);
+    return found;
+}

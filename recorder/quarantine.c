@@ -70,19 +70,21 @@ static uint64_t first_changed(const uint8_t *p, uint64_t n)
     return i;
 }
 
-/* Checks a block leaving the queue (or still in it at exit); damage is staged on thread t. */
-static void check(hr_tls *t, const qentry *e)
+/* Checks a block leaving the queue (or still in it at exit); damage is staged on thread t.
+ * Returns 1 when there was some. */
+static int check(hr_tls *t, const qentry *e)
 {
     const uint8_t *p = (const uint8_t *)(uintptr_t)(e->ptr + e->off);
     uint64_t n = e->fill - e->off, first = first_changed(p, n);
     if (first == n || !t)
-        return;
+        return first != n;
     uint64_t bytes = 0;
     for (uint64_t i = first; i < n; i++)
         bytes += p[i] != HR_FREED_FILL;
     uint64_t shown = n - first < HR_FREED_WINDOW ? n - first : HR_FREED_WINDOW;
     const uint64_t a[4] = {e->ptr + e->off, first, bytes, 0};
     hr_ring_typed(t, HR_REC_FREED_WRITE, a, p + first, (uint32_t)shown, NULL, 0);
+    return 1;
 }
 
 /* Takes up to max of the oldest blocks out while the queue is over its bounds (room: bytes about to
@@ -111,7 +113,7 @@ static uint64_t fill_size(void *p)
     return n && n <= BIG_BLOCK ? n : 0;
 }
 
-uint64_t hr_quarantine_room(void *p)
+uint64_t hr_quarantine_room(void *p, int *damage)
 {
     if (!ring) {
         lock();
@@ -128,7 +130,7 @@ uint64_t hr_quarantine_room(void *p)
     uint32_t n = take_oldest(out, EVICT_BATCH, fill);
     hr_tls *t = n ? hr_thread_get() : NULL;
     for (uint32_t i = 0; i < n; i++) {
-        check(t, &out[i]);
+        *damage |= check(t, &out[i]);
         hr_next.free((void *)(uintptr_t)out[i].ptr);
     }
     return fill;

@@ -108,6 +108,8 @@ typedef struct hr_config {
     int ckfreed;               /* MALLOC_CKFREED=1 (or guard mode): freed blocks held in quarantine */
     uint64_t quarantine_bytes; /* HEAPRR_QUARANTINE_MB: bytes the quarantine holds at most */
     int dump_leaks;            /* MALLOC_DUMP_LEAKS=1: a leak summary on stderr at exit */
+    int action;                /* MALLOC_ACTION: -1 unset; 0 ignore, 1 abort, 2 exit, 3 core, 4 stop */
+    const char *errfile;       /* MALLOC_ERRFILE: where the check's messages go (NULL: stderr) */
     uint32_t max_rings;        /* HEAPRR_MAX_RINGS: rings the staging file may hold, the overflow ring included */
     int pool;                  /* HEAPRR_POOL=1: staging files are reused across the session's processes */
     size_t index_memory;       /* HEAPRR_INDEX_MB: memory for the trace's index, 0: no index */
@@ -117,6 +119,27 @@ extern hr_config hr_cfg HR_HIDDEN;
 /* Reads the settings; returns 0, or -1 when the environment is not readable yet. */
 int hr_env_read(void) HR_HIDDEN;
 
+/* ---- blocks.c: the recorder's table of blocks (guard mode, live checks) ---- */
+
+typedef struct hr_blk {
+    uint64_t ptr;    /* the program's pointer: the key, never 0 */
+    uint64_t size;   /* the request */
+    uint32_t front;  /* guard mode: the real allocator's block starts this many bytes before ptr */
+    uint8_t kind;    /* hr_kind of the call that allocated it */
+    uint8_t freed;   /* a tombstone: the block was freed (live checks) */
+    uint8_t guarded; /* guard zones surround it */
+    uint8_t pad;
+} hr_blk;
+
+enum { HR_BLK_PEEK, HR_BLK_ERASE, HR_BLK_BURY };
+/* Adds or replaces the entry of b->ptr. Returns 0, or -1 without memory. */
+int hr_blocks_put(const hr_blk *b) HR_HIDDEN;
+/* The entry of p into *out, then (how) left, erased, or made a tombstone. Returns 0, or -1 if p has
+ * no entry. */
+int hr_blocks_take(uint64_t p, hr_blk *out, int how) HR_HIDDEN;
+/* The live block whose bytes hold p past its start (a scan of the whole table: errors only). */
+int hr_blocks_containing(uint64_t p, hr_blk *out) HR_HIDDEN;
+
 /* ---- guard.c: guard mode ---- */
 
 #define HR_GUARD_MAX 1024u /* the largest MALLOC_GUARD_SIZE */
@@ -124,27 +147,51 @@ int hr_env_read(void) HR_HIDDEN;
  * default); 0 when it cannot be guarded (too large: ask for size, and arm nothing). */
 size_t hr_guard_ask(size_t size, size_t align) HR_HIDDEN;
 /* Fills the zones around a block the real allocator returned at real, for a request of size
- * aligned to align, remembers it, and returns the pointer the program gets (NULL for NULL). */
-void *hr_guard_arm(void *real, size_t size, size_t align) HR_HIDDEN;
-/* For a pointer the program hands back: checks both zones if it is guarded (damage is staged as
- * GUARD and GUARD_BEFORE records); forget: the block goes. Returns the pointer the real allocator
- * knows (p when not guarded). */
-void *hr_guard_check(void *p, int forget) HR_HIDDEN;
-/* malloc_usable_size of a guarded block: 1 and its request in *usable (the zone follows it), or
- * 0 when p is not guarded. */
-int hr_guard_usable(const void *p, size_t *usable) HR_HIDDEN;
-/* For calls that pass straight through (not recorded): the pointer the real allocator knows for
- * p, which is forgotten; p when it is not guarded. */
+ * aligned to align by a call of kind, remembers it, and returns the pointer the program gets (NULL
+ * for NULL). */
+void *hr_guard_arm(void *real, size_t size, size_t align, unsigned kind) HR_HIDDEN;
+/* Checks the zones of guarded block b: damage is staged as GUARD and GUARD_BEFORE records.
+ * Returns HR_CK_NONE, HR_CK_OVERRUN or HR_CK_UNDERRUN (the first found). */
+int hr_guard_zones(const hr_blk *b) HR_HIDDEN;
+
+/* ---- check.c: what a pointer handed back is, and MALLOC_ACTION ---- */
+
+/* Errors found at the call (their names are the replay's finding kinds). */
+enum {
+    HR_CK_NONE,
+    HR_CK_DOUBLE_FREE,
+    HR_CK_INVALID_FREE,
+    HR_CK_INTERIOR_FREE,
+    HR_CK_REALLOC_FREED,
+    HR_CK_MISMATCHED_FREE,
+    HR_CK_OVERRUN,
+    HR_CK_UNDERRUN,
+    HR_CK_USE_AFTER_FREE,
+};
+/* In check mode (MALLOC_ACTION set), a block the program got from a call of kind. */
+void hr_check_alloc(void *p, size_t size, unsigned kind) HR_HIDDEN;
+/* A pointer handed back to free, delete or realloc (kind): its guard zones checked and (commit)
+ * the block forgotten. Returns the pointer the real allocator knows, or NULL when the call must not
+ * reach it (check mode: a pointer that names no live block); *error says what was wrong. */
+void *hr_check_release(void *p, unsigned kind, int commit, int *error) HR_HIDDEN;
+/* A call that passes straight through (not recorded) hands p back: the real allocator's pointer,
+ * the block forgotten. */
 void *hr_guard_base(void *p) HR_HIDDEN;
-/* realloc passing straight through of a guarded block: into a plain one. NULL when p is not
- * guarded (*done 0: the caller reallocates p itself). */
+/* realloc passing straight through of a guarded block: into a plain one. *done 0: p is not
+ * guarded (the caller reallocates it itself). */
 void *hr_guard_realloc_plain(void *p, size_t size, int *done) HR_HIDDEN;
+/* malloc_usable_size of a guarded block: 1 and its request in *usable, or 0 when not guarded. */
+int hr_guard_usable(const void *p, size_t *usable) HR_HIDDEN;
+/* After the call's record: says what error was found at the call of kind on p, on stderr or in
+ * MALLOC_ERRFILE, with the call site, and takes the action of MALLOC_ACTION. */
+void hr_check_act(int error, unsigned kind, const void *p, const void *caller) HR_HIDDEN;
 
 /* ---- quarantine.c: freed blocks held back (MALLOC_CKFREED) ---- */
 
 /* Before recording a free of p: makes room for p in the quarantine (checking and really freeing
- * the oldest blocks) and returns the bytes of p to fill, 0 when p is not to be held. */
-uint64_t hr_quarantine_room(void *p) HR_HIDDEN;
+ * the oldest blocks; *damage set when one was written after its free) and returns the bytes of p to
+ * fill, 0 when p is not to be held. */
+uint64_t hr_quarantine_room(void *p, int *damage) HR_HIDDEN;
 /* After recording it: fills p (the real allocator's pointer; user: the program's, inside it) and
  * holds it. Returns 1, or 0 when the caller must free p itself. */
 int hr_quarantine_put(void *p, const void *user, uint64_t fill) HR_HIDDEN;
@@ -282,6 +329,8 @@ void hr_writer_wake(void) HR_HIDDEN;
 /* Drains what is published, from the calling thread, if no one else is draining. Returns 1 if it
  * drained, 0 if another thread holds the writer. */
 int hr_writer_drain_now(int full) HR_HIDDEN;
+/* Drains everything staged so far into the trace file (heaprr_flush, and before a check's action). */
+void hr_writer_sync(void) HR_HIDDEN;
 /* Final drain and trailer, at exit or before exec. */
 void hr_writer_finish_all(void) HR_HIDDEN;
 /* The same, keeping the drain lock (returns 0) so that nothing is written after the trailer until
@@ -314,6 +363,9 @@ void hr_modules_scan(hr_tls *t) HR_HIDDEN;
 void hr_modules_restage(hr_tls *t) HR_HIDDEN;
 /* Whether addr lies in libheaprr.so's own code. */
 int hr_modules_is_self(uint64_t addr) HR_HIDDEN;
+/* The file name of the module holding addr, and addr's offset in it (from the last scan, without
+ * waiting for a lock). Returns 0, or -1 when unknown. */
+int hr_modules_where(uint64_t addr, char *path, size_t cap, uint64_t *off) HR_HIDDEN;
 
 /* ---- session.c: trace names, files, header, environment markers ---- */
 
@@ -362,6 +414,8 @@ void hr_stop(const char *why, int err) HR_HIDDEN;
 void hr_park_if_finished(void) HR_HIDDEN;
 /* Re-initializes in a forked child. */
 void hr_after_fork_child(void) HR_HIDDEN;
+/* Completes the trace now, as at exit (MALLOC_ACTION=2 exits right after). */
+void hr_finalize_now(void) HR_HIDDEN;
 /* The fast test of the hooks: recording and not nested. */
 static inline int hr_should_record(void)
 {

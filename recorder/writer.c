@@ -278,3 +278,13 @@ void hr_writer_reset(void)
     thread_state = 0;
     compressing = 0;
 }
+
+void hr_writer_sync(void)
+{
+    pthread_mutex_lock(&hr_writer_lock);
+    pthread_mutex_unlock(&hr_writer_lock);
+    while (!hr_writer_drain_now(0))
+        ;
+    if (hr_wr)
+        hr_writer_flush(hr_wr);
+}

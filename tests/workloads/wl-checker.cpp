@@ -14,7 +14,13 @@
 //                        allocated and freed (record with --check-freed and a 1 MiB quarantine:
 //                        they push the node out, and its free finds the write)
 //   use-after-free-exit  the same write, nothing after it: found at exit
+//   double-free          a 32-byte block freed twice
+//   invalid-free         free of a pointer malloc never returned (into a static array)
+//   interior-free        free of a pointer 8 bytes into a block
+//   mismatched-free      malloc, then delete
 //   correct              every form of new and delete, rightly paired (no finding)
+// With MALLOC_ACTION=0 the recorder keeps the bad frees from the C library, and the program prints
+// "survived" at the end.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -160,6 +166,23 @@ int main(int argc, char **argv)
             if (std::strcmp(what, "use-after-free") == 0)
                 churn(600);
             p = n;
+        } else if (std::strcmp(what, "double-free") == 0) {
+            char *q = make_buffer(32);
+            drop_buffer(q);
+            drop_buffer(q); // the bug
+            p = q;
+        } else if (std::strcmp(what, "invalid-free") == 0) {
+            static char not_heap[64];
+            drop_buffer(not_heap + 16); // the bug
+            p = not_heap + 16;
+        } else if (std::strcmp(what, "interior-free") == 0) {
+            char *q = make_buffer(48);
+            drop_buffer(q + 8); // the bug
+            p = q + 8;
+        } else if (std::strcmp(what, "mismatched-free") == 0) {
+            char *q = make_buffer(40);
+            drop_plain(q); // the bug: operator delete of malloc's block
+            p = q;
         } else if (std::strcmp(what, "correct") == 0) {
             correct();
         } else {
@@ -168,5 +191,6 @@ int main(int argc, char **argv)
         }
         std::printf("%s %p\n", what, p);
     }
+    std::printf("survived\n");
     return 0;
 }

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* The recorder's table of blocks, for guard mode (every guarded block, with its request and front
+ * zone) and for the live checks of MALLOC_ACTION (every block the program allocated while recorded,
+ * with the call that allocated it, and, once freed, a tombstone until its address comes back).
+ * Split in stripes by address, each with its own spin lock held only for a lookup or an update, in
+ * memory of the recorder's own (never the program's heap): usable from every hook. */
+#include "recorder.h"
+
+#include <heaprr/keyed.h>
+
+#include <string.h>
+
+#define STRIPES 64u
+#define MIN_SLOTS 256u
+
+typedef struct stripe {
+    int lock;
+    uint32_t pad;
+    hr_blk *slots;
+    size_t mask, count;
+    uint8_t pad2[64 - 32];
+} stripe;
+
+static stripe stripes[STRIPES];
+
+static stripe *stripe_of(uint64_t p)
+{
+    return &stripes[(hr_keyed_home(p, SIZE_MAX) >> 40) % STRIPES];
+}
+
+static void lock(stripe *s)
+{
+    while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&s->lock, __ATOMIC_RELAXED))
+            __builtin_ia32_pause();
+}
+
+static void unlock(stripe *s)
+{
+    __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+}
+
+static hr_blk *find(stripe *s, uint64_t p)
+{
+    hr_blk *e = s->slots ? hr_keyed_probe(s->slots, s->mask, sizeof *e, p) : NULL;
+    return e && e->ptr ? e : NULL;
+}
+
+static int grow(stripe *s)
+{
+    size_t n = s->slots ? (s->mask + 1) * 2 : MIN_SLOTS;
+    hr_blk *slots = hr_mem_alloc(n * sizeof *slots);
+    if (!slots)
+        return -1;
+    /* hr_mem_alloc's pages are zero: every slot empty */
+    hr_keyed_move(slots, n - 1, s->slots, s->mask, sizeof *slots);
+    hr_mem_free(s->slots);
+    s->slots = slots;
+    s->mask = n - 1;
+    return 0;
+}
+
+int hr_blocks_put(const hr_blk *b)
+{
+    stripe *s = stripe_of(b->ptr);
+    lock(s);
+    hr_blk *e = find(s, b->ptr);
+    if (!e && ((s->count + 1) * 2 <= (s->slots ? s->mask + 1 : 0) || grow(s) == 0)) {
+        e = hr_keyed_probe(s->slots, s->mask, sizeof *e, b->ptr);
+        s->count++;
+    }
+    if (e)
+        *e = *b;
+    unlock(s);
+    return e ? 0 : -1;
+}
+
+int hr_blocks_take(uint64_t p, hr_blk *out, int how)
+{
+    stripe *s = stripe_of(p);
+    lock(s);
+    hr_blk *e = find(s, p);
+    if (e) {
+        *out = *e;
+        if (how == HR_BLK_ERASE) {
+            s->count--;
+            hr_keyed_erase(s->slots, s->mask, sizeof *e, e);
+        } else if (how == HR_BLK_BURY) {
+            e->freed = 1;
+        }
+    }
+    unlock(s);
+    return e ? 0 : -1;
+}
+
+int hr_blocks_containing(uint64_t p, hr_blk *out)
+{
+    for (unsigned i = 0; i < STRIPES; i++) {
+        stripe *s = &stripes[i];
+        lock(s);
+        for (size_t j = 0; s->slots && j <= s->mask; j++) {
+            const hr_blk *e = &s->slots[j];
+            if (e->ptr && !e->freed && p > e->ptr && p - e->ptr < (e->size ? e->size : 1)) {
+                *out = *e;
+                unlock(s);
+                return 0;
+            }
+        }
+        unlock(s);
+    }
+    return -1;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* What a pointer handed back to free, delete or realloc is. In guard mode its zones are checked
+ * and the real allocator's pointer found (guard.c). In check mode (MALLOC_ACTION set, as librcheck)
+ * the recorder also keeps every block the program allocated (blocks.c) and finds, at the call, a
+ * double free, a free of a pointer it never handed out or of one inside a block, and a block
+ * released by the wrong family (free of new, delete of new[], ...): a call that would damage the
+ * real heap does not reach it. The call is recorded as usual (so the replay reports the same, with
+ * its stacks); then one line names the error and the call site, on stderr or in MALLOC_ERRFILE,
+ * and MALLOC_ACTION says what happens: 0 the program goes on, 1 abort(), 2 the trace is completed
+ * and the process exits with status 1, 3 a core dump (SIGABRT with the core size limit raised to
+ * what is allowed), 4 SIGSTOP for a debugger (the program goes on when continued). */
+#define _GNU_SOURCE
+#include "recorder.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static const char *const error_names[] = {
+    "none",          "double-free",     "invalid-free", "interior-free",  "realloc-freed",
+    "mismatched-free", "overrun",       "underrun",     "use-after-free",
+};
+
+static const char *const action_names[] = {"ignored", "abort", "exit", "core dump", "stop"};
+
+void hr_check_alloc(void *p, size_t size, unsigned kind)
+{
+    if (hr_cfg.action < 0 || !p)
+        return;
+    hr_blk b = {(uintptr_t)p, size, 0, (uint8_t)kind, 0, 0, 0};
+    hr_blocks_put(&b); /* without memory the block goes unchecked: its free is then an invalid one */
+}
+
+static int is_new(unsigned kind)
+{
+    return kind == HR_NEW || kind == HR_NEW_ARRAY;
+}
+
+/* Whether a block allocated by alloc_kind may be released by the call kind (as the replay judges). */
+static int kinds_match(unsigned alloc_kind, unsigned kind)
+{
+    if (kind == HR_DELETE)
+        return alloc_kind == HR_NEW;
+    if (kind == HR_DELETE_ARRAY)
+        return alloc_kind == HR_NEW_ARRAY;
+    return !is_new(alloc_kind);
+}
+
+void *hr_check_release(void *p, unsigned kind, int commit, int *error)
+{
+    int check = hr_cfg.action >= 0;
+    *error = HR_CK_NONE;
+    if (!p || (!hr_cfg.guard && !check))
+        return p;
+    hr_blk b;
+    int how = !commit ? HR_BLK_PEEK : check ? HR_BLK_BURY : HR_BLK_ERASE;
+    int known = hr_blocks_take((uintptr_t)p, &b, how) == 0;
+    if (known && !b.freed) {
+        if (b.guarded)
+            *error = hr_guard_zones(&b);
+        if (check && !*error && !kinds_match(b.kind, kind))
+            *error = HR_CK_MISMATCHED_FREE;
+        return (uint8_t *)p - b.front;
+    }
+    if (!check)
+        return p; /* guard mode alone: a block it does not know goes to the allocator as it is */
+    if (known)
+        *error = hr_kind_is_realloc(kind) ? HR_CK_REALLOC_FREED : HR_CK_DOUBLE_FREE;
+    else
+        *error = hr_blocks_containing((uintptr_t)p, &b) == 0 ? HR_CK_INTERIOR_FREE : HR_CK_INVALID_FREE;
+    return NULL;
+}
+
+/* Writes the line to MALLOC_ERRFILE (appended) or stderr. */
+static void say(const char *line, size_t len)
+{
+    int fd = 2;
+    if (hr_cfg.errfile)
+        fd = open(hr_cfg.errfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        fd = 2;
+    ssize_t w = write(fd, line, len);
+    (void)w;
+    if (fd != 2)
+        close(fd);
+}
+
+/* The message: the error, the call and its argument, where it was called from, the action. */
+static void describe(int error, unsigned kind, const void *p, const void *caller)
+{
+    char where[600], line[1400], mod[512];
+    uint64_t off;
+    if (hr_modules_where((uintptr_t)caller, mod, sizeof mod, &off) == 0)
+        hr_fmt(where, sizeof where, "%s+0x%llx", mod, (unsigned long long)off);
+    else
+        hr_fmt(where, sizeof where, "%p", caller);
+    const char *name = hr_kind_name(kind);
+    size_t n = hr_fmt(line, sizeof line,
+                      "heaprr: %s: %s(%p) called from %s; MALLOC_ACTION=%d: %s ('heaprr replay %s' shows the "
+                      "stacks)\n",
+                      error_names[error], name ? name : "?", p, where, hr_cfg.action, action_names[hr_cfg.action],
+                      hr_sess.trace_path);
+    say(line, n);
+}
+
+/* A core dump, as far as the hard limit allows: SIGABRT with its default action. */
+static void dump_core(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_CORE, &rl) == 0) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_CORE, &rl);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGABRT, &sa, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGABRT);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(SIGABRT);
+    _exit(134); /* not reached */
+}
+
+void hr_check_act(int error, unsigned kind, const void *p, const void *caller)
+{
+    if (!error || hr_cfg.action < 0)
+        return;
+    describe(error, kind, p, caller);
+    if (hr_cfg.action == 0)
+        return;
+    if (hr_cfg.action == 2) { /* the trace completed, as at exit */
+        hr_self.busy = 0;
+        hr_finalize_now();
+        _exit(1);
+    }
+    hr_writer_sync(); /* the error and everything before it are in the trace file */
+    if (hr_cfg.action == 1)
+        abort();
+    if (hr_cfg.action == 3)
+        dump_core();
+    raise(SIGSTOP); /* 4: a debugger may attach; the program goes on when continued */
+}
