@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The checker's recording modes (bench/README.md, "Checker"): one program run natively, under
-# plain `heaprr record`, under `heaprr record --check-freed` (the freed-block quarantine), under
-# `heaprr record --guard` (guard zones and the quarantine), and under valgrind memcheck, interleaved,
+# plain `heaprr record`, with MALLOC_ACTION=0 (checks at the call), under `heaprr record
+# --check-freed` (the freed-block quarantine), under `heaprr record --guard` (guard zones and the
+# quarantine), and under valgrind memcheck, interleaved,
 # RUNS times each; prints median wall times, ratios to native and to plain recording, and peak RSS.
 # The program: CPython (PYTHONMALLOC=malloc) round-tripping a dict through json, at a size memcheck
 # finishes in reasonable time (-s N entries, default 100000).
@@ -35,7 +36,7 @@ fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-MODES=(native record check-freed guard memcheck)
+MODES=(native record action check-freed guard memcheck)
 
 # one MODE: runs the program once under MODE; prints "seconds maxrss_kib"
 one() {
@@ -43,6 +44,7 @@ one() {
     case $1 in
     native) ;;
     record) tool=("$HEAPRR" record -q -o "$OUT/t.hrr" --) ;;
+    action) tool=(env MALLOC_ACTION=0 "$HEAPRR" record -q -o "$OUT/t.hrr" --) ;;
     check-freed) tool=("$HEAPRR" record -q --check-freed -o "$OUT/t.hrr" --) ;;
     guard) tool=("$HEAPRR" record -q --guard -o "$OUT/t.hrr" --) ;;
     memcheck) tool=(valgrind -q --tool=memcheck --error-exitcode=0) ;;
@@ -75,6 +77,7 @@ for m in "${MODES[@]}"; do
     case $m in
     native) label="native" ;;
     record) label="heaprr record" ;;
+    action) label="MALLOC_ACTION=0 record" ;;
     check-freed) label="heaprr record --check-freed" ;;
     guard) label="heaprr record --guard" ;;
     memcheck) label="valgrind memcheck" ;;
