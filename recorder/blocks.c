@@ -110,3 +110,18 @@ int hr_blocks_containing(uint64_t p, hr_blk *out)
     }
     return -1;
 }
+
+/* fork: no other thread may hold a stripe while the process is copied. */
+void hr_blocks_fork_prepare(void)
+{
+    if (hr_cfg.guard || hr_cfg.action >= 0)
+        for (unsigned i = 0; i < STRIPES; i++)
+            lock(&stripes[i]);
+}
+
+void hr_blocks_fork_done(void)
+{
+    if (hr_cfg.guard || hr_cfg.action >= 0)
+        for (unsigned i = 0; i < STRIPES; i++)
+            unlock(&stripes[i]);
+}

@@ -26,12 +26,17 @@ static const char *const error_names[] = {
 
 static const char *const action_names[] = {"ignored", "abort", "exit", "core dump", "stop"};
 
+/* Set when a block could not be remembered (no memory): a pointer the table does not know may
+ * then be a good one, and is no longer called invalid. */
+static int table_incomplete;
+
 void hr_check_alloc(void *p, size_t size, unsigned kind)
 {
     if (hr_cfg.action < 0 || !p)
         return;
     hr_blk b = {(uintptr_t)p, size, 0, (uint8_t)kind, 0, 0, 0};
-    hr_blocks_put(&b); /* without memory the block goes unchecked: its free is then an invalid one */
+    if (hr_blocks_put(&b) < 0)
+        __atomic_store_n(&table_incomplete, 1, __ATOMIC_RELAXED);
 }
 
 static int is_new(unsigned kind)
@@ -65,8 +70,8 @@ void *hr_check_release(void *p, unsigned kind, int commit, int *error)
             *error = HR_CK_MISMATCHED_FREE;
         return (uint8_t *)p - b.front;
     }
-    if (!check)
-        return p; /* guard mode alone: a block it does not know goes to the allocator as it is */
+    if (!check || (!known && __atomic_load_n(&table_incomplete, __ATOMIC_RELAXED)))
+        return p; /* a block it does not know goes to the allocator as it is */
     if (known)
         *error = hr_kind_is_realloc(kind) ? HR_CK_REALLOC_FREED : HR_CK_DOUBLE_FREE;
     else

@@ -39,8 +39,10 @@ void *hr_guard_arm(void *real, size_t size, size_t align, unsigned kind)
     size_t front = front_of(align), g = hr_cfg.guard_size;
     uint8_t *p = (uint8_t *)real + front;
     hr_blk b = {(uintptr_t)p, size, (uint32_t)front, (uint8_t)kind, 0, 1, 0};
-    if (hr_blocks_put(&b) < 0)
-        return real; /* unguarded: the program gets the block as it is */
+    if (hr_blocks_put(&b) < 0) { /* unguarded: the program gets the block as it is */
+        hr_check_alloc(real, size, kind);
+        return real;
+    }
     for (size_t i = 0; i < g; i++) {
         p[size + i] = hr_guard_byte(i);
         p[-1 - (ptrdiff_t)i] = hr_guard_byte_before(i);

@@ -82,15 +82,18 @@ void hr_park_if_finished(void)
 static void fork_prepare(void)
 {
     hr_quarantine_fork_prepare();
+    hr_blocks_fork_prepare();
 }
 
 static void fork_parent(void)
 {
+    hr_blocks_fork_done();
     hr_quarantine_fork_done();
 }
 
 static void fork_child(void)
 {
+    hr_blocks_fork_done();
     hr_quarantine_fork_done();
     hr_after_fork_child();
 }

@@ -139,6 +139,8 @@ int hr_blocks_put(const hr_blk *b) HR_HIDDEN;
 int hr_blocks_take(uint64_t p, hr_blk *out, int how) HR_HIDDEN;
 /* The live block whose bytes hold p past its start (a scan of the whole table: errors only). */
 int hr_blocks_containing(uint64_t p, hr_blk *out) HR_HIDDEN;
+void hr_blocks_fork_prepare(void) HR_HIDDEN;
+void hr_blocks_fork_done(void) HR_HIDDEN;
 
 /* ---- guard.c: guard mode ---- */
 
