@@ -74,6 +74,25 @@ static void kinds(void)
     keep = malloc(77); /* a leak */
 }
 
+/* Guard mode and the quarantine (MALLOC_CKBOUNDS=1, a 1 MiB quarantine): writes past a block, before
+ * one and into a freed one, found at a free and at exit: GUARD, GUARD_BEFORE and FREED_WRITE. */
+#pragma GCC diagnostic ignored "-Wstringop-overflow" /* the writes out of bounds are the point */
+static void guarded(void)
+{
+    char *p = malloc(10), *q = malloc(24), *r = malloc(40);
+    memset(p, 'o', 13);
+    memset(q - 2, 'u', 2);
+    free(p);
+    free(q);
+    free(r);
+    r[8] = 'f';
+    for (int i = 0; i < 300; i++)
+        free(malloc(4000)); /* r leaves the quarantine */
+    char *s = malloc(16);
+    free(s);
+    s[0] = 'x'; /* found at exit */
+}
+
 /* Allocates from `levels` frames deeper: staged records grow by 8 bytes a frame. */
 static __attribute__((noinline)) void *deep(int levels, size_t n)
 {
@@ -137,6 +156,8 @@ int main(int argc, char **argv)
         free(malloc(12));
         if (h)
             dlclose(h);
+    } else if (!strcmp(m, "guarded")) {
+        guarded();
     } else if (!strcmp(m, "abort")) {
         keep = malloc(40);
         abort();
@@ -153,7 +174,7 @@ cc -std=gnu11 -O0 -g -pthread -I"$src/recorder/include" -o "$work/seed" "$work/s
 record() {
   local name=$1 mode=$2 i=0 t
   mkdir -p "$work/$name"
-  "$heaprr" record -q --depth "$depth" -o "$work/$name/t.hrr" -- "$work/seed" "$mode" >/dev/null 2>&1 || true
+  "$heaprr" record -q --depth "$depth" ${3:+"$3"} -o "$work/$name/t.hrr" -- "$work/seed" "$mode" >/dev/null 2>&1 || true
   for t in "$work/$name"/t*.hrr; do
     cp "$t" "$reader/$name-$i"
     "$tool" records "$t" "$records/$name-$i"
@@ -185,6 +206,7 @@ record fork fork
 record exec exec
 record dlopen dlopen
 record abort abort
+HEAPRR_QUARANTINE_MB=1 record guarded guarded --guard
 
 # ---- reader seeds: damaged variants of the kinds trace ----
 t=$reader/kinds-0
