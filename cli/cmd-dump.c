@@ -173,6 +173,10 @@ static void print_typed(const hr_record *r)
     case HR_REC_GUARD: print_guard(r); break;
     case HR_REC_GUARD_BEFORE: print_guard_before(r); break;
     case HR_REC_FREED_WRITE: print_freed(r); break;
+    case HR_REC_MALLOPT:
+        printf("mallopt param=%" PRId64 " value=%" PRId64 " result=%" PRId64 "\n", r->u.mallopt.param,
+               r->u.mallopt.value, r->u.mallopt.result);
+        break;
     case HR_REC_TRAILER:
         printf("trailer last-seq=%" PRIu64 " records=%" PRIu64, r->u.trailer.last_seq, r->u.trailer.records);
         break;

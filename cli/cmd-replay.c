@@ -126,7 +126,10 @@ static void json_finding(json *j, hr_reader *r, const hr_finding *f)
 {
     json_object_begin(j, NULL);
     json_cstr(j, "kind", hr_finding_name(f->kind));
-    if (f->seq) {
+    if (f->seq && !f->event_kind) { /* a chain check mallopt asked for */
+        json_u64(j, "event", f->seq);
+        json_cstr(j, "call", "mallopt");
+    } else if (f->seq) {
         json_u64(j, "event", f->seq);
         json_cstr(j, "call", hr_kind_name(f->event_kind));
     } else { /* found at exit, by no call */
@@ -200,6 +203,10 @@ static void print_json(const replay_args *a, hr_reader *r, const hr_replay_resul
     json_u64(&j, "failed_calls", res->failed_skipped);
     json_u64(&j, "inherited_frees", res->inherited_frees);
     json_u64(&j, "guard_records", res->guard_records);
+    json_object_begin(&j, "mallopt");
+    json_u64(&j, "calls", res->mallopt_calls);
+    json_u64(&j, "applied", res->mallopt_applied);
+    json_object_end(&j);
     json_u64(&j, "peak_footprint_bytes", res->peak_footprint);
     json_u64(&j, "peak_live_bytes", res->peak_live);
     json_u64(&j, "live_at_peak_footprint_bytes", res->live_at_peak_footprint);
@@ -295,7 +302,10 @@ static void print_freed_write(const hr_finding *f)
 
 static void print_finding(hr_reader *r, const hr_finding *f)
 {
-    if (f->seq)
+    if (f->seq && !f->event_kind)
+        printf("\n%s: found by mallopt(MALLOC_VERIFY) at event #%" PRIu64 ", thread %u", hr_finding_name(f->kind),
+               f->seq, f->thread);
+    else if (f->seq)
         printf("\n%s: %s(0x%" PRIx64 ") at event #%" PRIu64 ", thread %u", hr_finding_name(f->kind),
                hr_kind_name(f->event_kind), f->ptr, f->seq, f->thread);
     else /* found at exit, by no call */

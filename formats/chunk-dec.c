@@ -358,6 +358,14 @@ static int dec_ordered_body(hr_dec *d, unsigned type, const uint8_t *p, const ui
         BV(&r->u.guard.size, "a guarded size");
         BS(&r->u.guard.found, "a guard zone");
         return 0;
+    case HR_REC_MALLOPT:
+        BV(&v, "a mallopt command");
+        r->u.mallopt.param = hr_unzigzag(v);
+        BV(&v, "a mallopt value");
+        r->u.mallopt.value = hr_unzigzag(v);
+        BV(&v, "a mallopt result");
+        r->u.mallopt.result = hr_unzigzag(v);
+        return 0;
     case HR_REC_FREED_WRITE:
         BV(&r->u.freed.ptr, "a freed pointer");
         BV(&r->u.freed.offset, "an offset into a freed block");

@@ -323,6 +323,10 @@ static uint8_t *ordered_body(uint8_t *p, unsigned type, const hr_record *r)
         p += hr_put_varint(p, r->u.guard.ptr);
         p += hr_put_varint(p, r->u.guard.size);
         return put_str(p, r->u.guard.found);
+    case HR_REC_MALLOPT:
+        p += hr_put_varint(p, hr_zigzag(r->u.mallopt.param));
+        p += hr_put_varint(p, hr_zigzag(r->u.mallopt.value));
+        return p + hr_put_varint(p, hr_zigzag(r->u.mallopt.result));
     case HR_REC_FREED_WRITE:
         p += hr_put_varint(p, r->u.freed.ptr);
         p += hr_put_varint(p, r->u.freed.offset);

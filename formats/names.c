@@ -74,6 +74,7 @@ const char *hr_rec_type_name(unsigned type)
     case HR_REC_GUARD: return "guard";
     case HR_REC_FREED_WRITE: return "freed-write";
     case HR_REC_GUARD_BEFORE: return "guard-before";
+    case HR_REC_MALLOPT: return "mallopt";
     case HR_REC_SPAWN: return "spawn";
     case HR_REC_TRAILER: return "trailer";
     default: return NULL;

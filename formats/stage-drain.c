@@ -132,6 +132,11 @@ static int emit_typed(hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec
         rec.u.guard.size = r->a[1];
         rec.u.guard.found = str_at(r, 1);
         break;
+    case HR_REC_MALLOPT:
+        rec.u.mallopt.param = (int64_t)r->a[0];
+        rec.u.mallopt.value = (int64_t)r->a[1];
+        rec.u.mallopt.result = (int64_t)r->a[2];
+        break;
     case HR_REC_FREED_WRITE:
         rec.u.freed.ptr = r->a[0];
         rec.u.freed.offset = r->a[1];

@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include "hook-call.h"
 
+#include <heaprr/heaprr.h>
+
 #include <malloc.h>
 #include <stdlib.h>
 
@@ -259,4 +261,25 @@ HR_EXPORT size_t malloc_usable_size(void *p)
         return 0;
     size_t usable;
     return hr_guard_usable(p, &usable) ? usable : hr_next.malloc_usable_size(p);
+}
+
+/* heaprr.h gives programs the QNX names for the commands a MALLOPT record knows. */
+_Static_assert(MALLOC_ARENA_CACHE_MAXBLK == HR_MALLOPT_ARENA_CACHE_MAXBLK && MALLOC_CKCHAIN == HR_MALLOPT_CKCHAIN &&
+                   HEAPRR_MALLOPT_BASE == HR_MALLOPT_BASE && HEAPRR_MALLOPT_LAST == HR_MALLOPT_LAST,
+               "heaprr.h and the format disagree on the mallopt commands");
+
+/* mallopt: recorded, the QNX commands of heaprr.h kept from the C library (answered 1). */
+HR_EXPORT int mallopt(int param, int value)
+{
+    int ours = hr_mallopt_is_qnx(param);
+    if (!ready() || !hr_hook_enter())
+        return ours ? 1 : hr_next.mallopt ? hr_next.mallopt(param, value) : 0;
+    int result = ours ? 1 : hr_next.mallopt ? hr_next.mallopt(param, value) : 0, err = errno;
+    hr_tls *t = hr_thread_get();
+    if (t) {
+        const uint64_t a[4] = {(uint64_t)(int64_t)param, (uint64_t)(int64_t)value, (uint64_t)(int64_t)result, 0};
+        hr_ring_typed(t, HR_REC_MALLOPT, a, NULL, 0, NULL, 0);
+    }
+    hr_hook_leave(err);
+    return result;
 }

@@ -90,6 +90,7 @@ void hr_real_init(void)
     RESOLVE(valloc, "valloc");
     RESOLVE(pvalloc, "pvalloc");
     RESOLVE(malloc_usable_size, "malloc_usable_size");
+    RESOLVE(mallopt, "mallopt");
     resolve_libc();
     if (!hr_next.malloc || !hr_next.free || !hr_next.calloc || !hr_next.realloc) {
         hr_log("cannot find the malloc family after libheaprr.so; is it linked against libc?");

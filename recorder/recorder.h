@@ -54,6 +54,7 @@ typedef struct hr_real {
     void *(*valloc)(size_t);
     void *(*pvalloc)(size_t);
     size_t (*malloc_usable_size)(void *);
+    int (*mallopt)(int, int);
 } hr_real;
 
 /* The other C library functions the recorder wraps (hooks-proc.c, hooks-thread.c). */

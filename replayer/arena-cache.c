@@ -73,3 +73,16 @@ int hr_cache_preallocate(hr_arena_cache *c, uint64_t bytes, uint64_t arena_size)
     }
     return 0;
 }
+
+int hr_cache_trim(hr_arena_cache *c, int all)
+{
+    while (c->count && (all || c->count > c->maxblk || c->bytes > c->maxsz)) {
+        hr_cached_arena a = c->items[--c->count];
+        c->bytes -= a.size;
+        c->returned++;
+        int rc = hr_simos_unmap(c->os, a.addr, a.size);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}

@@ -27,6 +27,8 @@ void hr_cache_destroy(hr_arena_cache *c);
 int hr_cache_take(hr_arena_cache *c, uint64_t size, uint64_t *addr);
 /* Gives back a wholly free arena: cached within the limits, else unmapped. */
 int hr_cache_give(hr_arena_cache *c, uint64_t addr, uint64_t size);
+/* Unmaps cached arenas, newest first, until the cache is within its limits (all: every one). */
+int hr_cache_trim(hr_arena_cache *c, int all);
 /* Maps bytes (rounded up to arenas of arena_size) straight into the cache. */
 int hr_cache_preallocate(hr_arena_cache *c, uint64_t bytes, uint64_t arena_size);
 

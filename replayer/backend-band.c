@@ -39,5 +39,5 @@ static void band_destroy(void *self)
 
 void hr_backend_band(hr_backend *be, hr_bandheap *h)
 {
-    *be = (hr_backend){h, "band", 1, band_alloc, band_free, band_realloc, band_memory, band_footprint, band_destroy};
+    *be = (hr_backend){h, "band", 1, band_alloc, band_free, band_realloc, band_memory, band_footprint, band_destroy, NULL};
 }

@@ -21,6 +21,7 @@ typedef struct sysalloc {
     void *(*realloc)(void *, size_t);
     int (*posix_memalign)(void **, size_t, size_t);
     size_t (*usable)(void *);
+    int (*mallopt)(int, int);
 } sysalloc;
 
 static int sys_alloc(void *self, uint64_t size, uint64_t align, uint64_t owner, hr_mblock *out)
@@ -82,6 +83,12 @@ static uint64_t sys_footprint(void *self)
     return resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+static int sys_mallopt(void *self, int param, int value)
+{
+    sysalloc *s = self;
+    return s->mallopt ? s->mallopt(param, value) : 0;
+}
+
 static void sys_destroy(void *self)
 {
     sysalloc *s = self;
@@ -104,8 +111,9 @@ int hr_backend_system(hr_backend *be, const char *path, char *why, size_t why_si
     if (!s)
         return say(why, why_size, "out of memory");
     if (!path) {
-        *s = (sysalloc){NULL, malloc, free, realloc, posix_memalign, malloc_usable_size};
-        *be = (hr_backend){s, "system", 0, sys_alloc, sys_free, sys_realloc, sys_memory, sys_footprint, sys_destroy};
+        *s = (sysalloc){NULL, malloc, free, realloc, posix_memalign, malloc_usable_size, mallopt};
+        *be = (hr_backend){s,          "system",      0,           sys_alloc,  sys_free,
+                           sys_realloc, sys_memory, sys_footprint, sys_destroy, sys_mallopt};
         return 0;
     }
     s->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -119,6 +127,7 @@ int hr_backend_system(hr_backend *be, const char *path, char *why, size_t why_si
     s->realloc = (void *(*)(void *, size_t))dlsym(s->handle, "realloc");
     s->posix_memalign = (int (*)(void **, size_t, size_t))dlsym(s->handle, "posix_memalign");
     s->usable = (size_t(*)(void *))dlsym(s->handle, "malloc_usable_size");
+    s->mallopt = (int (*)(int, int))dlsym(s->handle, "mallopt");
     if (!s->malloc || !s->free || !s->realloc || !s->posix_memalign) {
         say(why, why_size, "allocator %s does not export malloc, free, realloc and posix_memalign", path);
         free(s);
@@ -134,6 +143,8 @@ int hr_backend_system(hr_backend *be, const char *path, char *why, size_t why_si
         free(s);
         return -1;
     }
-    *be = (hr_backend){s, path, 0, sys_alloc, sys_free, sys_realloc, sys_memory, sys_footprint, sys_destroy};
+    if (s->mallopt && (!dladdr((void *)s->mallopt, &found) || found.dli_fbase != mine.dli_fbase))
+        s->mallopt = NULL; /* the C library's, not the allocator's */
+    *be = (hr_backend){s, path, 0, sys_alloc, sys_free, sys_realloc, sys_memory, sys_footprint, sys_destroy, sys_mallopt};
     return 0;
 }

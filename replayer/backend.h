@@ -19,6 +19,8 @@ typedef struct hr_backend {
     /* Bytes the allocator holds from the OS now (cheap for the model, a /proc read otherwise). */
     uint64_t (*footprint)(void *self);
     void (*destroy)(void *self);
+    /* The allocator's own mallopt, for the commands a trace recorded (NULL: it has none). */
+    int (*mallopt)(void *self, int param, int value);
 } hr_backend;
 
 /* The band model behind the interface (h stays the caller's). */

@@ -475,6 +475,8 @@ int hr_replay_apply(hr_replay *r, const hr_record *rec)
         return hr_replay_guard(r, rec);
     if (rec->type == HR_REC_FREED_WRITE)
         return hr_replay_freed_write(r, rec);
+    if (rec->type == HR_REC_MALLOPT)
+        return hr_replay_mallopt(r, rec);
     if (rec->type != HR_REC_EVENT)
         return 0;
     const hr_event *ev = &rec->u.event;

@@ -25,6 +25,7 @@ struct hr_replay {
     const hr_record *cur;
     hr_finding pending[HR_PENDING_MAX]; /* findings waiting for the call that found them (pending.c) */
     size_t npending;
+    int ck_bounds, ck_chain; /* check levels mallopt turned on or off (mallopt.c) */
     int forked, stop;
     struct timespec started;
 };
@@ -34,6 +35,10 @@ void hr_replay_add_finding(hr_replay *r, const hr_finding *f);
 /* What a finding knows of e's allocation, and of its free (e a tombstone). */
 void hr_finding_with_alloc(hr_finding *f, const hr_live *e);
 void hr_finding_with_free(hr_finding *f, const hr_live *e);
+
+/* ---- mallopt.c: the mallopt commands a trace recorded ---- */
+
+int hr_replay_mallopt(hr_replay *r, const hr_record *rec);
 
 /* ---- pending.c: damage the recorder found, reported with the call that found it ---- */
 

@@ -114,6 +114,24 @@ static inline uint8_t hr_guard_byte_before(uint64_t i)
 #define HR_HF_FREE_STACKS 0x01u
 #define HR_HF_COARSE_TIME 0x02u
 
+/* mallopt commands of the QNX allocator as a MALLOPT record holds them (include/heaprr/heaprr.h
+ * gives programs the QNX names, MALLOC_ARENA_CACHE_MAXBLK and so on, with these values). */
+enum {
+    HR_MALLOPT_BASE = 0x48520000,
+    HR_MALLOPT_ARENA_CACHE_MAXBLK,
+    HR_MALLOPT_ARENA_CACHE_MAXSZ,
+    HR_MALLOPT_ARENA_CACHE_FREE_NOW,
+    HR_MALLOPT_MEMORY_HOLD,
+    HR_MALLOPT_VERIFY,
+    HR_MALLOPT_CKBOUNDS,
+    HR_MALLOPT_CKCHAIN,
+    HR_MALLOPT_LAST = HR_MALLOPT_CKCHAIN
+};
+static inline int hr_mallopt_is_qnx(int64_t param)
+{
+    return param > HR_MALLOPT_BASE && param <= HR_MALLOPT_LAST;
+}
+
 /* A freed block held in quarantine is filled with this byte (SPEC 5.2, FREED_WRITE); a record
  * of damage to it holds at most this many bytes found. */
 #define HR_FREED_FILL 0xDBu
@@ -140,6 +158,7 @@ typedef enum hr_rec_type {
     HR_REC_SPAWN = 0x4B,
     HR_REC_FREED_WRITE = 0x4C,
     HR_REC_GUARD_BEFORE = 0x4D,
+    HR_REC_MALLOPT = 0x4E,
     HR_REC_TRAILER = 0x100
 } hr_rec_type;
 #define HR_REC_STACK_NODE HR_REC_STACK_NODES
@@ -246,6 +265,9 @@ typedef struct hr_record {
             uint64_t bytes;  /* bytes found changed */
             hr_str found;    /* the bytes from offset on, as found (up to HR_FREED_WINDOW) */
         } freed;             /* freed-write */
+        struct {
+            int64_t param, value, result; /* mallopt(param, value) returned result */
+        } mallopt;
         struct {
             uint32_t child_pid;
         } fork;

@@ -12,6 +12,26 @@
 extern "C" {
 #endif
 
+/* mallopt() commands of the QNX allocator, by the names of its <malloc.h>: under libheaprr.so a
+ * call with one of them is recorded and answered 1 (the C library never sees it; its own commands
+ * pass through to it, recorded too), and 'heaprr replay' applies it to its model at that point:
+ *   MALLOC_ARENA_CACHE_MAXBLK, MALLOC_ARENA_CACHE_MAXSZ  arena cache limits (0: cache nothing)
+ *   MALLOC_ARENA_CACHE_FREE_NOW  value 1: release every cached arena; 0: trim to the limits
+ *   MALLOC_MEMORY_HOLD           value 1: never give memory back to the OS; 0: as the limits say
+ *   MALLOC_VERIFY                walk the whole heap now (a chain check)
+ *   MALLOC_CKBOUNDS, MALLOC_CKCHAIN  value 1/0: that check level on or off from here */
+#define HEAPRR_MALLOPT_BASE 0x48520000
+#define HEAPRR_MALLOPT_LAST (HEAPRR_MALLOPT_BASE + 7)
+#ifndef MALLOC_ARENA_CACHE_MAXBLK
+#define MALLOC_ARENA_CACHE_MAXBLK (HEAPRR_MALLOPT_BASE + 1)
+#define MALLOC_ARENA_CACHE_MAXSZ (HEAPRR_MALLOPT_BASE + 2)
+#define MALLOC_ARENA_CACHE_FREE_NOW (HEAPRR_MALLOPT_BASE + 3)
+#define MALLOC_MEMORY_HOLD (HEAPRR_MALLOPT_BASE + 4)
+#define MALLOC_VERIFY (HEAPRR_MALLOPT_BASE + 5)
+#define MALLOC_CKBOUNDS (HEAPRR_MALLOPT_BASE + 6)
+#define MALLOC_CKCHAIN (HEAPRR_MALLOPT_BASE + 7)
+#endif
+
 /* Adds a MARK record with text at this point of the global order. Returns 0, or -1 when the
  * process is not recording. */
 __attribute__((weak)) int heaprr_mark(const char *text);

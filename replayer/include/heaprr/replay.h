@@ -122,6 +122,7 @@ typedef struct hr_replay_result {
     hr_check_level check;   /* the level used (basic becomes bounds for guard-mode traces) */
     const char *allocator;  /* "band", "system" or the shared object's path */
     uint64_t guard_records; /* guard-zone damage recorded in guard mode, put back before frees */
+    uint64_t mallopt_calls, mallopt_applied; /* mallopt commands recorded, and applied (mallopt.c) */
 } hr_replay_result;
 
 typedef struct hr_replay hr_replay;
