@@ -79,6 +79,8 @@ static void kinds(void)
 #pragma GCC diagnostic ignored "-Wstringop-overflow" /* the writes out of bounds are the point */
 static void guarded(void)
 {
+    mallopt(MALLOC_ARENA_CACHE_MAXBLK, 2); /* MALLOPT records: a QNX command and glibc's */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     char *p = malloc(10), *q = malloc(24), *r = malloc(40);
     memset(p, 'o', 13);
     memset(q - 2, 'u', 2);
