@@ -104,6 +104,7 @@ int main(void)
 {
     run_result r;
     e2e_path(trace, sizeof trace, "action.hrr");
+    CHECK_FATAL(chdir(e2e_tmpdir()) == 0); /* a core dump (action 3) lands there, and goes with it */
 
     /* Every kind the call can be caught at, with action 0: named, and the program goes on. */
     static const char *const cases[][3] = {

@@ -6,6 +6,7 @@
 #include "e2e.h"
 #include "jsonread.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,8 @@ int main(void)
     CHECK_FATAL(band && sys);
     CHECK_EQ_U64(num(band, "mallopt.calls"), 1);
     CHECK_EQ_U64(num(band, "mallopt.applied"), 0);
-    CHECK_EQ_U64(num(sys, "mallopt.applied"), 1);
+    /* The replay's malloc is this test's (glibc's, or a sanitizer's, which takes no mallopt). */
+    CHECK_EQ_U64(num(sys, "mallopt.applied"), mallopt(M_MMAP_THRESHOLD, 65536) == 1);
     jv_free(band);
     jv_free(sys);
 
