@@ -28,16 +28,19 @@ static stripe *stripe_of(uint64_t p)
     return &stripes[(hr_keyed_home(p, SIZE_MAX) >> 40) % STRIPES];
 }
 
+/* The thread that forks holds every stripe from its fork handler on (other threads' fork handlers,
+ * run after, may allocate): it goes through its own locks meanwhile. */
 static void lock(stripe *s)
 {
-    while (__atomic_exchange_n(&s->lock, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&s->lock, __ATOMIC_RELAXED))
-            __builtin_ia32_pause();
+    if (hr_self.forking)
+        return;
+    hr_spin_lock(&s->lock);
 }
 
 static void unlock(stripe *s)
 {
-    __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
+    if (!hr_self.forking)
+        __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
 }
 
 static hr_blk *find(stripe *s, uint64_t p)
@@ -117,10 +120,12 @@ void hr_blocks_fork_prepare(void)
     if (hr_cfg.guard || hr_cfg.action >= 0)
         for (unsigned i = 0; i < STRIPES; i++)
             lock(&stripes[i]);
+    hr_self.forking = 1;
 }
 
 void hr_blocks_fork_done(void)
 {
+    hr_self.forking = 0;
     if (hr_cfg.guard || hr_cfg.action >= 0)
         for (unsigned i = 0; i < STRIPES; i++)
             unlock(&stripes[i]);

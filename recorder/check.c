@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -32,8 +33,8 @@ static int table_incomplete;
 
 void hr_check_alloc(void *p, size_t size, unsigned kind)
 {
-    if (hr_cfg.action < 0 || !p)
-        return;
+    if ((hr_cfg.action < 0 && !hr_cfg.guard) || !p)
+        return; /* guard mode too: an unguarded block may come back at a tombstone's address */
     hr_blk b = {(uintptr_t)p, size, 0, (uint8_t)kind, 0, 0, 0};
     if (hr_blocks_put(&b) < 0)
         __atomic_store_n(&table_incomplete, 1, __ATOMIC_RELAXED);
@@ -54,43 +55,47 @@ static int kinds_match(unsigned alloc_kind, unsigned kind)
     return !is_new(alloc_kind);
 }
 
-void *hr_check_release(void *p, unsigned kind, int commit, int *error)
+void *hr_check_release(void *p, unsigned kind, hr_blk *taken, int *error)
 {
     int check = hr_cfg.action >= 0;
     *error = HR_CK_NONE;
+    taken->ptr = 0;
     if (!p || (!hr_cfg.guard && !check))
         return p;
+    /* Taken now, before the real allocator frees the block (whose address another thread may then
+     * get): a tombstone is left, so that a second free of the pointer never reaches it. */
     hr_blk b;
-    int how = !commit ? HR_BLK_PEEK : check ? HR_BLK_BURY : HR_BLK_ERASE;
-    int known = hr_blocks_take((uintptr_t)p, &b, how) == 0;
+    int known = hr_blocks_take((uintptr_t)p, &b, HR_BLK_BURY) == 0;
     if (known && !b.freed) {
+        *taken = b;
         if (b.guarded)
             *error = hr_guard_zones(&b);
         if (check && !*error && !kinds_match(b.kind, kind))
             *error = HR_CK_MISMATCHED_FREE;
         return (uint8_t *)p - b.front;
     }
-    if (!check || (!known && __atomic_load_n(&table_incomplete, __ATOMIC_RELAXED)))
-        return p; /* a block it does not know goes to the allocator as it is */
-    if (known)
+    if (known) { /* freed already: kept from the allocator in every mode */
         *error = hr_kind_is_realloc(kind) ? HR_CK_REALLOC_FREED : HR_CK_DOUBLE_FREE;
-    else
-        *error = hr_blocks_containing((uintptr_t)p, &b) == 0 ? HR_CK_INTERIOR_FREE : HR_CK_INVALID_FREE;
+        return NULL;
+    }
+    if (!check || __atomic_load_n(&table_incomplete, __ATOMIC_RELAXED))
+        return p; /* a block it does not know goes to the allocator as it is */
+    *error = hr_blocks_containing((uintptr_t)p, &b) == 0 ? HR_CK_INTERIOR_FREE : HR_CK_INVALID_FREE;
     return NULL;
 }
 
-/* Writes the line to MALLOC_ERRFILE (appended) or stderr. */
+/* Writes the line to MALLOC_ERRFILE (appended) or stderr, by system calls: the C library's open,
+ * write and close are cancellation points, which a free must not be. */
 static void say(const char *line, size_t len)
 {
-    int fd = 2;
+    long fd = 2;
     if (hr_cfg.errfile)
-        fd = open(hr_cfg.errfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        fd = syscall(SYS_openat, AT_FDCWD, hr_cfg.errfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         fd = 2;
-    ssize_t w = write(fd, line, len);
-    (void)w;
+    syscall(SYS_write, (int)fd, line, len);
     if (fd != 2)
-        close(fd);
+        syscall(SYS_close, (int)fd);
 }
 
 /* The message: the error, the call and its argument, where it was called from, the action. */
@@ -131,6 +136,21 @@ static void dump_core(void)
     _exit(134); /* not reached */
 }
 
+/* Action 2: the trace completed, as at exit, by the first thread to get here; then the process
+ * exits with status 1. A trace another thread is completing (the process exiting meanwhile) is
+ * waited for. */
+static void exit_now(void)
+{
+    static int exiting;
+    hr_self.busy = 0;
+    if (__atomic_exchange_n(&exiting, 1, __ATOMIC_ACQ_REL))
+        for (;;)
+            syscall(SYS_pause); /* the first one's _exit ends this thread too */
+    hr_finalize_now();
+    pthread_mutex_lock(&hr_writer_lock); /* held while a trace is being completed */
+    _exit(1);
+}
+
 void hr_check_act(int error, unsigned kind, const void *p, const void *caller)
 {
     if (!error || hr_cfg.action < 0)
@@ -138,15 +158,14 @@ void hr_check_act(int error, unsigned kind, const void *p, const void *caller)
     describe(error, kind, p, caller);
     if (hr_cfg.action == 0)
         return;
-    if (hr_cfg.action == 2) { /* the trace completed, as at exit */
-        hr_self.busy = 0;
-        hr_finalize_now();
-        _exit(1);
-    }
+    if (hr_cfg.action == 2)
+        exit_now();
     hr_writer_sync(); /* the error and everything before it are in the trace file */
+    hr_self.busy = 0; /* a signal handler of the program's runs as the program */
     if (hr_cfg.action == 1)
         abort();
     if (hr_cfg.action == 3)
         dump_core();
     raise(SIGSTOP); /* 4: a debugger may attach; the program goes on when continued */
+    hr_self.busy = 1;
 }

@@ -16,16 +16,21 @@
 
 #define MIN_ALIGN 16u
 
-/* Bytes of the zone in front of a block aligned to align (0: the default). */
-static size_t front_of(size_t align)
+size_t hr_guard_front(size_t align)
 {
     size_t a = align > MIN_ALIGN ? align : MIN_ALIGN, g = hr_cfg.guard_size;
     return (g + a - 1) / a * a;
 }
 
+/* Alignments above a page are not guarded: the zone in front would take a whole alignment, and a
+ * request that succeeds natively could fail. */
+#define MAX_GUARDED_ALIGN 4096u
+
 size_t hr_guard_ask(size_t size, size_t align)
 {
-    size_t front = front_of(align), total;
+    if (align > MAX_GUARDED_ALIGN)
+        return 0;
+    size_t front = hr_guard_front(align), total;
     if (front < hr_cfg.guard_size || front > UINT32_MAX ||
         __builtin_add_overflow(size, front + hr_cfg.guard_size, &total))
         return 0;
@@ -36,7 +41,7 @@ void *hr_guard_arm(void *real, size_t size, size_t align, unsigned kind)
 {
     if (!real)
         return NULL;
-    size_t front = front_of(align), g = hr_cfg.guard_size;
+    size_t front = hr_guard_front(align), g = hr_cfg.guard_size;
     uint8_t *p = (uint8_t *)real + front;
     hr_blk b = {(uintptr_t)p, size, (uint32_t)front, (uint8_t)kind, 0, 1, 0};
     if (hr_blocks_put(&b) < 0) { /* unguarded: the program gets the block as it is */
@@ -95,8 +100,7 @@ int hr_guard_usable(const void *p, size_t *usable)
 void *hr_guard_base(void *p)
 {
     hr_blk b;
-    if ((!hr_cfg.guard && hr_cfg.action < 0) || !p ||
-        hr_blocks_take((uintptr_t)p, &b, hr_cfg.action >= 0 ? HR_BLK_BURY : HR_BLK_ERASE) < 0 || b.freed)
+    if ((!hr_cfg.guard && hr_cfg.action < 0) || !p || hr_blocks_take((uintptr_t)p, &b, HR_BLK_BURY) < 0 || b.freed)
         return p;
     return (uint8_t *)p - b.front;
 }

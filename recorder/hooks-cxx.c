@@ -140,7 +140,8 @@ NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
         return;                                                             \
     }                                                                       \
     int saved = errno, error, damage = 0;                                   \
-    void *user = p, *base = hr_check_release(p, kind, 1, &error);           \
+    hr_blk taken;                                                           \
+    void *user = p, *base = hr_check_release(p, kind, &taken, &error);      \
     uint64_t fill = hr_cfg.ckfreed && base ? hr_quarantine_room(base, &damage) : 0; \
     hr_free_record(kind, (uintptr_t)p, size, align, xflags, __builtin_return_address(0)); \
     int held = (p && !base) || hr_quarantine_put(base, p, fill);            \

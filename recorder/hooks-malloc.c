@@ -90,7 +90,8 @@ HR_EXPORT void free(void *p)
         return;
     }
     int saved = errno, error, damage = 0;
-    void *base = hr_check_release(p, HR_FREE, 1, &error);
+    hr_blk taken;
+    void *base = hr_check_release(p, HR_FREE, &taken, &error);
     uint64_t fill = hr_cfg.ckfreed && base ? hr_quarantine_room(base, &damage) : 0;
     hr_free_record(HR_FREE, (uintptr_t)p, 0, 0, 0, __builtin_return_address(0));
     if ((base || !p) && !hr_quarantine_put(base, p, fill)) /* free(NULL) too: a preload behind us may count it */
@@ -111,13 +112,25 @@ static void *boot_realloc(void *old, size_t size)
     return p;
 }
 
+/* A guarded block whose bytes sit further in than a fresh one's (an aligned one): moved by hand. */
+static void *realloc_moving(void *base, const void *user, uint64_t size, uint64_t total, size_t ask, size_t front0)
+{
+    void *p = hr_next.malloc(ask);
+    if (!p)
+        return NULL;
+    memcpy((uint8_t *)p + front0, user, size < total ? size : total);
+    hr_next.free(base);
+    return p;
+}
+
 /* realloc and reallocarray: a number before the call (when the old block may be released) and one
  * after (when the result exists); the event sits at the second (formats/SPEC.md 7). */
 static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uint64_t total)
 {
     hr_call c;
     int err, error;
-    void *base = hr_check_release(old, kind, 0, &error);
+    hr_blk ob; /* the old block's entry, taken now: put back if realloc fails */
+    void *base = hr_check_release(old, kind, &ob, &error);
     hr_alloc_begin(&c, kind, size, n, 0);
     if (c.r) {
         c.r->a[1] = (uintptr_t)old;
@@ -131,8 +144,11 @@ static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uin
      * its meaning. A guarded block too large to stay guarded fails: its bytes sit after the zone. */
     int guarded = hr_cfg.guard && (!old || base != old);
     size_t ask = guarded && total && total != SIZE_MAX ? hr_guard_ask(total, 0) : 0;
-    if (old && !base) /* check mode: no live block of ours (hr_check_act says so below) */
+    size_t front0 = hr_guard_front(0);
+    if (old && !base) /* freed already, or (check mode) no live block of ours: hr_check_act says */
         p = NULL;
+    else if (ask && ob.ptr && ob.front != front0) /* an aligned block: its bytes are further in */
+        p = realloc_moving(base, old, ob.size, total, ask, front0);
     else if (ask)
         p = hr_next.realloc(base, ask);
     else if (guarded && old && total == 0)
@@ -144,12 +160,15 @@ static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uin
     err = old && !base ? EINVAL : p || !guarded || ask || total == 0 ? errno : ENOMEM;
     int freed = old && !p && total == 0; /* realloc(p, 0) frees and returns NULL */
     int failed = !p && !freed;
-    if (!failed) {
-        hr_guard_base(old); /* forgotten: its zones were checked before */
-        if (ask)
-            p = hr_guard_arm(p, total, 0, kind);
-        else
-            hr_check_alloc(p, total, kind);
+    if (failed && ob.ptr)
+        hr_blocks_put(&ob); /* the old block is still the program's */
+    if (!failed && ask) {
+        void *real = p;
+        p = hr_guard_arm(real, total, 0, kind);
+        if (p == real && old) /* left unguarded (no memory): its bytes move to where it starts */
+            memmove(p, (uint8_t *)p + front0, ob.size < total ? ob.size : total);
+    } else if (!failed) {
+        hr_check_alloc(p, total, kind);
     }
     if (c.r && old && !failed && p != old)
         c.r->xflags |= HR_XF_FREE_SEQ;
@@ -210,7 +229,8 @@ HR_EXPORT void *reallocarray(void *old, size_t n, size_t size)
         hr_call c;                                                         \
         int err;                                                           \
         hr_alloc_begin(&c, kind, size_expr, align_expr, 0);                \
-        size_t ask = hr_cfg.guard ? hr_guard_ask(size_expr, align_expr) : 0; \
+        /* pvalloc's block is whole pages the program may use: not guarded */ \
+        size_t ask = hr_cfg.guard && kind != HR_PVALLOC ? hr_guard_ask(size_expr, align_expr) : 0; \
         void *p = ask ? hr_next.name gargs : hr_next.name args;            \
         int failed = failed_ptr(p, &err);                                  \
         if (ask)                                                           \

@@ -79,6 +79,8 @@ void hr_park_if_finished(void)
         syscall(SYS_futex, &never, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 }
 
+/* The checker's locks are held across fork (hr_blocks_fork_prepare marks this thread as holding
+ * them after the quarantine's is taken, and lets go of that one last). */
 static void fork_prepare(void)
 {
     hr_quarantine_fork_prepare();

@@ -31,14 +31,14 @@ static int qlock;
 
 static void lock(void)
 {
-    while (__atomic_exchange_n(&qlock, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&qlock, __ATOMIC_RELAXED))
-            __builtin_ia32_pause();
+    if (!hr_self.forking) /* held by this thread across its fork (blocks.c) */
+        hr_spin_lock(&qlock);
 }
 
 static void unlock(void)
 {
-    __atomic_store_n(&qlock, 0, __ATOMIC_RELEASE);
+    if (!hr_self.forking)
+        __atomic_store_n(&qlock, 0, __ATOMIC_RELEASE);
 }
 
 /* fork: no other thread may hold the lock while the process is copied. */

@@ -10,6 +10,7 @@
 #include <heaprr/writer.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -120,6 +121,19 @@ extern hr_config hr_cfg HR_HIDDEN;
 /* Reads the settings; returns 0, or -1 when the environment is not readable yet. */
 int hr_env_read(void) HR_HIDDEN;
 
+/* A spin lock of the checker's tables (held only for short updates): spins, then yields the CPU, so
+ * that a holder preempted on this CPU gets to run. */
+static inline void hr_spin_lock(int *lock)
+{
+    for (unsigned spins = 0; __atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE);)
+        while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
+            if (++spins < 256)
+                __builtin_ia32_pause();
+            else
+                sched_yield();
+        }
+}
+
 /* ---- blocks.c: the recorder's table of blocks (guard mode, live checks) ---- */
 
 typedef struct hr_blk {
@@ -149,6 +163,8 @@ void hr_blocks_fork_done(void) HR_HIDDEN;
 /* Bytes to ask the real allocator for a guarded block of size bytes aligned to align (0: the
  * default); 0 when it cannot be guarded (too large: ask for size, and arm nothing). */
 size_t hr_guard_ask(size_t size, size_t align) HR_HIDDEN;
+/* Bytes of the zone in front of a guarded block aligned to align (0: the default). */
+size_t hr_guard_front(size_t align) HR_HIDDEN;
 /* Fills the zones around a block the real allocator returned at real, for a request of size
  * aligned to align by a call of kind, remembers it, and returns the pointer the program gets (NULL
  * for NULL). */
@@ -171,12 +187,15 @@ enum {
     HR_CK_UNDERRUN,
     HR_CK_USE_AFTER_FREE,
 };
-/* In check mode (MALLOC_ACTION set), a block the program got from a call of kind. */
+/* In check mode (MALLOC_ACTION set) or guard mode, a block the program got from a call of kind
+ * without guard zones. */
 void hr_check_alloc(void *p, size_t size, unsigned kind) HR_HIDDEN;
-/* A pointer handed back to free, delete or realloc (kind): its guard zones checked and (commit)
- * the block forgotten. Returns the pointer the real allocator knows, or NULL when the call must not
- * reach it (check mode: a pointer that names no live block); *error says what was wrong. */
-void *hr_check_release(void *p, unsigned kind, int commit, int *error) HR_HIDDEN;
+/* A pointer handed back to free, delete or realloc (kind): its guard zones checked and its entry
+ * taken (a tombstone left; *taken: the entry, ptr 0 if none, for realloc to put back when it
+ * fails). Returns the pointer the real allocator knows, or NULL when the call must not reach it (a
+ * pointer freed already; in check mode, one that names no live block); *error says what was
+ * wrong. */
+void *hr_check_release(void *p, unsigned kind, hr_blk *taken, int *error) HR_HIDDEN;
 /* A call that passes straight through (not recorded) hands p back: the real allocator's pointer,
  * the block forgotten. */
 void *hr_guard_base(void *p) HR_HIDDEN;
@@ -253,6 +272,7 @@ typedef struct hr_tls {
     int shared;                  /* the thread stages into the overflow ring (ring-shared.c) */
     int boot;                    /* the recorder's own allocations are served from the bootstrap buffer */
     int finishing;               /* this thread wrote the trace's end at exit */
+    int forking;                 /* this thread holds the checker's locks across fork (blocks.c) */
 } hr_tls;
 
 
