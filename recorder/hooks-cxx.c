@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include "hook-call.h"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 
 /* The unwinder's entry points, weak: the C library's unwinder (libgcc_s) is loaded by every program
@@ -71,11 +72,36 @@ static void *fallback_new(size_t size, size_t align)
     return malloc(size);
 }
 
+/* Whether the program replaces the global operator new or delete, as C++ lets it (a definition in
+ * the executable comes before ours): the C++ hooks then only forward, and what its operators do
+ * with malloc and free is recorded instead, records of one family that match. Decided once, on the
+ * first C++ call. */
+static int cxx_replaced(void)
+{
+    static int state; /* 0: not known yet, 1: the operators are ours, 2: replaced */
+    int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
+    if (HR_LIKELY(s))
+        return s == 2;
+    static const char *const names[] = {"_Znwm", "_Znam", "_ZdlPv", "_ZdaPv"};
+    int saved = errno;
+    hr_self.busy++; /* dlsym's own allocations are not the program's */
+    s = 1;
+    for (unsigned i = 0; i < 4; i++) {
+        void *f = dlsym(RTLD_DEFAULT, names[i]);
+        if (f && !hr_modules_is_self((uintptr_t)f))
+            s = 2;
+    }
+    hr_self.busy--;
+    errno = saved;
+    __atomic_store_n(&state, s, __ATOMIC_RELEASE);
+    return s == 2;
+}
+
 /* A real nothrow new calls the throwing one: the inner call is part of the outer one, so while
  * busy is 2 it passes through and leaves busy alone for the allocation underneath. */
 #define NEW_BODY(kind, xflags, size, align, call)                            \
     size_t sz = size; /* what call asks for: the guard zone is added when recording */ \
-    if (hr_self.busy == 2 || !hr_hook_enter())                              \
+    if (hr_self.busy == 2 || cxx_replaced() || !hr_hook_enter())            \
         return call;                                                        \
     new_call n __attribute__((cleanup(new_cleanup))) = {kind, xflags, size, align, 1}; \
     hr_self.busy = 2;                                                       \
@@ -133,7 +159,11 @@ NEW_AL_NT_HOOK(_ZnwmSt11align_val_tRKSt9nothrow_t, HR_NEW)
 NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
 
 /* Every delete records first, then calls the real operator (or free as a last resort). */
-#define DEL_BODY(kind, xflags, size, align, call)                            \
+#define DEL_BODY(kind, xflags, size, align, call, same)                      \
+    if (cxx_replaced()) { /* the same operator, which calls the program's: it frees by free() */ \
+        same;                                                               \
+        return;                                                             \
+    }                                                                       \
     if (!hr_hook_enter()) {                                                 \
         p = hr_guard_base(p);                                               \
         call;                                                               \
@@ -155,7 +185,7 @@ NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
     HR_EXPORT void sym(void *p)                                             \
     {                                                                       \
         REAL(del_fn, sym)                                                   \
-        DEL_BODY(kind, 0, 0, 0, real_##sym ? real_##sym(p) : free(p))       \
+        DEL_BODY(kind, 0, 0, 0, real_##sym ? real_##sym(p) : free(p), real_##sym ? real_##sym(p) : free(p)) \
     }
 
 #define DEL_SZ_HOOK(sym, kind, plain)                                       \
@@ -164,14 +194,16 @@ NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
         REAL(del_sz_fn, sym)                                                \
         REAL(del_fn, plain)                                                 \
         DEL_BODY(kind, HR_XF_SIZED, size, 0,                                \
-                 real_##sym && !hr_cfg.guard ? real_##sym(p, size) : real_##plain ? real_##plain(p) : free(p)) \
+                 real_##sym && !hr_cfg.guard ? real_##sym(p, size) : real_##plain ? real_##plain(p) : free(p), \
+                 real_##sym ? real_##sym(p, size) : free(p))                 \
     }
 
 #define DEL_AL_HOOK(sym, kind)                                              \
     HR_EXPORT void sym(void *p, size_t al)                                  \
     {                                                                       \
         REAL(del_al_fn, sym)                                                \
-        DEL_BODY(kind, HR_XF_ALIGNED, 0, al, real_##sym ? real_##sym(p, al) : free(p)) \
+        DEL_BODY(kind, HR_XF_ALIGNED, 0, al, real_##sym ? real_##sym(p, al) : free(p), \
+                 real_##sym ? real_##sym(p, al) : free(p))                   \
     }
 
 #define DEL_SZ_AL_HOOK(sym, kind, unsized)                                  \
@@ -180,21 +212,23 @@ NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
         REAL(del_sz_al_fn, sym)                                             \
         REAL(del_al_fn, unsized)                                            \
         DEL_BODY(kind, HR_XF_SIZED | HR_XF_ALIGNED, size, al,               \
-                 real_##sym && !hr_cfg.guard ? real_##sym(p, size, al) : real_##unsized ? real_##unsized(p, al) : free(p)) \
+                 real_##sym && !hr_cfg.guard ? real_##sym(p, size, al) : real_##unsized ? real_##unsized(p, al) : free(p), \
+                 real_##sym ? real_##sym(p, size, al) : free(p))             \
     }
 
 #define DEL_NT_HOOK(sym, kind)                                              \
     HR_EXPORT void sym(void *p, const void *nt)                             \
     {                                                                       \
         REAL(del_nt_fn, sym)                                                \
-        DEL_BODY(kind, 0, 0, 0, real_##sym ? real_##sym(p, nt) : free(p))   \
+        DEL_BODY(kind, 0, 0, 0, real_##sym ? real_##sym(p, nt) : free(p), real_##sym ? real_##sym(p, nt) : free(p)) \
     }
 
 #define DEL_AL_NT_HOOK(sym, kind)                                           \
     HR_EXPORT void sym(void *p, size_t al, const void *nt)                  \
     {                                                                       \
         REAL(del_al_nt_fn, sym)                                             \
-        DEL_BODY(kind, HR_XF_ALIGNED, 0, al, real_##sym ? real_##sym(p, al, nt) : free(p)) \
+        DEL_BODY(kind, HR_XF_ALIGNED, 0, al, real_##sym ? real_##sym(p, al, nt) : free(p), \
+                 real_##sym ? real_##sym(p, al, nt) : free(p))               \
     }
 
 DEL_HOOK(_ZdlPv, HR_DELETE)
