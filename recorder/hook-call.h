@@ -116,20 +116,24 @@ static inline void hr_free_record_in(hr_tls *t, unsigned kind, uint64_t ptr, uin
 }
 
 /* Entry test for a hook: 1 to record (busy is then set), 0 to pass through.
- * hr_self.busy is 0 outside the recorder, 1 inside it (nested calls pass through), and 2 while a
- * real operator new runs: its first allocation call is its own and passes through (busy drops to
- * 0), later ones (an exception object, a new_handler's work) are the program's and are recorded. */
+ * hr_self.busy is 0 outside the recorder and non-zero inside it (nested calls pass through). While a
+ * real operator new runs (hr_self.in_new), its first allocation call is its own and passes through;
+ * later ones (an exception object, a new_handler's work) are the program's and are recorded. */
 static inline int hr_hook_enter(void)
 {
     if (HR_LIKELY(hr_should_record())) {
+        if (HR_UNLIKELY(hr_self.in_new)) {
+            hr_self.in_new = 0;
+            return 0;
+        }
         hr_self.busy = 1;
         return 1;
     }
-    hr_park_if_finished();
-    if (hr_self.busy == 2) {
-        hr_self.busy = 0;
+    if (hr_self.in_new) {
+        hr_self.in_new = 0;
         return 0;
     }
+    hr_park_if_finished();
     if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) == HR_UNINIT && !hr_self.busy && hr_init_check()) {
         hr_self.busy = 1;
         return 1;

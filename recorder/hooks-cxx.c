@@ -58,6 +58,7 @@ static void new_cleanup(new_call *n)
 {
     if (!n->active)
         return;
+    hr_self.in_new = 0;
     hr_self.busy = 1;
     record_new(n, NULL);
     hr_self.busy = 0;
@@ -97,19 +98,22 @@ static int cxx_replaced(void)
     return s == 2;
 }
 
-/* A real nothrow new calls the throwing one: the inner call is part of the outer one, so while
- * busy is 2 it passes through and leaves busy alone for the allocation underneath. */
+/* While the real operator runs, hr_self.in_new says so (hook-call.h): the allocation underneath is
+ * its own. A real nothrow new calls the throwing one: that inner call is part of the outer one and
+ * passes through, in_new left for the allocation underneath. */
 #define NEW_BODY(kind, xflags, size, align, call)                            \
     size_t sz = size; /* what call asks for: the guard zone is added when recording */ \
-    if (hr_self.busy == 2 || cxx_replaced() || !hr_hook_enter())            \
+    if (hr_self.in_new || cxx_replaced() || !hr_hook_enter())               \
         return call;                                                        \
     new_call n __attribute__((cleanup(new_cleanup))) = {kind, xflags, size, align, 1}; \
-    hr_self.busy = 2;                                                       \
+    hr_self.in_new = 1;                                                     \
+    hr_self.busy = 0;                                                       \
     size_t ask = hr_cfg.guard ? hr_guard_ask(size, align) : 0;               \
     sz = ask ? ask : size;                                                  \
     void *p = call;                                                         \
     int err = errno;                                                        \
     n.active = 0;                                                           \
+    hr_self.in_new = 0; /* an operator that took no allocation call */      \
     hr_self.busy = 1;                                                       \
     if (ask)                                                                \
         p = hr_guard_arm(p, size, align, kind);                             \

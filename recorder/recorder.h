@@ -273,6 +273,7 @@ typedef struct hr_tls {
     int boot;                    /* the recorder's own allocations are served from the bootstrap buffer */
     int finishing;               /* this thread wrote the trace's end at exit */
     int forking;                 /* this thread holds the checker's locks across fork (blocks.c) */
+    int in_new;                  /* a real operator new runs: its first allocation call is its own */
 } hr_tls;
 
 
