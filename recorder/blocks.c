@@ -120,7 +120,7 @@ void hr_blocks_fork_prepare(void)
     if (hr_cfg.guard || hr_cfg.action >= 0)
         for (unsigned i = 0; i < STRIPES; i++)
             lock(&stripes[i]);
-    hr_self.forking = 1;
+    hr_self.forking = 1; /* also: the child records nothing until it has a trace (hook-call.h) */
 }
 
 void hr_blocks_fork_done(void)

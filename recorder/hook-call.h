@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct hr_call {
     hr_tls *t;
@@ -122,9 +123,15 @@ static inline void hr_free_record_in(hr_tls *t, unsigned kind, uint64_t ptr, uin
 static inline int hr_hook_enter(void)
 {
     if (HR_LIKELY(hr_should_record())) {
-        if (HR_UNLIKELY(hr_self.in_new)) {
-            hr_self.in_new = 0;
-            return 0;
+        if (HR_UNLIKELY(hr_self.in_new | hr_self.forking)) {
+            if (hr_self.in_new) {
+                hr_self.in_new = 0;
+                return 0;
+            }
+            /* A child of fork, before its atfork handler made it a trace of its own (another
+             * library's handler may run first): the rings are still its parent's. */
+            if (getpid() != (pid_t)hr_sess.pid)
+                return 0;
         }
         hr_self.busy = 1;
         return 1;

@@ -272,7 +272,8 @@ typedef struct hr_tls {
     int shared;                  /* the thread stages into the overflow ring (ring-shared.c) */
     int boot;                    /* the recorder's own allocations are served from the bootstrap buffer */
     int finishing;               /* this thread wrote the trace's end at exit */
-    int forking;                 /* this thread holds the checker's locks across fork (blocks.c) */
+    int forking;                 /* between this thread's fork handlers: it holds the checker's locks
+                                    (blocks.c), and a child records nothing yet (hook-call.h) */
     int in_new;                  /* a real operator new runs: its first allocation call is its own */
 } hr_tls;
 

@@ -31,6 +31,26 @@ static int has_free_of(const char *path, uint64_t ptr)
     return found;
 }
 
+/* Another preloaded library's fork handlers allocate, one of them in the child before the
+ * recorder's: every trace stays whole, and the parent records its handler's calls. */
+static void check_atfork(void)
+{
+    char trace[4096], preload[8400], mt[4200];
+    e2e_path(trace, sizeof trace, "atfork.hrr");
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s %s", e2e_lib(), e2e_workload("libwl-atfork.so"));
+    snprintf(mt, sizeof mt, "MALLOC_TRACE=%s", trace);
+    char *env[] = {preload, mt, "HEAPRR_TRACE_RAW=", NULL};
+    char *argv[] = {(char *)e2e_workload("wl-fork"), NULL}; /* the child exits at once */
+    run_result r;
+    CHECK_FATAL(e2e_run(&r, argv, env) == 0);
+    CHECK(r.exited && r.code == 0);
+    CHECK(!strstr(r.err, "heaprr: ")); /* no "recording stopped" */
+    trace_summary s;
+    CHECK_FATAL(e2e_summarize(trace, &s) == 0);
+    CHECK(s.complete && !s.truncated);
+    CHECK_EQ_U64(e2e_count_size(trace, HR_MALLOC, 32), 1); /* the prepare handler's */
+}
+
 int main(void)
 {
     char trace[4096], names[8][256], child[4096], image[4096];
@@ -70,5 +90,6 @@ int main(void)
     CHECK_EQ_U64(e2e_count_size(trace, HR_MALLOC, 777), 0);
 
     /* The exec'd image's trace has the same pid in its name as the child's: nothing overwritten. */
+    check_atfork();
     return check_done("e2e-fork-exec");
 }
