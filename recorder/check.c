@@ -33,8 +33,8 @@ static int table_incomplete;
 
 void hr_check_alloc(void *p, size_t size, unsigned kind)
 {
-    if ((hr_cfg.action < 0 && !hr_cfg.guard) || !p)
-        return; /* guard mode too: an unguarded block may come back at a tombstone's address */
+    if (hr_cfg.action < 0 || !p)
+        return;
     hr_blk b = {(uintptr_t)p, size, 0, (uint8_t)kind, 0, 0, 0};
     if (hr_blocks_put(&b) < 0)
         __atomic_store_n(&table_incomplete, 1, __ATOMIC_RELAXED);
@@ -63,9 +63,10 @@ void *hr_check_release(void *p, unsigned kind, hr_blk *taken, int *error)
     if (!p || (!hr_cfg.guard && !check))
         return p;
     /* Taken now, before the real allocator frees the block (whose address another thread may then
-     * get): a tombstone is left, so that a second free of the pointer never reaches it. */
+     * get). Check mode leaves a tombstone, so that a second free of the pointer never reaches it;
+     * guard mode alone keeps no tombstones (they would cost as much again as the zones). */
     hr_blk b;
-    int known = hr_blocks_take((uintptr_t)p, &b, HR_BLK_BURY) == 0;
+    int known = hr_blocks_take((uintptr_t)p, &b, check ? HR_BLK_BURY : HR_BLK_ERASE) == 0;
     if (known && !b.freed) {
         *taken = b;
         if (b.guarded)
@@ -74,7 +75,7 @@ void *hr_check_release(void *p, unsigned kind, hr_blk *taken, int *error)
             *error = HR_CK_MISMATCHED_FREE;
         return (uint8_t *)p - b.front;
     }
-    if (known) { /* freed already: kept from the allocator in every mode */
+    if (known) { /* a tombstone: freed already, kept from the allocator */
         *error = hr_kind_is_realloc(kind) ? HR_CK_REALLOC_FREED : HR_CK_DOUBLE_FREE;
         return NULL;
     }

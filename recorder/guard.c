@@ -100,7 +100,8 @@ int hr_guard_usable(const void *p, size_t *usable)
 void *hr_guard_base(void *p)
 {
     hr_blk b;
-    if ((!hr_cfg.guard && hr_cfg.action < 0) || !p || hr_blocks_take((uintptr_t)p, &b, HR_BLK_BURY) < 0 || b.freed)
+    if ((!hr_cfg.guard && hr_cfg.action < 0) || !p ||
+        hr_blocks_take((uintptr_t)p, &b, hr_cfg.action >= 0 ? HR_BLK_BURY : HR_BLK_ERASE) < 0 || b.freed)
         return p;
     return (uint8_t *)p - b.front;
 }

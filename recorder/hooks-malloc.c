@@ -92,7 +92,8 @@ HR_EXPORT void free(void *p)
     int saved = errno, error, damage = 0;
     hr_blk taken;
     void *base = hr_check_release(p, HR_FREE, &taken, &error);
-    uint64_t fill = hr_cfg.ckfreed && base ? hr_quarantine_room(base, &damage) : 0;
+    /* in guard mode only blocks it knows: another pointer may be one into a guarded block */
+    uint64_t fill = hr_cfg.ckfreed && base && (!hr_cfg.guard || taken.ptr) ? hr_quarantine_room(base, &damage) : 0;
     hr_free_record(HR_FREE, (uintptr_t)p, 0, 0, 0, __builtin_return_address(0));
     if ((base || !p) && !hr_quarantine_put(base, p, fill)) /* free(NULL) too: a preload behind us may count it */
         hr_next.free(base);

@@ -187,14 +187,14 @@ enum {
     HR_CK_UNDERRUN,
     HR_CK_USE_AFTER_FREE,
 };
-/* In check mode (MALLOC_ACTION set) or guard mode, a block the program got from a call of kind
- * without guard zones. */
+/* In check mode (MALLOC_ACTION set), a block the program got from a call of kind without guard
+ * zones. */
 void hr_check_alloc(void *p, size_t size, unsigned kind) HR_HIDDEN;
 /* A pointer handed back to free, delete or realloc (kind): its guard zones checked and its entry
- * taken (a tombstone left; *taken: the entry, ptr 0 if none, for realloc to put back when it
- * fails). Returns the pointer the real allocator knows, or NULL when the call must not reach it (a
- * pointer freed already; in check mode, one that names no live block); *error says what was
- * wrong. */
+ * taken (check mode leaves a tombstone; *taken: the entry, ptr 0 if none, for realloc to put back
+ * when it fails). Returns the pointer the real allocator knows, or NULL when the call must not
+ * reach it (check mode: a pointer freed already, or one that names no live block); *error says
+ * what was wrong. */
 void *hr_check_release(void *p, unsigned kind, hr_blk *taken, int *error) HR_HIDDEN;
 /* A call that passes straight through (not recorded) hands p back: the real allocator's pointer,
  * the block forgotten. */
