@@ -27,25 +27,6 @@ static void digest_add(hr_replay *r, uint64_t v)
 
 /* ---- findings ---- */
 
-void hr_replay_add_finding(hr_replay *r, const hr_finding *f)
-{
-    r->res.findings[f->kind]++;
-    r->res.findings_total++;
-    if (r->o.stop_on_error)
-        r->stop = 1;
-    if (r->nfind >= r->o.max_findings)
-        return;
-    if (r->nfind == r->capfind) {
-        size_t cap = r->capfind ? r->capfind * 2 : 16;
-        hr_finding *n = realloc(r->findings, cap * sizeof *n);
-        if (!n)
-            return; /* counted, not kept */
-        r->findings = n;
-        r->capfind = cap;
-    }
-    r->findings[r->nfind++] = *f;
-}
-
 /* A finding about the current event. */
 static hr_finding finding_here(const hr_replay *r, hr_finding_kind kind, uint64_t ptr)
 {
@@ -61,23 +42,6 @@ static hr_finding finding_here(const hr_replay *r, hr_finding_kind kind, uint64_
     return f;
 }
 
-void hr_finding_with_alloc(hr_finding *f, const hr_live *e)
-{
-    f->block = e->ptr;
-    f->size = e->size;
-    f->alloc_seq = e->seq;
-    f->alloc_stack = e->stack;
-    f->alloc_thread = e->thread;
-    f->alloc_kind = e->kind;
-}
-
-void hr_finding_with_free(hr_finding *f, const hr_live *e)
-{
-    f->free_seq = e->u.f.seq;
-    f->free_stack = e->u.f.stack;
-    f->free_thread = e->u.f.thread;
-    f->free_kind = e->u.f.kind;
-}
 
 static void on_damage(void *ctx, const hr_damage *d)
 {

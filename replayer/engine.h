@@ -31,14 +31,18 @@ struct hr_replay {
 };
 
 uint64_t hr_replay_mix(uint64_t h);
-void hr_replay_add_finding(hr_replay *r, const hr_finding *f);
-/* What a finding knows of e's allocation, and of its free (e a tombstone). */
-void hr_finding_with_alloc(hr_finding *f, const hr_live *e);
-void hr_finding_with_free(hr_finding *f, const hr_live *e);
 
 /* ---- mallopt.c: the mallopt commands a trace recorded ---- */
 
 int hr_replay_mallopt(hr_replay *r, const hr_record *rec);
+
+/* ---- findings.c: findings kept for the report ---- */
+
+/* Counts f, keeps it (up to --max-errors), and stops the replay if asked to at the first one. */
+void hr_replay_add_finding(hr_replay *r, const hr_finding *f);
+/* What a finding knows of e's allocation, and of its free (e a tombstone). */
+void hr_finding_with_alloc(hr_finding *f, const hr_live *e);
+void hr_finding_with_free(hr_finding *f, const hr_live *e);
 
 /* ---- pending.c: damage the recorder found, reported with the call that found it ---- */
 
