@@ -2,37 +2,22 @@
 /* The checker on real programs that commit each error (tests/workloads/wl-checker.cpp): the replay's
  * JSON names the kind, the culprit block and its size, and the functions on the faulting and the
  * allocating stacks; the same program doing everything right gets no finding. */
+#include "e2e-json.h"
 #include "e2e.h"
-#include "jsonread.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Records wl-checker doing what (recording option rec_option: "" or one option), replays the trace into a JSON file and parses it. out: the
- * program's stdout. Returns the report's root (jv_free it) or NULL. */
-static jv *parse_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof text, f);
-    fclose(f);
-    char why[256];
-    jv *root = jv_parse(text, n, why, sizeof why);
-    if (!root)
-        fprintf(stderr, "replay --json: %s\n", why);
-    return root;
-}
-
+/* Records wl-checker doing what (recording option rec_option: "" or one option; env: more of the
+ * environment, or NULL), then replays the trace with options. out: the program's stdout. Returns
+ * the replay's report (jv_free it) or NULL. */
 static jv *record_with(const char *rec_option, const char *what, const char *options, char *out, size_t cap,
                        int *replay_status, char *const env[])
 {
-    char trace[4096], json_path[4096], cmd[16384];
+    char trace[4096];
     run_result r;
     e2e_path(trace, sizeof trace, "checker.hrr");
-    e2e_path(json_path, sizeof json_path, "checker.json");
     char *rec[] = {(char *)e2e_heaprr(), "record", "-q", "-o", trace, (char *)rec_option, "--",
                    (char *)e2e_workload("wl-checker"), (char *)what, NULL};
     if (!*rec_option) /* no option: close the gap */
@@ -42,12 +27,7 @@ static jv *record_with(const char *rec_option, const char *what, const char *opt
         return NULL;
     }
     snprintf(out, cap, "%s", r.out);
-    snprintf(cmd, sizeof cmd, "'%s' replay --json %s '%s' > '%s'", e2e_heaprr(), options, trace, json_path);
-    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
-    if (e2e_run(&r, sh, NULL) != 0 || !r.exited)
-        return NULL;
-    *replay_status = r.code;
-    return parse_file(json_path);
+    return e2e_heaprr_json("replay", options, trace, replay_status);
 }
 
 static jv *record_and_replay(const char *what, const char *options, char *out, size_t cap, int *replay_status)

@@ -3,8 +3,8 @@
  * --until list the blocks live at a mark, and those allocated between two marks, with their
  * stacks; a mark that is not there is one clear error. MALLOC_DUMP_LEAKS=1 prints the leaks'
  * totals at exit, the same as heaprr leaks finds. */
+#include "e2e-json.h"
 #include "e2e.h"
-#include "jsonread.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,30 +15,12 @@ static char trace[4096];
 /* heaprr leaks --json ARGS on the trace; the parsed report, or NULL (status in *status). */
 static jv *leaks_json(const char *args, int *status)
 {
-    char json_path[4096], cmd[16384];
-    e2e_path(json_path, sizeof json_path, "leaks.json");
-    snprintf(cmd, sizeof cmd, "'%s' leaks --json %s '%s' > '%s'", e2e_heaprr(), args, trace, json_path);
-    run_result r;
-    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
-    if (e2e_run(&r, sh, NULL) != 0 || !r.exited)
+    jv *root = e2e_heaprr_json("leaks", args, trace, status);
+    if (root && *status != 0) {
+        jv_free(root);
         return NULL;
-    *status = r.code;
-    if (r.code != 0)
-        return NULL;
-    FILE *f = fopen(json_path, "r");
-    if (!f)
-        return NULL;
-    static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof text, f);
-    fclose(f);
-    char why[256];
-    return jv_parse(text, n, why, sizeof why);
-}
-
-static uint64_t u64_at(const jv *o, const char *key)
-{
-    const jv *v = jv_get(o, key);
-    return v && v->type == JV_NUMBER ? (uint64_t)v->number : UINT64_MAX;
+    }
+    return root;
 }
 
 /* Whether the stack of leak group g names function. */
@@ -64,8 +46,8 @@ static void group_of(const jv *root, const char *function, uint64_t *bytes, uint
             continue;
         if (*bytes == UINT64_MAX)
             *bytes = *blocks = 0;
-        *bytes += u64_at(g, "bytes");
-        *blocks += u64_at(g, "blocks");
+        *bytes += e2e_json_u64(g, "bytes");
+        *blocks += e2e_json_u64(g, "blocks");
     }
 }
 
@@ -80,7 +62,7 @@ static void expect(const char *args, uint64_t total, uint64_t cache_bytes, uint6
         return;
     }
     if (total != UINT64_MAX)
-        CHECK_EQ_U64(u64_at(root, "total_bytes"), total);
+        CHECK_EQ_U64(e2e_json_u64(root, "total_bytes"), total);
     uint64_t bytes, blocks;
     group_of(root, "init_cache", &bytes, &blocks);
     CHECK_EQ_U64(bytes, cache_bytes ? cache_bytes : UINT64_MAX);
@@ -117,7 +99,7 @@ int main(void)
     CHECK_FATAL(end != NULL);
     char want[256];
     snprintf(want, sizeof want, "heaprr: leaks: %" PRIu64 " bytes in %" PRIu64 " blocks from ",
-             u64_at(end, "total_bytes"), u64_at(end, "total_blocks"));
+             e2e_json_u64(end, "total_bytes"), e2e_json_u64(end, "total_blocks"));
     CHECK(strstr(r.err, want) != NULL);
     if (!strstr(r.err, want))
         fprintf(stderr, "wanted '%s' in: %s\n", want, r.err);

@@ -3,8 +3,8 @@
  * applied by the replay to its model at that point (an arena cache limit of 0 caches nothing; a
  * chain check finds nothing on a sound heap), the C library's own passed to it and applied by a
  * replay on the C library's malloc. */
+#include "e2e-json.h"
 #include "e2e.h"
-#include "jsonread.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -22,30 +22,16 @@ static void record(const char *mode, const char *trace, char *out, size_t cap)
     snprintf(out, cap, "%s", r.out);
 }
 
-/* heaprr replay --json OPTIONS TRACE, parsed. */
+/* heaprr replay --json OPTIONS TRACE, parsed; NULL unless it exited 0. */
 static jv *replay(const char *options, const char *trace)
 {
-    char json_path[4096], cmd[16384];
-    e2e_path(json_path, sizeof json_path, "replay.json");
-    snprintf(cmd, sizeof cmd, "'%s' replay --json %s '%s' > '%s'", e2e_heaprr(), options, trace, json_path);
-    run_result r;
-    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
-    if (e2e_run(&r, sh, NULL) != 0 || !r.exited || r.code != 0)
+    int status;
+    jv *root = e2e_heaprr_json("replay", options, trace, &status);
+    if (root && status != 0) {
+        jv_free(root);
         return NULL;
-    FILE *f = fopen(json_path, "r");
-    if (!f)
-        return NULL;
-    static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof text, f);
-    fclose(f);
-    char why[256];
-    return jv_parse(text, n, why, sizeof why);
-}
-
-static uint64_t num(const jv *root, const char *path)
-{
-    const jv *v = jv_get(root, path);
-    return v && v->type == JV_NUMBER ? (uint64_t)v->number : UINT64_MAX;
+    }
+    return root;
 }
 
 int main(void)
@@ -61,12 +47,12 @@ int main(void)
     CHECK(strstr(out, "mallopt(MALLOC_ARENA_CACHE_MAXBLK, 0) = 1") != NULL); /* answered by the recorder */
     jv *p = replay("", plain), *o = replay("", off);
     CHECK_FATAL(p && o);
-    CHECK_EQ_U64(num(p, "mallopt.calls"), 0);
-    CHECK_EQ_U64(num(o, "mallopt.calls"), 1);
-    CHECK_EQ_U64(num(o, "mallopt.applied"), 1);
-    CHECK(num(p, "arena_cache.hits") > 0);
-    CHECK_EQ_U64(num(o, "arena_cache.hits"), 0); /* nothing cached: every arena goes back */
-    CHECK(num(o, "arena_cache.os_unmaps") > num(p, "arena_cache.os_unmaps"));
+    CHECK_EQ_U64(e2e_json_u64(p, "mallopt.calls"), 0);
+    CHECK_EQ_U64(e2e_json_u64(o, "mallopt.calls"), 1);
+    CHECK_EQ_U64(e2e_json_u64(o, "mallopt.applied"), 1);
+    CHECK(e2e_json_u64(p, "arena_cache.hits") > 0);
+    CHECK_EQ_U64(e2e_json_u64(o, "arena_cache.hits"), 0); /* nothing cached: every arena goes back */
+    CHECK(e2e_json_u64(o, "arena_cache.os_unmaps") > e2e_json_u64(p, "arena_cache.os_unmaps"));
     jv_free(p);
     jv_free(o);
 
@@ -75,10 +61,10 @@ int main(void)
     CHECK(strstr(out, "mallopt(M_MMAP_THRESHOLD, 65536) = 1") != NULL);
     jv *band = replay("", glibc), *sys = replay("--allocator system", glibc);
     CHECK_FATAL(band && sys);
-    CHECK_EQ_U64(num(band, "mallopt.calls"), 1);
-    CHECK_EQ_U64(num(band, "mallopt.applied"), 0);
+    CHECK_EQ_U64(e2e_json_u64(band, "mallopt.calls"), 1);
+    CHECK_EQ_U64(e2e_json_u64(band, "mallopt.applied"), 0);
     /* The replay's malloc is this test's (glibc's, or a sanitizer's, which takes no mallopt). */
-    CHECK_EQ_U64(num(sys, "mallopt.applied"), mallopt(M_MMAP_THRESHOLD, 65536) == 1);
+    CHECK_EQ_U64(e2e_json_u64(sys, "mallopt.applied"), mallopt(M_MMAP_THRESHOLD, 65536) == 1);
     jv_free(band);
     jv_free(sys);
 
@@ -88,8 +74,8 @@ int main(void)
     CHECK(strstr(out, "mallopt(MALLOC_VERIFY, 0) = 1") != NULL);
     jv *c = replay("", checks);
     CHECK_FATAL(c != NULL);
-    CHECK_EQ_U64(num(c, "mallopt.applied"), 2);
-    CHECK_EQ_U64(num(c, "error_count"), 0);
+    CHECK_EQ_U64(e2e_json_u64(c, "mallopt.applied"), 2);
+    CHECK_EQ_U64(e2e_json_u64(c, "error_count"), 0);
     const jv *check = jv_get(c, "check");
     CHECK(check && check->type == JV_STRING && strcmp(check->string, "bounds") == 0);
     jv_free(c);
