@@ -28,21 +28,6 @@ static stripe *stripe_of(uint64_t p)
     return &stripes[(hr_keyed_home(p, SIZE_MAX) >> 40) % STRIPES];
 }
 
-/* The thread that forks holds every stripe from its fork handler on (other threads' fork handlers,
- * run after, may allocate): it goes through its own locks meanwhile. */
-static void lock(stripe *s)
-{
-    if (hr_self.forking)
-        return;
-    hr_spin_lock(&s->lock);
-}
-
-static void unlock(stripe *s)
-{
-    if (!hr_self.forking)
-        __atomic_store_n(&s->lock, 0, __ATOMIC_RELEASE);
-}
-
 static hr_blk *find(stripe *s, uint64_t p)
 {
     hr_blk *e = s->slots ? hr_keyed_probe(s->slots, s->mask, sizeof *e, p) : NULL;
@@ -66,7 +51,7 @@ static int grow(stripe *s)
 int hr_blocks_put(const hr_blk *b)
 {
     stripe *s = stripe_of(b->ptr);
-    lock(s);
+    hr_spin_lock(&s->lock);
     hr_blk *e = find(s, b->ptr);
     if (!e && ((s->count + 1) * 2 <= (s->slots ? s->mask + 1 : 0) || grow(s) == 0)) {
         e = hr_keyed_probe(s->slots, s->mask, sizeof *e, b->ptr);
@@ -74,14 +59,14 @@ int hr_blocks_put(const hr_blk *b)
     }
     if (e)
         *e = *b;
-    unlock(s);
+    hr_spin_unlock(&s->lock);
     return e ? 0 : -1;
 }
 
 int hr_blocks_take(uint64_t p, hr_blk *out, int how)
 {
     stripe *s = stripe_of(p);
-    lock(s);
+    hr_spin_lock(&s->lock);
     hr_blk *e = find(s, p);
     if (e) {
         *out = *e;
@@ -92,7 +77,7 @@ int hr_blocks_take(uint64_t p, hr_blk *out, int how)
             e->freed = 1;
         }
     }
-    unlock(s);
+    hr_spin_unlock(&s->lock);
     return e ? 0 : -1;
 }
 
@@ -100,16 +85,16 @@ int hr_blocks_containing(uint64_t p, hr_blk *out)
 {
     for (unsigned i = 0; i < STRIPES; i++) {
         stripe *s = &stripes[i];
-        lock(s);
+        hr_spin_lock(&s->lock);
         for (size_t j = 0; s->slots && j <= s->mask; j++) {
             const hr_blk *e = &s->slots[j];
             if (e->ptr && !e->freed && p > e->ptr && p - e->ptr < (e->size ? e->size : 1)) {
                 *out = *e;
-                unlock(s);
+                hr_spin_unlock(&s->lock);
                 return 0;
             }
         }
-        unlock(s);
+        hr_spin_unlock(&s->lock);
     }
     return -1;
 }
@@ -119,7 +104,7 @@ void hr_blocks_fork_prepare(void)
 {
     if (hr_cfg.guard || hr_cfg.action >= 0)
         for (unsigned i = 0; i < STRIPES; i++)
-            lock(&stripes[i]);
+            hr_spin_lock(&stripes[i].lock);
     hr_self.forking = 1; /* also: the child records nothing until it has a trace (hook-call.h) */
 }
 
@@ -128,5 +113,5 @@ void hr_blocks_fork_done(void)
     hr_self.forking = 0;
     if (hr_cfg.guard || hr_cfg.action >= 0)
         for (unsigned i = 0; i < STRIPES; i++)
-            unlock(&stripes[i]);
+            hr_spin_unlock(&stripes[i].lock);
 }

@@ -113,14 +113,23 @@ void *hr_guard_realloc_plain(void *p, size_t size, int *done)
     if (!hr_cfg.guard || !p || hr_blocks_take((uintptr_t)p, &b, HR_BLK_PEEK) < 0 || b.freed || !b.guarded)
         return NULL;
     *done = 1;
+    void *base = hr_guard_base(p); /* forgotten before the real free: its address may come back */
     if (!size) { /* realloc(p, 0) frees */
-        hr_next.free(hr_guard_base(p));
+        hr_next.free(base);
         return NULL;
     }
-    void *n = hr_next.malloc(size);
+    void *n = hr_guard_move(base, p, b.size, size, size, 0);
     if (!n)
-        return NULL; /* the old block stays, guarded */
-    memcpy(n, p, b.size < size ? b.size : size);
-    hr_next.free(hr_guard_base(p));
+        hr_blocks_put(&b); /* the old block stays, guarded */
     return n;
+}
+
+void *hr_guard_move(void *base, const void *user, uint64_t size, uint64_t keep, size_t ask, size_t at)
+{
+    void *p = hr_next.malloc(ask);
+    if (!p)
+        return NULL;
+    memcpy((uint8_t *)p + at, user, size < keep ? size : keep);
+    hr_next.free(base);
+    return p;
 }

@@ -113,17 +113,6 @@ static void *boot_realloc(void *old, size_t size)
     return p;
 }
 
-/* A guarded block whose bytes sit further in than a fresh one's (an aligned one): moved by hand. */
-static void *realloc_moving(void *base, const void *user, uint64_t size, uint64_t total, size_t ask, size_t front0)
-{
-    void *p = hr_next.malloc(ask);
-    if (!p)
-        return NULL;
-    memcpy((uint8_t *)p + front0, user, size < total ? size : total);
-    hr_next.free(base);
-    return p;
-}
-
 /* realloc and reallocarray: a number before the call (when the old block may be released) and one
  * after (when the result exists); the event sits at the second (formats/SPEC.md 7). */
 static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uint64_t total)
@@ -149,7 +138,7 @@ static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uin
     if (old && !base) /* freed already, or (check mode) no live block of ours: hr_check_act says */
         p = NULL;
     else if (ask && ob.ptr && ob.front != front0) /* an aligned block: its bytes are further in */
-        p = realloc_moving(base, old, ob.size, total, ask, front0);
+        p = hr_guard_move(base, old, ob.size, total, ask, front0);
     else if (ask)
         p = hr_next.realloc(base, ask);
     else if (guarded && old && total == 0)

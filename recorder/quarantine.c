@@ -29,29 +29,17 @@ static uint32_t head, count; /* the oldest entry, and how many */
 static uint64_t held;        /* bytes filled in the blocks held */
 static int qlock;
 
-static void lock(void)
-{
-    if (!hr_self.forking) /* held by this thread across its fork (blocks.c) */
-        hr_spin_lock(&qlock);
-}
-
-static void unlock(void)
-{
-    if (!hr_self.forking)
-        __atomic_store_n(&qlock, 0, __ATOMIC_RELEASE);
-}
-
 /* fork: no other thread may hold the lock while the process is copied. */
 void hr_quarantine_fork_prepare(void)
 {
     if (hr_cfg.ckfreed)
-        lock();
+        hr_spin_lock(&qlock);
 }
 
 void hr_quarantine_fork_done(void)
 {
     if (hr_cfg.ckfreed)
-        unlock();
+        hr_spin_unlock(&qlock);
 }
 
 /* The first byte of [p, p + n) that is not the fill, or n. */
@@ -92,7 +80,7 @@ static int check(hr_tls *t, const qentry *e)
 static uint32_t take_oldest(qentry *out, uint32_t max, uint64_t room)
 {
     uint32_t n = 0;
-    lock();
+    hr_spin_lock(&qlock);
     while (n < max && count && (held + room > hr_cfg.quarantine_bytes || count >= ENTRIES - EVICT_BATCH)) {
         out[n] = ring[head];
         held -= out[n].fill;
@@ -100,7 +88,7 @@ static uint32_t take_oldest(qentry *out, uint32_t max, uint64_t room)
         count--;
         n++;
     }
-    unlock();
+    hr_spin_unlock(&qlock);
     return n;
 }
 
@@ -116,10 +104,10 @@ static uint64_t fill_size(void *p)
 uint64_t hr_quarantine_room(void *p, int *damage)
 {
     if (!ring) {
-        lock();
+        hr_spin_lock(&qlock);
         if (!ring)
             ring = hr_mem_alloc(ENTRIES * sizeof *ring);
-        unlock();
+        hr_spin_unlock(&qlock);
         if (!ring)
             return 0;
     }
@@ -142,14 +130,14 @@ int hr_quarantine_put(void *p, const void *user, uint64_t fill)
     if (!fill || off >= fill)
         return 0;
     memset(p, HR_FREED_FILL, fill);
-    lock();
+    hr_spin_lock(&qlock);
     int room = count < ENTRIES;
     if (room) {
         ring[(head + count) % ENTRIES] = (qentry){(uintptr_t)p, fill, off};
         count++;
         held += fill;
     }
-    unlock();
+    hr_spin_unlock(&qlock);
     return room;
 }
 
@@ -158,8 +146,8 @@ void hr_quarantine_check_all(void)
     if (!hr_cfg.ckfreed || !ring)
         return;
     hr_tls *t = hr_thread_get();
-    lock();
+    hr_spin_lock(&qlock);
     for (uint32_t i = 0; i < count; i++)
         check(t, &ring[(head + i) % ENTRIES]);
-    unlock();
+    hr_spin_unlock(&qlock);
 }

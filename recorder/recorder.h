@@ -121,19 +121,6 @@ extern hr_config hr_cfg HR_HIDDEN;
 /* Reads the settings; returns 0, or -1 when the environment is not readable yet. */
 int hr_env_read(void) HR_HIDDEN;
 
-/* A spin lock of the checker's tables (held only for short updates): spins, then yields the CPU, so
- * that a holder preempted on this CPU gets to run. */
-static inline void hr_spin_lock(int *lock)
-{
-    for (unsigned spins = 0; __atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE);)
-        while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
-            if (++spins < 256)
-                __builtin_ia32_pause();
-            else
-                sched_yield();
-        }
-}
-
 /* ---- blocks.c: the recorder's table of blocks (guard mode, live checks) ---- */
 
 typedef struct hr_blk {
@@ -199,6 +186,10 @@ void *hr_check_release(void *p, unsigned kind, hr_blk *taken, int *error) HR_HID
 /* A call that passes straight through (not recorded) hands p back: the real allocator's pointer,
  * the block forgotten. */
 void *hr_guard_base(void *p) HR_HIDDEN;
+/* A guarded block moved by hand: a block of ask bytes from the real allocator, the first
+ * min(size, keep) bytes at user copied to at bytes into it, base freed. NULL (nothing freed) when
+ * there is no memory. */
+void *hr_guard_move(void *base, const void *user, uint64_t size, uint64_t keep, size_t ask, size_t at) HR_HIDDEN;
 /* realloc passing straight through of a guarded block: into a plain one. *done 0: p is not
  * guarded (the caller reallocates it itself). */
 void *hr_guard_realloc_plain(void *p, size_t size, int *done) HR_HIDDEN;
@@ -279,6 +270,29 @@ typedef struct hr_tls {
 
 
 extern HR_TLS hr_tls hr_self HR_HIDDEN;
+
+/* A spin lock of the checker's tables (held only for short updates): spins, then yields the CPU, so
+ * that a holder preempted on this CPU gets to run. The thread that forks holds them all from its
+ * fork handler on (blocks.c): other fork handlers, run after, may allocate, and it goes through. */
+static inline void hr_spin_lock(int *lock)
+{
+    if (hr_self.forking)
+        return;
+    for (unsigned spins = 0; __atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE);)
+        while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
+            if (++spins < 256)
+                __builtin_ia32_pause();
+            else
+                sched_yield();
+        }
+}
+
+static inline void hr_spin_unlock(int *lock)
+{
+    if (!hr_self.forking)
+        __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
 /* Returns this thread's state with a ring attached, or NULL if the thread cannot record. */
 hr_tls *hr_thread_get(void) HR_HIDDEN;
 /* Gives t ring i as thread index `index`. */
