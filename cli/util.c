@@ -70,8 +70,13 @@ uint64_t cli_number(const char *cmd, const char *opt, const char *value, uint64_
 
 int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts, const struct option *longopts)
 {
+    /* A leading ':' (after a '+') makes getopt say ':' for a missing value, short or long: without
+     * it, '--top' alone was called an unknown option. */
+    char opts[128];
+    int plus = shortopts[0] == '+';
+    snprintf(opts, sizeof opts, "%s:%s", plus ? "+" : "", shortopts + plus);
     opterr = 0;
-    int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+    int c = getopt_long(argc, argv, opts, longopts, NULL);
     if (c == '?') {
         if (optopt)
             cli_usage(cmd, "unknown option '-%c'", optopt);

@@ -50,6 +50,8 @@ int main(void)
     expect(2, "unknown command 'bogus'", "bogus", NULL, NULL, NULL);
     expect(2, "missing trace file", "stats", NULL, NULL, NULL);
     expect(2, "unknown option '--bogus'", "stats", "--bogus", trace, NULL);
+    expect(2, "option '--top' needs a value", "leaks", "--top", NULL, NULL);
+    expect(2, "option '-o' needs a value", "record", "-o", NULL, NULL);
     expect(2, "expects one trace file", "dump", trace, trace, NULL);
     expect(2, "missing program", "record", NULL, NULL, NULL);
     expect(2, "--depth expects a number", "record", "--depth", "x", "true");
