@@ -82,6 +82,15 @@ static void print_freed(const hr_record *r)
     printf("\n");
 }
 
+/* A call of memcpy and friends the access checks caught: the function, the range, the block. */
+static void print_access(const hr_record *r)
+{
+    const char *fn = hr_access_fn_name(r->u.access.what & HR_ACCESS_FN_MASK);
+    printf("access %s %s ptr=0x%" PRIx64 " size=%" PRIu64 " at=0x%" PRIx64 " len=%" PRIu64 "%s stack=%" PRIu64,
+           fn ? fn : "?", (r->u.access.what & HR_ACCESS_WRITE) ? "write" : "read", r->u.access.ptr, r->u.access.size,
+           r->u.access.at, r->u.access.len, (r->u.access.what & HR_ACCESS_FREED) ? " freed" : "", r->u.access.stack);
+}
+
 /* The zone before a block: offsets (negative) and the bytes found there. */
 static void print_guard_before(const hr_record *r)
 {
@@ -173,6 +182,7 @@ static void print_typed(const hr_record *r)
     case HR_REC_GUARD: print_guard(r); break;
     case HR_REC_GUARD_BEFORE: print_guard_before(r); break;
     case HR_REC_FREED_WRITE: print_freed(r); break;
+    case HR_REC_ACCESS: print_access(r); break;
     case HR_REC_MALLOPT:
         printf("mallopt param=%" PRId64 " value=%" PRId64 " result=%" PRId64 "\n", r->u.mallopt.param,
                r->u.mallopt.value, r->u.mallopt.result);

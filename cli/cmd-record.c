@@ -18,7 +18,8 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: heaprr record [-o FILE] [--depth N] [--free-stacks] [--guard] [--check-freed] -- PROGRAM [ARGS...]\n"
+    "usage: heaprr record [-o FILE] [--depth N] [--free-stacks] [--guard] [--check-freed] [--check-access]\n"
+    "                     -- PROGRAM [ARGS...]\n"
     "       heaprr record --lttng [-o DIR] [--depth N] -- PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with libheaprr.so preloaded and MALLOC_TRACE set, so every allocation call\n"
@@ -43,6 +44,11 @@ static const char help[] =
     "  --check-freed      use-after-free checks (MALLOC_CKFREED=1): freed blocks are filled with a\n"
     "                     pattern and held back from reuse (HEAPRR_QUARANTINE_MB, default 32), checked\n"
     "                     when they leave and at exit; writes into them go into the trace\n"
+    "  --check-access     access checks (MALLOC_CKACCESS=1, with libheaprr-access.so preloaded too):\n"
+    "                     every memcpy, memmove, memset, strcpy, strncpy, strcat, strncat, memccpy\n"
+    "                     and their kin is checked, before it runs, against the blocks the program\n"
+    "                     holds; one that would reach past a block's end, or (with --check-freed)\n"
+    "                     into a freed block, goes into the trace with its stack\n"
     "  -q, --quiet        do not list the traces\n"
     "  --lttng            record through LTTng-UST instead: a one-off user-space session (starting\n"
     "                     lttng-sessiond when none runs, and stopping it after) writes a CTF\n"
@@ -54,7 +60,7 @@ static const char help[] =
 typedef struct rec_opts {
     const char *output;
     uint64_t depth;
-    int free_stacks, quiet, guard, check_freed, lttng;
+    int free_stacks, quiet, guard, check_freed, check_access, lttng;
 } rec_opts;
 
 static int exists(const char *p)
@@ -93,7 +99,7 @@ static void parse(int argc, char **argv, rec_opts *o)
         {"output", required_argument, NULL, 'o'}, {"depth", required_argument, NULL, 'd'},
         {"free-stacks", no_argument, NULL, 'f'},  {"quiet", no_argument, NULL, 'q'},
         {"guard", no_argument, NULL, 'g'},        {"lttng", no_argument, NULL, 'L'},
-        {"check-freed", no_argument, NULL, 'F'},
+        {"check-freed", no_argument, NULL, 'F'},  {"check-access", no_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},         {0}};
     int c;
     while ((c = cli_getopt("record", argc, argv, "+o:qh", opts)) != -1) {
@@ -111,6 +117,8 @@ static void parse(int argc, char **argv, rec_opts *o)
             o->guard = 1;
         else if (c == 'F')
             o->check_freed = 1;
+        else if (c == 'A')
+            o->check_access = 1;
         else if (c == 'L')
             o->lttng = 1;
     }
@@ -137,11 +145,34 @@ static void trace_template(const rec_opts *o, const char *prog, char *out, size_
         snprintf(out, cap, "%s/%s", cwd, name);
 }
 
+/* libheaprr-access.so, next to libheaprr.so (build tree: in access/), or $HEAPRR_ACCESS_LIB. */
+static const char *find_access_library(const char *lib)
+{
+    static char path[PATH_MAX + 64];
+    const char *env = getenv("HEAPRR_ACCESS_LIB");
+    if (env && *env) {
+        if (!exists(env))
+            cli_die(EXIT_USAGE, "HEAPRR_ACCESS_LIB=%s: no such file", env);
+        return env;
+    }
+    char tmp[PATH_MAX - 64];
+    snprintf(tmp, sizeof tmp, "%.*s", (int)sizeof tmp - 1, lib);
+    const char *dir = dirname(tmp);
+    static const char *const rel[] = {"access/libheaprr-access.so", "libheaprr-access.so"};
+    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, rel[i]);
+        if (exists(path))
+            return path;
+    }
+    cli_die(EXIT_USAGE, "cannot find libheaprr-access.so next to %s: set HEAPRR_ACCESS_LIB", dir);
+}
+
 static void child_env(const rec_opts *o, const char *lib, const char *tmpl)
 {
-    char buf[PATH_MAX * 2];
+    char buf[PATH_MAX * 3];
     const char *pre = getenv("LD_PRELOAD");
-    snprintf(buf, sizeof buf, "%s%s%s", lib, pre && *pre ? " " : "", pre ? pre : "");
+    snprintf(buf, sizeof buf, "%s%s%s%s%s", lib, o->check_access ? " " : "",
+             o->check_access ? find_access_library(lib) : "", pre && *pre ? " " : "", pre ? pre : "");
     setenv("LD_PRELOAD", buf, 1);
     setenv("MALLOC_TRACE", tmpl, 1);
     if (o->depth) {
@@ -154,6 +185,8 @@ static void child_env(const rec_opts *o, const char *lib, const char *tmpl)
         setenv("MALLOC_CKBOUNDS", "1", 1);
     if (o->check_freed)
         setenv("MALLOC_CKFREED", "1", 1);
+    if (o->check_access)
+        setenv("MALLOC_CKACCESS", "1", 1);
     setenv("HEAPRR_POOL", "1", 1); /* staging files reused across processes: removed after the run */
     unsetenv("HEAPRR_TRACE_RAW");
     unsetenv("HEAPRR_TRACE_TEMPLATE");
@@ -185,8 +218,8 @@ static const char *find_lttng_library(void)
 
 static int record_lttng(const rec_opts *o, char **prog)
 {
-    if (o->guard || o->free_stacks || o->check_freed)
-        cli_usage("record", "--lttng records free stacks always and has no guard mode or freed-block checks");
+    if (o->guard || o->free_stacks || o->check_freed || o->check_access)
+        cli_usage("record", "--lttng records free stacks always and has no guard mode, freed-block or access checks");
     char dir[PATH_MAX];
     if (o->output)
         snprintf(dir, sizeof dir, "%s", o->output);

@@ -122,11 +122,25 @@ static void json_model_effect(json *j, const hr_finding *f)
     json_object_end(j);
 }
 
+static int is_access(const hr_finding *f)
+{
+    return f->kind == HR_FIND_ACCESS_OVERRUN || f->kind == HR_FIND_ACCESS_FREED;
+}
+
+static const char *access_call(const hr_finding *f)
+{
+    const char *name = hr_access_fn_name(f->access & HR_ACCESS_FN_MASK);
+    return name ? name : "?";
+}
+
 static void json_finding(json *j, hr_reader *r, const hr_finding *f)
 {
     json_object_begin(j, NULL);
     json_cstr(j, "kind", hr_finding_name(f->kind));
-    if (f->seq && !f->event_kind) { /* a chain check mallopt asked for */
+    if (is_access(f)) {
+        json_u64(j, "event", f->seq);
+        json_cstr(j, "call", access_call(f));
+    } else if (f->seq && !f->event_kind) { /* a chain check mallopt asked for */
         json_u64(j, "event", f->seq);
         json_cstr(j, "call", "mallopt");
     } else if (f->seq) {
@@ -148,6 +162,11 @@ static void json_finding(json *j, hr_reader *r, const hr_finding *f)
     }
     if (f->guard)
         json_model_effect(j, f);
+    if (is_access(f)) {
+        json_cstr(j, "access", (f->access & HR_ACCESS_WRITE) ? "write" : "read");
+        json_i64(j, "offset", f->offset);
+        json_u64(j, "length", f->length);
+    }
     if (f->kind == HR_FIND_SIZE_MISMATCH)
         json_u64(j, "size_passed", f->passed);
     if (f->kind == HR_FIND_ALIGN_MISMATCH) {
@@ -300,9 +319,23 @@ static void print_freed_write(const hr_finding *f)
            f->seq ? "it left the quarantine" : "the program exited (still in quarantine)");
 }
 
+/* An access check's finding: what the call was about to touch. */
+static void print_access(const hr_finding *f)
+{
+    printf(": %s %" PRIu64 " %s from offset %" PRId64 " of the %s%" PRIu64 "-byte block 0x%" PRIx64,
+           (f->access & HR_ACCESS_WRITE) ? "writes" : "reads", f->length, bytes_word(f->length), f->offset,
+           f->kind == HR_FIND_ACCESS_FREED ? "freed " : "", f->size, f->block);
+    uint64_t end = (uint64_t)f->offset + f->length;
+    if (f->kind == HR_FIND_ACCESS_OVERRUN && end > f->size)
+        printf(", %" PRIu64 " past its end", end - f->size);
+}
+
 static void print_finding(hr_reader *r, const hr_finding *f)
 {
-    if (f->seq && !f->event_kind)
+    if (is_access(f))
+        printf("\n%s: %s(0x%" PRIx64 ") at event #%" PRIu64 ", thread %u", hr_finding_name(f->kind), access_call(f),
+               f->ptr, f->seq, f->thread);
+    else if (f->seq && !f->event_kind)
         printf("\n%s: found by mallopt(MALLOC_VERIFY) at event #%" PRIu64 ", thread %u", hr_finding_name(f->kind),
                f->seq, f->thread);
     else if (f->seq)
@@ -312,6 +345,8 @@ static void print_finding(hr_reader *r, const hr_finding *f)
         printf("\n%s: at exit", hr_finding_name(f->kind));
     if (f->kind == HR_FIND_USE_AFTER_FREE)
         print_freed_write(f);
+    else if (is_access(f))
+        print_access(f);
     else if (f->kind == HR_FIND_INTERIOR_FREE)
         printf(": %" PRId64 " bytes into the %" PRIu64 "-byte block 0x%" PRIx64, f->offset, f->size, f->block);
     else if (f->guard)
@@ -336,7 +371,8 @@ static void print_finding(hr_reader *r, const hr_finding *f)
     }
     if (f->free_seq) {
         printf("  %s by %s at event #%" PRIu64 ", thread %u\n",
-               f->kind == HR_FIND_USE_AFTER_FREE ? "freed" : "first freed", hr_kind_name(f->free_kind), f->free_seq,
+               f->kind == HR_FIND_USE_AFTER_FREE || f->kind == HR_FIND_ACCESS_FREED ? "freed" : "first freed",
+               hr_kind_name(f->free_kind), f->free_seq,
                f->free_thread);
         cli_print_stack(r, "   ", f->free_stack);
     }

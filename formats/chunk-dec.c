@@ -372,6 +372,17 @@ static int dec_ordered_body(hr_dec *d, unsigned type, const uint8_t *p, const ui
         BV(&r->u.freed.bytes, "a count of bytes written");
         BS(&r->u.freed.found, "the bytes of a freed block");
         return 0;
+    case HR_REC_ACCESS:
+        BV(&r->u.access.ptr, "a block pointer");
+        BV(&r->u.access.size, "a block size");
+        BV(&r->u.access.at, "an accessed address");
+        BV(&r->u.access.len, "an accessed length");
+        BV(&v, "an access function");
+        if (v > UINT32_MAX)
+            return fail(d, HR_COL_TYPED, "expected an access function below 2^32");
+        r->u.access.what = (uint32_t)v;
+        BV(&r->u.access.stack, "a stack id");
+        return 0;
     default: return 0; /* unknown ordered type: prefix only */
     }
 }

@@ -273,7 +273,7 @@ int hr_enc_nodes(hr_enc *e, uint64_t first_id, const uint64_t *parents, const ui
 
 static size_t ordered_need(unsigned type, const hr_record *r)
 {
-    size_t need = 8 * HR_VARINT_MAX;
+    size_t need = 10 * HR_VARINT_MAX;
     switch (type) {
     case HR_REC_MODULE_LOAD: return need + r->u.module.build_id.len + r->u.module.path.len;
     case HR_REC_THREAD_START:
@@ -332,6 +332,13 @@ static uint8_t *ordered_body(uint8_t *p, unsigned type, const hr_record *r)
         p += hr_put_varint(p, r->u.freed.offset);
         p += hr_put_varint(p, r->u.freed.bytes);
         return put_str(p, r->u.freed.found);
+    case HR_REC_ACCESS:
+        p += hr_put_varint(p, r->u.access.ptr);
+        p += hr_put_varint(p, r->u.access.size);
+        p += hr_put_varint(p, r->u.access.at);
+        p += hr_put_varint(p, r->u.access.len);
+        p += hr_put_varint(p, r->u.access.what);
+        return p + hr_put_varint(p, r->u.access.stack);
     default: return NULL;
     }
 }

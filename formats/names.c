@@ -75,10 +75,20 @@ const char *hr_rec_type_name(unsigned type)
     case HR_REC_FREED_WRITE: return "freed-write";
     case HR_REC_GUARD_BEFORE: return "guard-before";
     case HR_REC_MALLOPT: return "mallopt";
+    case HR_REC_ACCESS: return "access";
     case HR_REC_SPAWN: return "spawn";
     case HR_REC_TRAILER: return "trailer";
     default: return NULL;
     }
+}
+
+const char *hr_access_fn_name(unsigned fn)
+{
+    static const char *const names[HR_FN_COUNT] = {
+        NULL,     "memcpy",  "memmove", "memset",  "strcpy",        "strncpy", "strcat",  "strncat",
+        "memccpy", "mempcpy", "stpcpy", "stpncpy", "bzero", "explicit_bzero", "wmemcpy", "wmemmove", "wmemset",
+    };
+    return fn < HR_FN_COUNT ? names[fn] : NULL;
 }
 
 const char *hr_origin_name(unsigned origin)

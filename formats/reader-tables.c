@@ -159,6 +159,12 @@ int hr_rtables_apply(hr_rtables *t, const hr_record *r, const char **why)
     case HR_REC_MODULE_LOAD:
     case HR_REC_MODULE_UNLOAD: return apply_module(t, r, why);
     case HR_REC_EVENT: return hr_rtables_check_event(t, r, why);
+    case HR_REC_ACCESS:
+        if (r->u.access.stack > t->nodes) {
+            *why = "expected an access record's stack id defined by an earlier stack-node record";
+            return HR_ERR_CORRUPT;
+        }
+        return 0;
     default: return 0;
     }
 }

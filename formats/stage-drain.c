@@ -97,7 +97,8 @@ static hr_str str_at(const hr_stage_rec *r, uint32_t which)
     return which == 1 ? (hr_str){base, r->s1} : (hr_str){base + r->s1, r->s2};
 }
 
-static int emit_typed(hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec *r, uint64_t seq, uint64_t time)
+static int emit_typed(hr_stage *st, hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec *r, uint64_t seq,
+                      uint64_t time)
 {
     hr_record rec;
     memset(&rec, 0, sizeof rec);
@@ -143,6 +144,14 @@ static int emit_typed(hr_writer *w, const hr_stage_cursor *c, const hr_stage_rec
         rec.u.freed.bytes = r->a[2];
         rec.u.freed.found = str_at(r, 1);
         break;
+    case HR_REC_ACCESS: /* its frames are whole (never shared with the ring's events) */
+        rec.u.access.ptr = r->a[0];
+        rec.u.access.size = r->a[1];
+        rec.u.access.at = r->a[2];
+        rec.u.access.len = r->a[3];
+        rec.u.access.what = (uint32_t)r->a[4];
+        HR_FORWARD(hr_writer_intern(w, (const uint64_t *)(r + 1), r->depth, 0, st->scratch, &rec.u.access.stack));
+        break;
     default: return 0; /* unknown staged type: nothing to write */
     }
     return hr_writer_ordered(w, r->type, &rec);
@@ -158,7 +167,7 @@ static int emit(hr_stage *st, hr_writer *w, const hr_stage_cursor *c, const hr_s
     st->emitted++;
     if (r->type >= 1 && r->type < HR_KIND_COUNT)
         return emit_event(st, w, c, r, seq, time);
-    return emit_typed(w, c, r, seq, time);
+    return emit_typed(st, w, c, r, seq, time);
 }
 
 /* A record not written still defines the frames the ring's next records share. */

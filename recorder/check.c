@@ -22,7 +22,8 @@
 
 static const char *const error_names[] = {
     "none",          "double-free",     "invalid-free", "interior-free",  "realloc-freed",
-    "mismatched-free", "overrun",       "underrun",     "use-after-free",
+    "mismatched-free", "overrun",       "underrun",     "use-after-free", "access-overrun",
+    "access-freed",
 };
 
 static const char *const action_names[] = {"ignored", "abort", "exit", "core dump", "stop"};
@@ -33,9 +34,9 @@ static int table_incomplete;
 
 void hr_check_alloc(void *p, size_t size, unsigned kind)
 {
-    if (hr_cfg.action < 0 || !p)
+    if (!hr_cfg.track || !p)
         return;
-    hr_blk b = {(uintptr_t)p, size, 0, (uint8_t)kind, 0, 0, 0};
+    hr_blk b = {.ptr = (uintptr_t)p, .size = size, .kind = (uint8_t)kind};
     if (hr_blocks_put(&b) < 0)
         __atomic_store_n(&table_incomplete, 1, __ATOMIC_RELAXED);
 }
@@ -60,7 +61,7 @@ void *hr_check_release(void *p, unsigned kind, hr_blk *taken, int *error)
     int check = hr_cfg.action >= 0;
     *error = HR_CK_NONE;
     taken->ptr = 0;
-    if (!p || (!hr_cfg.guard && !check))
+    if (!p || (!hr_cfg.guard && !hr_cfg.track))
         return p;
     /* Taken now, before the real allocator frees the block (whose address another thread may then
      * get). Check mode leaves a tombstone, so that a second free of the pointer never reaches it;
@@ -100,7 +101,7 @@ static void say(const char *line, size_t len)
 }
 
 /* The message: the error, the call and its argument, where it was called from, the action. */
-static void describe(int error, unsigned kind, const void *p, const void *caller)
+static void describe(int error, const char *name, const void *p, const void *caller)
 {
     char where[600], line[1400], mod[512];
     uint64_t off;
@@ -108,7 +109,6 @@ static void describe(int error, unsigned kind, const void *p, const void *caller
         hr_fmt(where, sizeof where, "%s+0x%llx", mod, (unsigned long long)off);
     else
         hr_fmt(where, sizeof where, "%p", caller);
-    const char *name = hr_kind_name(kind);
     size_t n = hr_fmt(line, sizeof line,
                       "heaprr: %s: %s(%p) called from %s; MALLOC_ACTION=%d: %s ('heaprr replay %s' shows the "
                       "stacks)\n",
@@ -154,9 +154,15 @@ static void exit_now(void)
 
 void hr_check_act(int error, unsigned kind, const void *p, const void *caller)
 {
+    if (error && hr_cfg.action >= 0)
+        hr_check_act_call(error, hr_kind_name(kind), p, caller);
+}
+
+void hr_check_act_call(int error, const char *call, const void *p, const void *caller)
+{
     if (!error || hr_cfg.action < 0)
         return;
-    describe(error, kind, p, caller);
+    describe(error, call, p, caller);
     if (hr_cfg.action == 0)
         return;
     if (hr_cfg.action == 2)

@@ -64,6 +64,9 @@ int hr_env_read(void)
     else if (action && *action)
         hr_log("MALLOC_ACTION=%s is not one of 0 (ignore), 1 (abort), 2 (exit), 3 (core), 4 (stop): no checks at "
                "the call", action);
+    hr_cfg.ckaccess = is_on(secure_getenv("MALLOC_CKACCESS"));
+    hr_cfg.track = hr_cfg.action >= 0 || hr_cfg.ckaccess;
+    heaprr__access_active = hr_cfg.ckaccess;
     const char *errfile = secure_getenv("MALLOC_ERRFILE");
     hr_cfg.errfile = errfile && *errfile ? errfile : NULL;
     hr_cfg.quarantine_bytes = parse_num(secure_getenv("HEAPRR_QUARANTINE_MB"), 32, 1, 1u << 20) << 20;

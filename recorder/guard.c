@@ -31,7 +31,7 @@ size_t hr_guard_ask(size_t size, size_t align)
     if (align > MAX_GUARDED_ALIGN)
         return 0;
     size_t front = hr_guard_front(align), total;
-    if (front < hr_cfg.guard_size || front > UINT32_MAX ||
+    if (front < hr_cfg.guard_size || front > UINT16_MAX ||
         __builtin_add_overflow(size, front + hr_cfg.guard_size, &total))
         return 0;
     return total;
@@ -43,7 +43,7 @@ void *hr_guard_arm(void *real, size_t size, size_t align, unsigned kind)
         return NULL;
     size_t front = hr_guard_front(align), g = hr_cfg.guard_size;
     uint8_t *p = (uint8_t *)real + front;
-    hr_blk b = {(uintptr_t)p, size, (uint32_t)front, (uint8_t)kind, 0, 1, 0};
+    hr_blk b = {.ptr = (uintptr_t)p, .size = size, .front = (uint16_t)front, .kind = (uint8_t)kind, .guarded = 1};
     if (hr_blocks_put(&b) < 0) { /* unguarded: the program gets the block as it is */
         hr_check_alloc(real, size, kind);
         return real;
@@ -100,7 +100,7 @@ int hr_guard_usable(const void *p, size_t *usable)
 void *hr_guard_base(void *p)
 {
     hr_blk b;
-    if ((!hr_cfg.guard && hr_cfg.action < 0) || !p ||
+    if ((!hr_cfg.guard && !hr_cfg.track) || !p ||
         hr_blocks_take((uintptr_t)p, &b, hr_cfg.action >= 0 ? HR_BLK_BURY : HR_BLK_ERASE) < 0 || b.freed)
         return p;
     return (uint8_t *)p - b.front;

@@ -178,7 +178,7 @@ NEW_AL_NT_HOOK(_ZnamSt11align_val_tRKSt9nothrow_t, HR_NEW_ARRAY)
     void *user = p, *base = hr_check_release(p, kind, &taken, &error);      \
     uint64_t fill = hr_cfg.ckfreed && base && (!hr_cfg.guard || taken.ptr) ? hr_quarantine_room(base, &damage) : 0; \
     hr_free_record(kind, (uintptr_t)p, size, align, xflags, __builtin_return_address(0)); \
-    int held = (p && !base) || hr_quarantine_put(base, p, fill);            \
+    int held = (p && !base) || hr_quarantine_put(base, p, fill, &taken);            \
     p = base; /* the real operator takes the real allocator's pointer */    \
     if (!held)                                                              \
         call;                                                               \

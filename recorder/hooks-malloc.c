@@ -95,7 +95,7 @@ HR_EXPORT void free(void *p)
     /* in guard mode only blocks it knows: another pointer may be one into a guarded block */
     uint64_t fill = hr_cfg.ckfreed && base && (!hr_cfg.guard || taken.ptr) ? hr_quarantine_room(base, &damage) : 0;
     hr_free_record(HR_FREE, (uintptr_t)p, 0, 0, 0, __builtin_return_address(0));
-    if ((base || !p) && !hr_quarantine_put(base, p, fill)) /* free(NULL) too: a preload behind us may count it */
+    if ((base || !p) && !hr_quarantine_put(base, p, fill, &taken)) /* free(NULL) too: a preload behind us may count it */
         hr_next.free(base);
     hr_check_act(error ? error : damage ? HR_CK_USE_AFTER_FREE : 0, HR_FREE, p, __builtin_return_address(0));
     hr_hook_leave(saved);
@@ -270,7 +270,11 @@ HR_EXPORT size_t malloc_usable_size(void *p)
     if (!ready() || !hr_next.malloc_usable_size)
         return 0;
     size_t usable;
-    return hr_guard_usable(p, &usable) ? usable : hr_next.malloc_usable_size(p);
+    if (hr_guard_usable(p, &usable))
+        return usable;
+    if (hr_cfg.ckaccess && p)
+        hr_blocks_widen((uintptr_t)p); /* the program may use all it is told */
+    return hr_next.malloc_usable_size(p);
 }
 
 /* heaprr.h gives programs the QNX names for the commands a MALLOPT record knows. */

@@ -119,16 +119,30 @@ uint64_t hr_quarantine_room(void *p, int *damage)
     hr_tls *t = n ? hr_thread_get() : NULL;
     for (uint32_t i = 0; i < n; i++) {
         *damage |= check(t, &out[i]);
+        if (hr_cfg.ckaccess)
+            hr_blocks_unhold(out[i].ptr + out[i].off);
         hr_next.free((void *)(uintptr_t)out[i].ptr);
     }
     return fill;
 }
 
-int hr_quarantine_put(void *p, const void *user, uint64_t fill)
+/* Access checks: a held block stays in the range index, as freed, until it leaves (marked before it
+ * is queued, so that a thread taking it out finds the mark). */
+static int mark_held(const hr_blk *taken)
+{
+    if (!hr_cfg.ckaccess || !taken || !taken->ptr)
+        return 0;
+    hr_blk b = *taken;
+    b.freed = b.held = 1;
+    return hr_blocks_put(&b) == 0;
+}
+
+int hr_quarantine_put(void *p, const void *user, uint64_t fill, const hr_blk *taken)
 {
     uint64_t off = (uintptr_t)user - (uintptr_t)p;
     if (!fill || off >= fill)
         return 0;
+    int marked = mark_held(taken);
     memset(p, HR_FREED_FILL, fill);
     hr_spin_lock(&qlock);
     int room = count < ENTRIES;
@@ -138,6 +152,8 @@ int hr_quarantine_put(void *p, const void *user, uint64_t fill)
         held += fill;
     }
     hr_spin_unlock(&qlock);
+    if (!room && marked)
+        hr_blocks_unhold((uintptr_t)user);
     return room;
 }
 

@@ -111,6 +111,8 @@ typedef struct hr_config {
     uint64_t quarantine_bytes; /* HEAPRR_QUARANTINE_MB: bytes the quarantine holds at most */
     int dump_leaks;            /* MALLOC_DUMP_LEAKS=1: a leak summary on stderr at exit */
     int action;                /* MALLOC_ACTION: -1 unset; 0 ignore, 1 abort, 2 exit, 3 core, 4 stop */
+    int ckaccess;              /* MALLOC_CKACCESS=1: string and memory functions checked (access.c) */
+    int track;                 /* every block is in the table of blocks: MALLOC_ACTION set, or ckaccess */
     const char *errfile;       /* MALLOC_ERRFILE: where the check's messages go (NULL: stderr) */
     uint32_t max_rings;        /* HEAPRR_MAX_RINGS: rings the staging file may hold, the overflow ring included */
     int pool;                  /* HEAPRR_POOL=1: staging files are reused across the session's processes */
@@ -118,6 +120,9 @@ typedef struct hr_config {
 } hr_config;
 
 extern hr_config hr_cfg HR_HIDDEN;
+/* For libheaprr-access.so (access.c): MALLOC_CKACCESS=1, and the check of a call's ranges. */
+extern int heaprr__access_active;
+void heaprr__check_access(unsigned fn, void *dst, size_t wlen, const void *src, size_t rlen, void *caller);
 /* Reads the settings; returns 0, or -1 when the environment is not readable yet. */
 int hr_env_read(void) HR_HIDDEN;
 
@@ -126,10 +131,12 @@ int hr_env_read(void) HR_HIDDEN;
 typedef struct hr_blk {
     uint64_t ptr;    /* the program's pointer: the key, never 0 */
     uint64_t size;   /* the request */
-    uint32_t front;  /* guard mode: the real allocator's block starts this many bytes before ptr */
+    uint16_t front;  /* guard mode: the real allocator's block starts this many bytes before ptr */
     uint8_t kind;    /* hr_kind of the call that allocated it */
     uint8_t freed;   /* a tombstone: the block was freed (live checks) */
     uint8_t guarded; /* guard zones surround it */
+    uint8_t held;    /* freed, and held in the quarantine (access checks) */
+    uint8_t wide;    /* the program asked malloc_usable_size: it may use all of that (access checks) */
     uint8_t pad;
 } hr_blk;
 
@@ -141,8 +148,27 @@ int hr_blocks_put(const hr_blk *b) HR_HIDDEN;
 int hr_blocks_take(uint64_t p, hr_blk *out, int how) HR_HIDDEN;
 /* The live block whose bytes hold p past its start (a scan of the whole table: errors only). */
 int hr_blocks_containing(uint64_t p, hr_blk *out) HR_HIDDEN;
+/* Access checks: the live or quarantined block holding address a, through the range index.
+ * Returns 0, or -1 when no block the recorder knows holds a. */
+int hr_blocks_at(uint64_t a, hr_blk *out) HR_HIDDEN;
+/* The freed block p leaves the quarantine: out of the range index (and the table, without
+ * MALLOC_ACTION's tombstones). */
+void hr_blocks_unhold(uint64_t p) HR_HIDDEN;
+/* The program asked malloc_usable_size for block p. */
+void hr_blocks_widen(uint64_t p) HR_HIDDEN;
 void hr_blocks_fork_prepare(void) HR_HIDDEN;
 void hr_blocks_fork_done(void) HR_HIDDEN;
+
+/* ---- ranges.c: the range index of the access checks ---- */
+
+void hr_ranges_add(uint64_t p, uint64_t size) HR_HIDDEN;
+void hr_ranges_remove(uint64_t p, uint64_t size) HR_HIDDEN;
+/* The start of the nearest small block at or below a (0: none within reach). */
+uint64_t hr_ranges_small_start(uint64_t a) HR_HIDDEN;
+/* The start of the nearest big block at or below a (0: none). */
+uint64_t hr_ranges_big_start(uint64_t a) HR_HIDDEN;
+void hr_ranges_fork_prepare(void) HR_HIDDEN;
+void hr_ranges_fork_done(void) HR_HIDDEN;
 
 /* ---- guard.c: guard mode ---- */
 
@@ -173,6 +199,8 @@ enum {
     HR_CK_OVERRUN,
     HR_CK_UNDERRUN,
     HR_CK_USE_AFTER_FREE,
+    HR_CK_ACCESS_OVERRUN,
+    HR_CK_ACCESS_FREED,
 };
 /* In check mode (MALLOC_ACTION set), a block the program got from a call of kind without guard
  * zones. */
@@ -198,6 +226,8 @@ int hr_guard_usable(const void *p, size_t *usable) HR_HIDDEN;
 /* After the call's record: says what error was found at the call of kind on p, on stderr or in
  * MALLOC_ERRFILE, with the call site, and takes the action of MALLOC_ACTION. */
 void hr_check_act(int error, unsigned kind, const void *p, const void *caller) HR_HIDDEN;
+/* The same for a call that is not an allocation call (call: its name). */
+void hr_check_act_call(int error, const char *call, const void *p, const void *caller) HR_HIDDEN;
 
 /* ---- quarantine.c: freed blocks held back (MALLOC_CKFREED) ---- */
 
@@ -206,8 +236,9 @@ void hr_check_act(int error, unsigned kind, const void *p, const void *caller) H
  * fill, 0 when p is not to be held. */
 uint64_t hr_quarantine_room(void *p, int *damage) HR_HIDDEN;
 /* After recording it: fills p (the real allocator's pointer; user: the program's, inside it) and
- * holds it. Returns 1, or 0 when the caller must free p itself. */
-int hr_quarantine_put(void *p, const void *user, uint64_t fill) HR_HIDDEN;
+ * holds it (taken: its entry in the table of blocks, ptr 0 if none). Returns 1, or 0 when the
+ * caller must free p itself. */
+int hr_quarantine_put(void *p, const void *user, uint64_t fill, const hr_blk *taken) HR_HIDDEN;
 /* At exit: checks every block still held. */
 void hr_quarantine_check_all(void) HR_HIDDEN;
 void hr_quarantine_fork_prepare(void) HR_HIDDEN;
@@ -266,6 +297,7 @@ typedef struct hr_tls {
     int forking;                 /* between this thread's fork handlers: it holds the checker's locks
                                     (blocks.c), and a child records nothing yet (hook-call.h) */
     int in_new;                  /* a real operator new runs: its first allocation call is its own */
+    int locks;                   /* spin locks of the checker's tables this thread holds */
 } hr_tls;
 
 
@@ -278,6 +310,7 @@ static inline void hr_spin_lock(int *lock)
 {
     if (hr_self.forking)
         return;
+    hr_self.locks++;
     for (unsigned spins = 0; __atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE);)
         while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
             if (++spins < 256)
@@ -289,8 +322,10 @@ static inline void hr_spin_lock(int *lock)
 
 static inline void hr_spin_unlock(int *lock)
 {
-    if (!hr_self.forking)
-        __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+    if (hr_self.forking)
+        return;
+    __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+    hr_self.locks--;
 }
 
 /* Returns this thread's state with a ring attached, or NULL if the thread cannot record. */
@@ -386,6 +421,7 @@ typedef struct hr_selfstats {
     uint64_t drains, records;        /* the writer thread's drains */
     uint64_t writer_cpu_ns;          /* the writer thread's CPU time */
     uint64_t stacks_descriptor, stacks_main, stacks_maps; /* threads' stack bounds, by source (stack.c) */
+    uint64_t access_calls, access_ranges, access_in_block; /* access checks: calls, ranges, ranges in a block */
     int stage_adopted;                                    /* the staging file was a spare (session.c) */
 } hr_selfstats;
 extern hr_selfstats hr_stats HR_HIDDEN;

@@ -48,5 +48,9 @@ void hr_selfstats_report(void)
            (unsigned long long)(hr_stats.stacks_descriptor + hr_stats.stacks_main + hr_stats.stacks_maps),
            (unsigned long long)hr_stats.stacks_descriptor, (unsigned long long)hr_stats.stacks_main,
            (unsigned long long)hr_stats.stacks_maps);
+    if (hr_cfg.ckaccess)
+        hr_log("access checks: %llu calls checked, %llu ranges, %llu of them inside a block the recorder knows",
+               (unsigned long long)hr_stats.access_calls, (unsigned long long)hr_stats.access_ranges,
+               (unsigned long long)hr_stats.access_in_block);
     hr_log("staging file %s", hr_stats.stage_adopted ? "taken over from an earlier process of the session" : "created");
 }

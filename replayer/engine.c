@@ -441,6 +441,8 @@ int hr_replay_apply(hr_replay *r, const hr_record *rec)
         return hr_replay_freed_write(r, rec);
     if (rec->type == HR_REC_MALLOPT)
         return hr_replay_mallopt(r, rec);
+    if (rec->type == HR_REC_ACCESS)
+        return hr_replay_access(r, rec);
     if (rec->type != HR_REC_EVENT)
         return 0;
     const hr_event *ev = &rec->u.event;

@@ -44,6 +44,10 @@ void hr_replay_add_finding(hr_replay *r, const hr_finding *f);
 void hr_finding_with_alloc(hr_finding *f, const hr_live *e);
 void hr_finding_with_free(hr_finding *f, const hr_live *e);
 
+/* ---- access.c: calls of memcpy and friends the recorder caught (ACCESS records) ---- */
+
+int hr_replay_access(hr_replay *r, const hr_record *rec);
+
 /* ---- pending.c: damage the recorder found, reported with the call that found it ---- */
 
 /* A GUARD record: the finding waits for the record's thread's next event; the zone's bytes go

@@ -10,7 +10,7 @@ static const char *const check_names[] = {"none", "basic", "bounds", "chain"};
 static const char *const finding_names[HR_FIND_COUNT] = {
     "double-free",    "invalid-free", "interior-free", "realloc-freed", "mismatched-free",
     "corrupt-header", "overrun",      "corrupt-chain", "out-of-memory", "size-mismatch",
-    "alignment-mismatch", "use-after-free", "underrun",
+    "alignment-mismatch", "use-after-free", "underrun", "access-overrun", "access-freed",
 };
 
 const char *hr_check_name(hr_check_level l)

@@ -159,6 +159,7 @@ typedef enum hr_rec_type {
     HR_REC_FREED_WRITE = 0x4C,
     HR_REC_GUARD_BEFORE = 0x4D,
     HR_REC_MALLOPT = 0x4E,
+    HR_REC_ACCESS = 0x4F,
     HR_REC_TRAILER = 0x100
 } hr_rec_type;
 #define HR_REC_STACK_NODE HR_REC_STACK_NODES
@@ -179,6 +180,33 @@ static inline int hr_rec_type_is_ordered(unsigned type)
 #define HR_IMG_SECURE 0x02u     /* set-user-ID, set-group-ID or file capabilities: LD_PRELOAD ignored */
 #define HR_IMG_NO_PRELOAD 0x04u /* its environment lacks libheaprr.so in LD_PRELOAD or MALLOC_TRACE */
 #define HR_IMG_FOREIGN 0x08u    /* an ELF file of another class or machine than the recorder's */
+
+/* The functions an ACCESS record names (SPEC 5.2), and its flags: the range was the one the call
+ * writes (else the one it reads), the block had been freed (held in the quarantine). */
+typedef enum hr_access_fn {
+    HR_FN_MEMCPY = 1,
+    HR_FN_MEMMOVE,
+    HR_FN_MEMSET,
+    HR_FN_STRCPY,
+    HR_FN_STRNCPY,
+    HR_FN_STRCAT,
+    HR_FN_STRNCAT,
+    HR_FN_MEMCCPY,
+    HR_FN_MEMPCPY,
+    HR_FN_STPCPY,
+    HR_FN_STPNCPY,
+    HR_FN_BZERO,
+    HR_FN_EXPLICIT_BZERO,
+    HR_FN_WMEMCPY,
+    HR_FN_WMEMMOVE,
+    HR_FN_WMEMSET,
+    HR_FN_COUNT
+} hr_access_fn;
+#define HR_ACCESS_FN_MASK 0xFFu
+#define HR_ACCESS_WRITE 0x100u
+#define HR_ACCESS_FREED 0x200u
+/* "memcpy", ...; NULL if unknown. */
+const char *hr_access_fn_name(unsigned fn);
 
 /* Process origins (PROCESS_INFO). */
 typedef enum hr_origin { HR_ORIGIN_ROOT = 0, HR_ORIGIN_FORK = 1, HR_ORIGIN_EXEC = 2, HR_ORIGIN_SPAWN = 3 } hr_origin;
@@ -268,6 +296,12 @@ typedef struct hr_record {
         struct {
             int64_t param, value, result; /* mallopt(param, value) returned result */
         } mallopt;
+        struct {
+            uint64_t ptr, size; /* the block and its size (the request, or what malloc_usable_size said) */
+            uint64_t at, len;   /* the range the call touches: len bytes from address at */
+            uint32_t what;      /* hr_access_fn | HR_ACCESS_WRITE | HR_ACCESS_FREED */
+            uint64_t stack;     /* the call's stack id */
+        } access;
         struct {
             uint32_t child_pid;
         } fork;

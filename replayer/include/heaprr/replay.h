@@ -39,6 +39,8 @@ typedef enum hr_finding_kind {
     HR_FIND_ALIGN_MISMATCH, /* an aligned delete of an unaligned new, the reverse, or another alignment */
     HR_FIND_USE_AFTER_FREE, /* a freed block held in quarantine was written (MALLOC_CKFREED) */
     HR_FIND_UNDERRUN,       /* the guard zone before a block was written (guard mode) */
+    HR_FIND_ACCESS_OVERRUN, /* memcpy and friends reached past a block's end (MALLOC_CKACCESS) */
+    HR_FIND_ACCESS_FREED,   /* memcpy and friends touched a freed block (MALLOC_CKACCESS, quarantine) */
     HR_FIND_COUNT
 } hr_finding_kind;
 /* "double-free", "invalid-free", ... */
@@ -62,6 +64,10 @@ typedef struct hr_finding {
     uint64_t passed;     /* size-mismatch: the size the call passed; alignment-mismatch: the alignment
                             it passed (0: none) */
     uint64_t alloc_align; /* alignment-mismatch: the alignment new was asked for (0: none) */
+    /* access-overrun, access-freed: the function and whether the range was written
+     * (hr_access_fn | HR_ACCESS_WRITE), and the range: length bytes from offset into block */
+    uint32_t access;
+    uint64_t length;
     /* An overrun the recorder found in a guard zone (guard mode): block, size, offset (the first
      * damaged byte, from the block's start: size or more) and bytes name the culprit. Put back
      * into the model's heap, the same bytes may land on something the model checks: then
