@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # The checker's recording modes (bench/README.md, "Checker"): one program run natively, under
 # plain `heaprr record`, with MALLOC_ACTION=0 (checks at the call), under `heaprr record
-# --check-freed` (the freed-block quarantine), under `heaprr record --guard` (guard zones and the
-# quarantine), and under valgrind memcheck, interleaved,
+# --check-freed` (the freed-block quarantine), under `heaprr record --check-access` (memcpy and
+# friends checked against the live blocks), under `heaprr record --guard --check-access` (guard
+# zones, the quarantine and the access checks: every check at once), and under valgrind memcheck,
+# interleaved,
 # RUNS times each; prints median wall times, ratios to native and to plain recording, and peak RSS.
 # The program: CPython (PYTHONMALLOC=malloc) round-tripping a dict through json, at a size memcheck
 # finishes in reasonable time (-s N entries, default 100000).
@@ -36,7 +38,7 @@ fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-MODES=(native record action check-freed guard memcheck)
+MODES=(native record action check-freed check-access guard all memcheck)
 
 # one MODE: runs the program once under MODE; prints "seconds maxrss_kib"
 one() {
@@ -46,7 +48,9 @@ one() {
     record) tool=("$HEAPRR" record -q -o "$OUT/t.hrr" --) ;;
     action) tool=(env MALLOC_ACTION=0 "$HEAPRR" record -q -o "$OUT/t.hrr" --) ;;
     check-freed) tool=("$HEAPRR" record -q --check-freed -o "$OUT/t.hrr" --) ;;
+    check-access) tool=("$HEAPRR" record -q --check-access -o "$OUT/t.hrr" --) ;;
     guard) tool=("$HEAPRR" record -q --guard -o "$OUT/t.hrr" --) ;;
+    all) tool=("$HEAPRR" record -q --guard --check-access -o "$OUT/t.hrr" --) ;;
     memcheck) tool=(valgrind -q --tool=memcheck --error-exitcode=0) ;;
     esac
     PYTHONMALLOC=malloc PYTHONHASHSEED=0 /usr/bin/time -f '%e %M' -o "$OUT/time" \
@@ -79,14 +83,17 @@ for m in "${MODES[@]}"; do
     record) label="heaprr record" ;;
     action) label="MALLOC_ACTION=0 record" ;;
     check-freed) label="heaprr record --check-freed" ;;
+    check-access) label="heaprr record --check-access" ;;
     guard) label="heaprr record --guard" ;;
+    all) label="--guard --check-access" ;;
     memcheck) label="valgrind memcheck" ;;
     esac
     awk -v l="$label" -v s="$s" -v n="$native" -v r="$record" -v k="$k" \
         'BEGIN {printf "  %-26s %9.2f %10.2f %11.2f %13.1f\n", l, s, s / n, s / r, k / 1024}'
 done
-guard=$(med "${secs[guard]}")
+all=$(med "${secs[all]}")
 memcheck=$(med "${secs[memcheck]}")
-awk -v g="$guard" -v m="$memcheck" 'BEGIN {printf "  memcheck / heaprr record --guard: %.1f\n", m / g}'
+awk -v g="$all" -v m="$memcheck" 'BEGIN {printf "  memcheck / heaprr record --guard --check-access: %.1f\n", m / g}'
 echo "--check-freed: freed blocks filled and held in a 32 MiB quarantine; --guard: that and 32-byte"
-echo "guard zones before and after every block. memcheck checks every load and store, heaprr only what it records."
+echo "guard zones before and after every block; --check-access: every memcpy, strcpy, ... checked"
+echo "against the blocks live at the call. memcheck checks every load and store, heaprr only what it records."

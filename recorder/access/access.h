@@ -10,9 +10,13 @@
 #define HRA_EXPORT __attribute__((visibility("default")))
 #define HRA_HIDDEN __attribute__((visibility("hidden")))
 
-/* In libheaprr.so: non-zero when MALLOC_CKACCESS=1, and the check itself (recorder/access.c). */
-extern int heaprr__access_active;
-void heaprr__check_access(unsigned fn, void *dst, size_t wlen, const void *src, size_t rlen, void *caller);
+/* From libheaprr.so, found when this library is initialized (NULL when libheaprr.so is not loaded:
+ * the wrappers then only pass calls on): its flag, non-zero when MALLOC_CKACCESS=1, and the check
+ * itself (recorder/access.c). Not linked against it: preloaded without it, this library must not
+ * bring it in behind the C library. */
+typedef void hra_check_fn(unsigned fn, void *dst, size_t wlen, const void *src, size_t rlen, void *caller);
+extern const int *hra_active HRA_HIDDEN;
+extern hra_check_fn *hra_check HRA_HIDDEN;
 
 /* The C library's functions, found when this library is initialized; until then (another
  * library's constructor copying before ours ran) plain loops of real.c stand in. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The C library's string and memory functions behind the wrappers, looked up once when this
- * library is initialized (dlsym may allocate: never from a wrapper), and the loops that stand in
- * before that. This file is built with -fno-builtin and without loop-to-call rewriting, so that
+/* The C library's string and memory functions behind the wrappers, and libheaprr.so's check,
+ * looked up once when this library is initialized (dlsym may allocate: never from a wrapper), and
+ * the loops that stand in before that. This file is built with -fno-builtin and without loop-to-call rewriting, so that
  * the loops stay loops. */
 #define _GNU_SOURCE
 #include "access.h"
@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 hra_real hra_next;
+const int *hra_active;
+hra_check_fn *hra_check;
 
 void *hra_copy(void *dst, const void *src, size_t n)
 {
@@ -73,4 +75,7 @@ __attribute__((constructor)) static void find_real(void)
     FIND(wmemcpy_chk, "__wmemcpy_chk");
     FIND(wmemmove_chk, "__wmemmove_chk");
     FIND(wmemset_chk, "__wmemset_chk");
+    hra_check = (hra_check_fn *)dlsym(RTLD_DEFAULT, "heaprr__check_access");
+    if (hra_check) /* the flag last: a wrapper that sees it set finds the check */
+        __atomic_store_n(&hra_active, (const int *)dlsym(RTLD_DEFAULT, "heaprr__access_active"), __ATOMIC_RELEASE);
 }

@@ -13,13 +13,17 @@
 #include <string.h>
 
 /* Asks libheaprr.so about the call (a macro: the caller is the program's call site). */
-#define CHECK(fn, dst, wlen, src, rlen)                                                         \
-    do {                                                                                        \
-        if (__builtin_expect(heaprr__access_active, 0))                                         \
-            heaprr__check_access(fn, (void *)(dst), wlen, src, rlen, __builtin_return_address(0)); \
+#define CHECK(fn, dst, wlen, src, rlen)                                                    \
+    do {                                                                                   \
+        if (checking())                                                                      \
+            hra_check(fn, (void *)(dst), wlen, src, rlen, __builtin_return_address(0));    \
     } while (0)
 
-#define ACTIVE() __builtin_expect(heaprr__access_active, 0)
+static inline int checking(void)
+{
+    const int *on = __atomic_load_n(&hra_active, __ATOMIC_ACQUIRE);
+    return __builtin_expect(on && *on, 0);
+}
 
 static size_t wide_bytes(size_t n)
 {
@@ -79,7 +83,7 @@ HRA_EXPORT void explicit_bzero(void *dst, size_t n)
 
 HRA_EXPORT void *memccpy(void *dst, const void *src, int c, size_t n)
 {
-    if (ACTIVE()) {
+    if (checking()) {
         const char *at = memchr(src, c, n);
         size_t len = at ? (size_t)(at - (const char *)src) + 1 : n;
         CHECK(HR_FN_MEMCCPY, dst, len, src, len);
@@ -96,7 +100,7 @@ HRA_EXPORT void *memccpy(void *dst, const void *src, int c, size_t n)
 
 HRA_EXPORT char *strcpy(char *dst, const char *src)
 {
-    if (ACTIVE()) {
+    if (checking()) {
         size_t len = strlen(src) + 1;
         CHECK(HR_FN_STRCPY, dst, len, src, len);
     }
@@ -105,7 +109,7 @@ HRA_EXPORT char *strcpy(char *dst, const char *src)
 
 HRA_EXPORT char *stpcpy(char *dst, const char *src)
 {
-    if (ACTIVE()) {
+    if (checking()) {
         size_t len = strlen(src) + 1;
         CHECK(HR_FN_STPCPY, dst, len, src, len);
     }
@@ -126,7 +130,7 @@ static char *copy_padded(char *dst, const char *src, size_t n)
 
 HRA_EXPORT char *strncpy(char *dst, const char *src, size_t n)
 {
-    if (ACTIVE())
+    if (checking())
         CHECK(HR_FN_STRNCPY, dst, n, src, bounded_read(src, n));
     if (hra_next.strncpy)
         return hra_next.strncpy(dst, src, n);
@@ -136,7 +140,7 @@ HRA_EXPORT char *strncpy(char *dst, const char *src, size_t n)
 
 HRA_EXPORT char *stpncpy(char *dst, const char *src, size_t n)
 {
-    if (ACTIVE())
+    if (checking())
         CHECK(HR_FN_STPNCPY, dst, n, src, bounded_read(src, n));
     return hra_next.stpncpy ? hra_next.stpncpy(dst, src, n) : copy_padded(dst, src, n);
 }
@@ -145,7 +149,7 @@ HRA_EXPORT char *stpncpy(char *dst, const char *src, size_t n)
  * appended), so that it starts in the block dst points into. */
 HRA_EXPORT char *strcat(char *dst, const char *src)
 {
-    if (ACTIVE()) {
+    if (checking()) {
         size_t len = strlen(src) + 1;
         CHECK(HR_FN_STRCAT, dst, strlen(dst) + len, src, len);
     }
@@ -157,7 +161,7 @@ HRA_EXPORT char *strcat(char *dst, const char *src)
 
 HRA_EXPORT char *strncat(char *dst, const char *src, size_t n)
 {
-    if (ACTIVE())
+    if (checking())
         CHECK(HR_FN_STRNCAT, dst, strlen(dst) + strnlen(src, n) + 1, src, bounded_read(src, n));
     if (hra_next.strncat)
         return hra_next.strncat(dst, src, n);
@@ -229,7 +233,7 @@ HRA_EXPORT void __explicit_bzero_chk(void *dst, size_t n, size_t size)
 
 HRA_EXPORT char *__strcpy_chk(char *dst, const char *src, size_t size)
 {
-    if (ACTIVE()) {
+    if (checking()) {
         size_t len = strlen(src) + 1;
         CHECK(HR_FN_STRCPY, dst, len, src, len);
     }
@@ -238,7 +242,7 @@ HRA_EXPORT char *__strcpy_chk(char *dst, const char *src, size_t size)
 
 HRA_EXPORT char *__stpcpy_chk(char *dst, const char *src, size_t size)
 {
-    if (ACTIVE()) {
+    if (checking()) {
         size_t len = strlen(src) + 1;
         CHECK(HR_FN_STPCPY, dst, len, src, len);
     }
@@ -250,7 +254,7 @@ HRA_EXPORT char *__stpcpy_chk(char *dst, const char *src, size_t size)
 
 HRA_EXPORT char *__strncpy_chk(char *dst, const char *src, size_t n, size_t size)
 {
-    if (ACTIVE())
+    if (checking())
         CHECK(HR_FN_STRNCPY, dst, n, src, bounded_read(src, n));
     if (hra_next.strncpy_chk)
         return hra_next.strncpy_chk(dst, src, n, size);
@@ -260,14 +264,14 @@ HRA_EXPORT char *__strncpy_chk(char *dst, const char *src, size_t n, size_t size
 
 HRA_EXPORT char *__stpncpy_chk(char *dst, const char *src, size_t n, size_t size)
 {
-    if (ACTIVE())
+    if (checking())
         CHECK(HR_FN_STPNCPY, dst, n, src, bounded_read(src, n));
     return hra_next.stpncpy_chk ? hra_next.stpncpy_chk(dst, src, n, size) : copy_padded(dst, src, n);
 }
 
 HRA_EXPORT char *__strcat_chk(char *dst, const char *src, size_t size)
 {
-    if (ACTIVE()) {
+    if (checking()) {
         size_t len = strlen(src) + 1;
         CHECK(HR_FN_STRCAT, dst, strlen(dst) + len, src, len);
     }
@@ -279,7 +283,7 @@ HRA_EXPORT char *__strcat_chk(char *dst, const char *src, size_t size)
 
 HRA_EXPORT char *__strncat_chk(char *dst, const char *src, size_t n, size_t size)
 {
-    if (ACTIVE())
+    if (checking())
         CHECK(HR_FN_STRNCAT, dst, strlen(dst) + strnlen(src, n) + 1, src, bounded_read(src, n));
     if (hra_next.strncat_chk)
         return hra_next.strncat_chk(dst, src, n, size);

@@ -2,10 +2,12 @@
 /* Errors acted on while the program runs (MALLOC_ACTION, tests/workloads/wl-checker.cpp): each
  * error is named at the call in one line with the call site; 0 lets the program go on (the bad
  * free kept from the C library), 1 aborts, 2 exits with status 1, 3 dumps core (SIGABRT), 4 stops
- * the process until it is continued; MALLOC_ERRFILE takes the line instead of stderr; the trace
+ * the process until it is continued; a memcpy past a block's end (access checks) is caught the
+ * same way, before it runs; MALLOC_ERRFILE takes the line instead of stderr; the trace
  * holds the error before the action. Without MALLOC_ACTION nothing is checked at the call. */
 #include "e2e.h"
 
+#include <libgen.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,6 +126,19 @@ int main(void)
     record(&r, "use-after-free", "0", "MALLOC_CKFREED=1 HEAPRR_QUARANTINE_MB=1");
     CHECK(r.exited && r.code == 0);
     CHECK(strstr(r.err, "heaprr: use-after-free: free(0x") != NULL); /* the free that pushed it out */
+
+    /* A memcpy past a block's end is caught before it runs (access checks: the library in front
+     * of memcpy preloaded too); with action 1 the program aborts there. */
+    char access[4400], lib[4096];
+    snprintf(lib, sizeof lib, "%s", e2e_lib());
+    snprintf(access, sizeof access, "MALLOC_CKACCESS=1 LD_PRELOAD=%s/access/libheaprr-access.so", dirname(lib));
+    record(&r, "access-memcpy", "0", access);
+    CHECK(r.exited && r.code == 0 && strstr(r.out, "survived"));
+    check_line(r.err, "access-overrun", "memcpy", "0");
+    record(&r, "access-memcpy", "1", access);
+    CHECK(r.exited && r.code == 128 + SIGABRT && !strstr(r.out, "survived"));
+    check_line(r.err, "access-overrun", "memcpy", "1");
+    CHECK(replay_finds("access-overrun"));
 
     /* The actions, on a double free. */
     record(&r, "double-free", "1", "HEAPRR_QUARANTINE_MB=1");

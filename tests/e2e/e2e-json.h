@@ -16,4 +16,32 @@ jv *e2e_heaprr_json(const char *command, const char *args, const char *trace, in
 /* The number at a dotted path of the report, UINT64_MAX when there is none. */
 uint64_t e2e_json_u64(const jv *root, const char *path);
 
+/* The value at key of object o: its string ("" when there is none), its number (-1). */
+const char *e2e_json_str(const jv *o, const char *key);
+double e2e_json_num(const jv *o, const char *key);
+
+/* ---- the checker's findings (heaprr replay --json) ---- */
+
+/* Records tests/workloads/wl-checker doing what (rec_option: "" or one option of heaprr record;
+ * env: more of the environment, or NULL), then replays the trace with options. out: the program's
+ * stdout. Returns the replay's report (jv_free it) or NULL. */
+jv *e2e_checker_replay(const char *rec_option, const char *what, const char *options, char *out, size_t cap,
+                       int *replay_status, char *const env[]);
+/* The report's first finding, NULL if none. */
+const jv *e2e_first_error(const jv *root);
+/* Whether a frame of the finding's stack at key names a function starting with name. */
+int e2e_stack_has(const jv *finding, const char *key, const char *name);
+/* The pointer wl-checker printed for what ("what 0x..."). */
+const char *e2e_printed_ptr(const char *out, const char *what);
+
+/* Counts a failure (e2e.h) when the string got is not want. */
+#define CHECK_TEXT(got, want)                                                                      \
+    do {                                                                                           \
+        const char *g_ = (got), *w_ = (want);                                                      \
+        if (strcmp(g_, w_) != 0) {                                                                 \
+            fprintf(stderr, "%s:%d: %s is '%s', not '%s'\n", __FILE__, __LINE__, #got, g_, w_);    \
+            check_failures++;                                                                      \
+        }                                                                                          \
+    } while (0)
+
 #endif

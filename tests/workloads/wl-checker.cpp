@@ -19,11 +19,22 @@
 //   interior-free        free of a pointer 8 bytes into a block
 //   mismatched-free      malloc, then delete
 //   correct              every form of new and delete, rightly paired (no finding)
+// Calls of the string and memory functions (record with --check-access; the bytes past the
+// request stay inside what glibc gave, so the program runs on natively too):
+//   access-memcpy        memcpy of 40 bytes into a 36-byte block
+//   access-strcpy        strcpy of a 15-character string into a 12-byte block
+//   access-read          memcpy of 24 bytes out of a 20-byte block
+//   access-strcat        strcat making a 10-byte string 18 long in a 16-byte block
+//   access-freed         memset of 16 bytes into a freed 40-byte block (with --check-freed)
+//   access-guarded       memcpy of 46 bytes into a 40-byte block (with --guard: its zone takes them)
+//   access-correct       the same functions within bounds, and a block used up to what
+//                        malloc_usable_size said (no finding)
 // With MALLOC_ACTION=0 the recorder keeps the bad frees from the C library, and the program prints
 // "survived" at the end.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <malloc.h>
 #include <new>
 
 #define NOINLINE __attribute__((noinline))
@@ -121,6 +132,56 @@ NOINLINE static void churn(int rounds)
     }
 }
 
+static const char text[64] = "0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQ";
+static char sink[64];
+
+NOINLINE static void copy_into(char *p, std::size_t n)
+{
+    std::memcpy(p, text, n);
+    keep = p;
+}
+
+NOINLINE static void copy_string(char *p, const char *s)
+{
+    std::strcpy(p, s);
+    keep = p;
+}
+
+NOINLINE static void read_from(const char *p, std::size_t n)
+{
+    std::memcpy(sink, p, n);
+    keep = sink;
+}
+
+NOINLINE static void append(char *p, const char *s)
+{
+    std::strcat(p, s);
+    keep = p;
+}
+
+NOINLINE static void clear(char *p, std::size_t n)
+{
+    std::memset(p, 0, n);
+    keep = p;
+}
+
+/* Every function within bounds, and a block used up to malloc_usable_size. */
+static void access_correct()
+{
+    char *p = make_buffer(32);
+    copy_into(p, 32);
+    read_from(p, 32);
+    clear(p, 32);
+    copy_string(p, "within bounds");
+    append(p, " still");
+    std::strncpy(p, "padded", 32);
+    std::memmove(p + 1, p, 31);
+    char *q = make_buffer(20);
+    clear(q, malloc_usable_size(q));
+    drop_buffer(q);
+    drop_buffer(p);
+}
+
 static void correct()
 {
     drop_sized(make_record(40), 40);
@@ -185,6 +246,34 @@ int main(int argc, char **argv)
             p = q;
         } else if (std::strcmp(what, "correct") == 0) {
             correct();
+        } else if (std::strcmp(what, "access-memcpy") == 0) {
+            p = make_buffer(36);
+            copy_into(static_cast<char *>(p), 40); // the bug
+            drop_buffer(static_cast<char *>(p));
+        } else if (std::strcmp(what, "access-strcpy") == 0) {
+            p = make_buffer(12);
+            copy_string(static_cast<char *>(p), "fifteen chars!!"); // the bug: 16 bytes with its NUL
+            drop_buffer(static_cast<char *>(p));
+        } else if (std::strcmp(what, "access-read") == 0) {
+            p = make_buffer(20);
+            std::memset(p, 'r', 20);
+            read_from(static_cast<char *>(p), 24); // the bug
+            drop_buffer(static_cast<char *>(p));
+        } else if (std::strcmp(what, "access-strcat") == 0) {
+            p = make_buffer(16);
+            std::strcpy(static_cast<char *>(p), "ten chars!");
+            append(static_cast<char *>(p), " + eight"); // the bug: 19 bytes with the NUL
+            drop_buffer(static_cast<char *>(p));
+        } else if (std::strcmp(what, "access-freed") == 0) {
+            p = make_buffer(40);
+            drop_buffer(static_cast<char *>(p));
+            clear(static_cast<char *>(p), 16); // the bug: p was freed
+        } else if (std::strcmp(what, "access-guarded") == 0) {
+            p = make_buffer(40);
+            copy_into(static_cast<char *>(p), 46); // the bug
+            drop_buffer(static_cast<char *>(p));
+        } else if (std::strcmp(what, "access-correct") == 0) {
+            access_correct();
         } else {
             std::fprintf(stderr, "wl-checker: unknown error '%s'\n", what);
             return 2;
