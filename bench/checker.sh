@@ -71,7 +71,7 @@ done
 
 echo "heaprr checker benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, heaprr $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), $RUNS runs each"
 echo "program: CPython json round trip of $SIZE entries (PYTHONMALLOC=malloc)"
-printf '  %-26s %9s %10s %11s %13s\n' "mode" "seconds" "x native" "x record" "peak RSS MiB"
+printf '  %-30s %9s %10s %11s %13s\n' "mode" "seconds" "x native" "x record" "peak RSS MiB"
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
 native=$(med "${secs[native]}")
 record=$(med "${secs[record]}")
@@ -89,7 +89,7 @@ for m in "${MODES[@]}"; do
     memcheck) label="valgrind memcheck" ;;
     esac
     awk -v l="$label" -v s="$s" -v n="$native" -v r="$record" -v k="$k" \
-        'BEGIN {printf "  %-26s %9.2f %10.2f %11.2f %13.1f\n", l, s, s / n, s / r, k / 1024}'
+        'BEGIN {printf "  %-30s %9.2f %10.2f %11.2f %13.1f\n", l, s, s / n, s / r, k / 1024}'
 done
 all=$(med "${secs[all]}")
 memcheck=$(med "${secs[memcheck]}")
