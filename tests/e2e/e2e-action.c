@@ -7,7 +7,6 @@
  * holds the error before the action. Without MALLOC_ACTION nothing is checked at the call. */
 #include "e2e.h"
 
-#include <libgen.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,8 +14,8 @@
 static char trace[4096];
 
 /* Records wl-checker doing what, with MALLOC_ACTION=action (NULL: unset) and extra (NULL, or more
- * VAR=VALUE separated by spaces), through heaprr record. */
-static void record(run_result *r, const char *what, const char *action, const char *extra)
+ * VAR=VALUE separated by spaces), through heaprr record with option (NULL: none). */
+static void record_with(run_result *r, const char *option, const char *what, const char *action, const char *extra)
 {
     char act[64], more[4400];
     snprintf(act, sizeof act, "MALLOC_ACTION=%s", action ? action : "");
@@ -26,9 +25,14 @@ static void record(run_result *r, const char *what, const char *action, const ch
     for (char *tok = strtok(more, " "); tok && n < 7; tok = strtok(NULL, " "))
         env[n++] = tok;
     env[n] = NULL;
-    char *argv[] = {(char *)e2e_heaprr(), "record", "-q", "-o", trace, "--", (char *)e2e_workload("wl-checker"),
-                    (char *)what, NULL};
+    char *argv[] = {(char *)e2e_heaprr(), "record", "-q", "-o", trace, (char *)(option ? option : "-q"), "--",
+                    (char *)e2e_workload("wl-checker"), (char *)what, NULL};
     CHECK_FATAL(e2e_run(r, argv, env) == 0);
+}
+
+static void record(run_result *r, const char *what, const char *action, const char *extra)
+{
+    record_with(r, NULL, what, action, extra);
 }
 
 /* The number of lines of text holding needle. */
@@ -127,15 +131,12 @@ int main(void)
     CHECK(r.exited && r.code == 0);
     CHECK(strstr(r.err, "heaprr: use-after-free: free(0x") != NULL); /* the free that pushed it out */
 
-    /* A memcpy past a block's end is caught before it runs (access checks: the library in front
-     * of memcpy preloaded too); with action 1 the program aborts there. */
-    char access[4400], lib[4096];
-    snprintf(lib, sizeof lib, "%s", e2e_lib());
-    snprintf(access, sizeof access, "MALLOC_CKACCESS=1 LD_PRELOAD=%s/access/libheaprr-access.so", dirname(lib));
-    record(&r, "access-memcpy", "0", access);
+    /* A memcpy past a block's end is caught before it runs (access checks); with action 1 the
+     * program aborts there. */
+    record_with(&r, "--check-access", "access-memcpy", "0", NULL);
     CHECK(r.exited && r.code == 0 && strstr(r.out, "survived"));
     check_line(r.err, "access-overrun", "memcpy", "0");
-    record(&r, "access-memcpy", "1", access);
+    record_with(&r, "--check-access", "access-memcpy", "1", NULL);
     CHECK(r.exited && r.code == 128 + SIGABRT && !strstr(r.out, "survived"));
     check_line(r.err, "access-overrun", "memcpy", "1");
     CHECK(replay_finds("access-overrun"));

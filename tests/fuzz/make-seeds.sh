@@ -95,6 +95,20 @@ static void guarded(void)
     s[0] = 'x'; /* found at exit */
 }
 
+/* The access checks (MALLOC_CKACCESS=1 with the quarantine): a memcpy past a block's end, a strcpy
+ * reading past one, and a memset into a freed block: ACCESS records. */
+static void access_errors(void)
+{
+    volatile size_t n = 20, m = 8;
+    char *p = malloc(16), *q = malloc(24), dst[64];
+    memcpy(p, "0123456789abcdefghijklmnop", n);
+    memset(q, 'x', 24);
+    memcpy(dst, q, n + m + 4);
+    free(q);
+    memset(q, 0, m);
+    free(p);
+}
+
 /* Allocates from `levels` frames deeper: staged records grow by 8 bytes a frame. */
 static __attribute__((noinline)) void *deep(int levels, size_t n)
 {
@@ -160,6 +174,8 @@ int main(int argc, char **argv)
             dlclose(h);
     } else if (!strcmp(m, "guarded")) {
         guarded();
+    } else if (!strcmp(m, "access")) {
+        access_errors();
     } else if (!strcmp(m, "abort")) {
         keep = malloc(40);
         abort();
@@ -209,6 +225,7 @@ record exec exec
 record dlopen dlopen
 record abort abort
 HEAPRR_QUARANTINE_MB=1 record guarded guarded --guard
+MALLOC_CKFREED=1 record access access --check-access
 
 # ---- reader seeds: damaged variants of the kinds trace ----
 t=$reader/kinds-0
