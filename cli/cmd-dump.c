@@ -64,7 +64,7 @@ static void print_event(const hr_event *e)
         printf(") = 0x%" PRIx64, e->ptr);
     }
     if (e->xflags & HR_XF_FAILED)
-        printf(" failed: %s", strerror((int)e->err));
+        printf(" failed: %s%s", strerror((int)e->err), (e->xflags & HR_XF_INJECTED) ? " (injected)" : "");
     if (e->xflags & HR_XF_INCOMPLETE)
         printf(" (never returned)");
     if (e->xflags & HR_XF_FREE_SEQ)

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "record.h"
 
+#include <heaprr/failspec.h>
 #include <heaprr/stage.h>
 
 #include <getopt.h>
@@ -19,7 +20,7 @@
 
 static const char help[] =
     "usage: heaprr record [-o FILE] [--depth N] [--free-stacks] [--guard] [--check-freed] [--check-access]\n"
-    "                     -- PROGRAM [ARGS...]\n"
+    "                     [--fail RULES] -- PROGRAM [ARGS...]\n"
     "       heaprr record --lttng [-o DIR] [--depth N] -- PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with libheaprr.so preloaded and MALLOC_TRACE set, so every allocation call\n"
@@ -49,6 +50,11 @@ static const char help[] =
     "                     and their kin is checked, before it runs, against the blocks the program\n"
     "                     holds; one that would reach past a block's end, or (with --check-freed)\n"
     "                     into a freed block, goes into the trace with its stack\n"
+    "  --fail RULES       failure injection (HEAPRR_FAIL=RULES): the allocation calls the rules pick\n"
+    "                     fail as out of memory would (NULL and ENOMEM, std::bad_alloc); rules are\n"
+    "                     conditions joined by ',' (all hold), rules joined by ';' (any): nth=N,\n"
+    "                     every=K, after=N, random=P, seed=S, size>N, size>=N, kind=NAME,\n"
+    "                     func=NAME, at=MODULE+0xOFFSET, count=M\n"
     "  -q, --quiet        do not list the traces\n"
     "  --lttng            record through LTTng-UST instead: a one-off user-space session (starting\n"
     "                     lttng-sessiond when none runs, and stopping it after) writes a CTF\n"
@@ -61,6 +67,7 @@ typedef struct rec_opts {
     const char *output;
     uint64_t depth;
     int free_stacks, quiet, guard, check_freed, check_access, lttng;
+    const char *fail;
 } rec_opts;
 
 static int exists(const char *p)
@@ -93,6 +100,16 @@ static char *find_library(void)
     cli_die(EXIT_USAGE, "cannot find libheaprr.so next to %s: set HEAPRR_LIB", dir);
 }
 
+/* --fail RULES, read here first: rules the recorder could not read are said before the run. */
+static const char *fail_rules(const char *text)
+{
+    hr_failspec spec;
+    char why[256];
+    if (hr_failspec_parse(text, &spec, why, sizeof why) < 0)
+        cli_usage("record", "--fail %s: %s", text, why);
+    return text;
+}
+
 static void parse(int argc, char **argv, rec_opts *o)
 {
     static const struct option opts[] = {
@@ -100,6 +117,7 @@ static void parse(int argc, char **argv, rec_opts *o)
         {"free-stacks", no_argument, NULL, 'f'},  {"quiet", no_argument, NULL, 'q'},
         {"guard", no_argument, NULL, 'g'},        {"lttng", no_argument, NULL, 'L'},
         {"check-freed", no_argument, NULL, 'F'},  {"check-access", no_argument, NULL, 'A'},
+        {"fail", required_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},         {0}};
     int c;
     while ((c = cli_getopt("record", argc, argv, "+o:qh", opts)) != -1) {
@@ -119,6 +137,8 @@ static void parse(int argc, char **argv, rec_opts *o)
             o->check_freed = 1;
         else if (c == 'A')
             o->check_access = 1;
+        else if (c == 'X')
+            o->fail = fail_rules(optarg);
         else if (c == 'L')
             o->lttng = 1;
     }
@@ -187,6 +207,8 @@ static void child_env(const rec_opts *o, const char *lib, const char *tmpl)
         setenv("MALLOC_CKFREED", "1", 1);
     if (o->check_access)
         setenv("MALLOC_CKACCESS", "1", 1);
+    if (o->fail)
+        setenv("HEAPRR_FAIL", o->fail, 1);
     setenv("HEAPRR_POOL", "1", 1); /* staging files reused across processes: removed after the run */
     unsetenv("HEAPRR_TRACE_RAW");
     unsetenv("HEAPRR_TRACE_TEMPLATE");
@@ -218,8 +240,8 @@ static const char *find_lttng_library(void)
 
 static int record_lttng(const rec_opts *o, char **prog)
 {
-    if (o->guard || o->free_stacks || o->check_freed || o->check_access)
-        cli_usage("record", "--lttng records free stacks always and has no guard mode, freed-block or access checks");
+    if (o->guard || o->free_stacks || o->check_freed || o->check_access || o->fail)
+        cli_usage("record", "--lttng records free stacks always and has no guard mode, freed-block or access checks, or failure injection");
     char dir[PATH_MAX];
     if (o->output)
         snprintf(dir, sizeof dir, "%s", o->output);

@@ -67,6 +67,12 @@ int hr_env_read(void)
     hr_cfg.ckaccess = is_on(secure_getenv("MALLOC_CKACCESS"));
     hr_cfg.track = hr_cfg.action >= 0 || hr_cfg.ckaccess;
     heaprr__access_active = hr_cfg.ckaccess;
+    const char *fail = secure_getenv("HEAPRR_FAIL");
+    char why[256];
+    if (fail && *fail && hr_inject_setup(fail, why, sizeof why) < 0)
+        hr_log("HEAPRR_FAIL=%s: %s; no failures injected", fail, why);
+    else
+        hr_cfg.fail = fail && *fail;
     const char *errfile = secure_getenv("MALLOC_ERRFILE");
     hr_cfg.errfile = errfile && *errfile ? errfile : NULL;
     hr_cfg.quarantine_bytes = parse_num(secure_getenv("HEAPRR_QUARANTINE_MB"), 32, 1, 1u << 20) << 20;

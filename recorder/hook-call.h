@@ -53,6 +53,33 @@ static inline void hr_alloc_begin(hr_call *c, unsigned kind, uint64_t size, uint
     hr_ring_pending(c->t, 1);
 }
 
+/* Failure injection (inject.c): whether the allocation call being recorded in c (kind, size bytes)
+ * fails on purpose. Then errno is ENOMEM and c's record is marked INJECTED. */
+static inline int hr_injected(hr_call *c, unsigned kind, uint64_t size)
+{
+    if (HR_LIKELY(!hr_cfg.fail))
+        return 0;
+    uint64_t frames[256]; /* MALLOC_TRACEBTDEPTH's largest */
+    const uint64_t *at = frames;
+    uint32_t depth = 0, keep;
+    if (hr_inject_needs_stack()) {
+        if (c->r && !hr_stage_rec_shared(c->r)) { /* the record holds the whole backtrace */
+            at = hr_call_frames(c->r);
+            depth = c->r->depth;
+        } else {
+            depth = hr_unwind(c->t ? c->t->unw : NULL, frames, hr_cfg.depth, 0, &keep);
+            if (c->t)
+                c->t->unwound = 0; /* the unwinder's last chain is not the ring's last record's */
+        }
+    }
+    if (!hr_inject_now(kind, size, at, depth))
+        return 0;
+    if (c->r)
+        c->r->xflags |= HR_XF_INJECTED;
+    errno = ENOMEM;
+    return 1;
+}
+
 /* Finishes an allocation call: result ptr, and err when it failed. */
 static inline void hr_alloc_end(hr_call *c, uint64_t ptr, int failed, int err)
 {

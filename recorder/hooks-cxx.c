@@ -43,6 +43,20 @@ typedef struct new_call {
     int active;
 } new_call;
 
+/* Failure injection: whether this new fails on purpose (its backtrace taken here when a rule
+ * needs it: the event is recorded after the call). */
+static int new_injected(unsigned kind, size_t size)
+{
+    uint64_t frames[256];
+    uint32_t depth = 0, keep;
+    hr_tls *t = hr_inject_needs_stack() ? hr_thread_get() : NULL;
+    if (t) {
+        depth = hr_unwind(t->unw, frames, hr_cfg.depth, 0, &keep);
+        t->unwound = 0; /* the unwinder's last chain is not the ring's last record's */
+    }
+    return hr_inject_now(kind, size, frames, depth);
+}
+
 /* The event of a new: recorded after the call (the real operator may allocate an exception object
  * on the way, which must not overwrite a record in progress). */
 static void record_new(const new_call *n, void *p)
@@ -62,6 +76,48 @@ static void new_cleanup(new_call *n)
     hr_self.busy = 1;
     record_new(n, NULL);
     hr_self.busy = 0;
+}
+
+/* An injected failure of a throwing operator new, as a real one fails: the program's new_handler,
+ * if it set one, runs (and the caller then tries again, as the real operator would), else
+ * std::bad_alloc is thrown, by libstdc++'s own function. Returns only when a handler ran. */
+static void fail_new(void)
+{
+    typedef void (*handler_fn)(void);
+    static handler_fn (*get_handler)(void);
+    static void (*throw_bad_alloc)(void);
+    if (!throw_bad_alloc) {
+        hr_self.busy++; /* dlsym's own allocations are not the program's */
+        get_handler = (handler_fn(*)(void))dlsym(RTLD_DEFAULT, "_ZSt15get_new_handlerv");
+        throw_bad_alloc = (void (*)(void))dlsym(RTLD_DEFAULT, "_ZSt17__throw_bad_allocv");
+        hr_self.busy--;
+    }
+    handler_fn h = get_handler ? get_handler() : NULL;
+    if (h)
+        h();
+    else if (throw_bad_alloc)
+        throw_bad_alloc();
+}
+
+/* Failure injection for the new of n: 0 when the call goes on (no failure, or a new_handler ran
+ * and the real operator is tried, as it would try again), 1 when a nothrow form fails (recorded:
+ * the hook returns NULL); a throwing form throws std::bad_alloc, recorded by the cleanup. */
+static int inject_new(new_call *n)
+{
+    if (!new_injected(n->kind, n->size))
+        return 0;
+    unsigned xflags = n->xflags;
+    n->xflags |= HR_XF_INJECTED | HR_XF_FAILED;
+    if (xflags & HR_XF_NOTHROW) {
+        n->active = 0;
+        record_new(n, NULL);
+        return 1;
+    }
+    hr_self.busy = 0; /* the new_handler is the program's */
+    fail_new();
+    hr_self.busy = 1;
+    n->xflags = xflags;
+    return 0;
 }
 
 /* Last resort when no real operator exists (cannot happen once libstdc++ is loaded). */
@@ -106,6 +162,10 @@ static int cxx_replaced(void)
     if (hr_self.in_new || cxx_replaced() || !hr_hook_enter())               \
         return call;                                                        \
     new_call n __attribute__((cleanup(new_cleanup))) = {kind, xflags, size, align, 1}; \
+    if (HR_UNLIKELY(hr_cfg.fail) && inject_new(&n)) {                      \
+        hr_hook_leave(ENOMEM);                                              \
+        return NULL;                                                        \
+    }                                                                       \
     hr_self.in_new = 1;                                                     \
     hr_self.busy = 0;                                                       \
     size_t ask = hr_cfg.guard ? hr_guard_ask(size, align) : 0;               \

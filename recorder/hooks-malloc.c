@@ -37,7 +37,7 @@ HR_EXPORT void *malloc(size_t size)
     int err;
     hr_alloc_begin(&c, HR_MALLOC, size, 0, 0);
     size_t ask = hr_cfg.guard ? hr_guard_ask(size, 0) : 0;
-    void *p = hr_next.malloc(ask ? ask : size);
+    void *p = hr_injected(&c, HR_MALLOC, size) ? NULL : hr_next.malloc(ask ? ask : size);
     int failed = failed_ptr(p, &err);
     if (ask)
         p = hr_guard_arm(p, size, 0, HR_MALLOC);
@@ -67,7 +67,9 @@ HR_EXPORT void *calloc(size_t n, size_t size)
     size_t total, ask = 0;
     if (hr_cfg.guard && !__builtin_mul_overflow(n, size, &total))
         ask = hr_guard_ask(total, 0);
-    void *p = ask ? hr_next.calloc(1, ask) : hr_next.calloc(n, size);
+    void *p = hr_injected(&c, HR_CALLOC, __builtin_mul_overflow(n, size, &total) ? SIZE_MAX : total) ? NULL
+              : ask ? hr_next.calloc(1, ask)
+                    : hr_next.calloc(n, size);
     int failed = failed_ptr(p, &err);
     if (ask)
         p = hr_guard_arm(p, total, 0, HR_CALLOC);
@@ -136,6 +138,8 @@ static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uin
     size_t ask = guarded && total && total != SIZE_MAX ? hr_guard_ask(total, 0) : 0;
     size_t front0 = hr_guard_front(0);
     if (old && !base) /* freed already, or (check mode) no live block of ours: hr_check_act says */
+        p = NULL;
+    else if (total && hr_injected(&c, kind, total)) /* realloc(p, 0) frees: never made to fail */
         p = NULL;
     else if (ask && ob.ptr && ob.front != front0) /* an aligned block: its bytes are further in */
         p = hr_guard_move(base, old, ob.size, total, ask, front0);
@@ -221,7 +225,7 @@ HR_EXPORT void *reallocarray(void *old, size_t n, size_t size)
         hr_alloc_begin(&c, kind, size_expr, align_expr, 0);                \
         /* pvalloc's block is whole pages the program may use: not guarded */ \
         size_t ask = hr_cfg.guard && kind != HR_PVALLOC ? hr_guard_ask(size_expr, align_expr) : 0; \
-        void *p = ask ? hr_next.name gargs : hr_next.name args;            \
+        void *p = hr_injected(&c, kind, size_expr) ? NULL : ask ? hr_next.name gargs : hr_next.name args; \
         int failed = failed_ptr(p, &err);                                  \
         if (ask)                                                           \
             p = hr_guard_arm(p, size_expr, align_expr, kind);              \
@@ -252,7 +256,7 @@ HR_EXPORT int posix_memalign(void **out, size_t align, size_t size)
     int saved = errno;
     hr_alloc_begin(&c, HR_POSIX_MEMALIGN, size, align, 0);
     size_t ask = hr_cfg.guard ? hr_guard_ask(size, align) : 0;
-    int rc = hr_next.posix_memalign(out, align, ask ? ask : size);
+    int rc = hr_injected(&c, HR_POSIX_MEMALIGN, size) ? ENOMEM : hr_next.posix_memalign(out, align, ask ? ask : size);
     if (rc == 0 && ask)
         *out = hr_guard_arm(*out, size, align, HR_POSIX_MEMALIGN);
     else if (rc == 0)

@@ -186,6 +186,8 @@ static void stage_changes(hr_tls *t)
         if (!m->staged) {
             m->id = next_id++;
             stage_load(t, m);
+            if (hr_cfg.fail)
+                hr_inject_module(m->path && *m->path ? m->path : exe_path, m->bias);
         }
         mods[keep++] = *m;
     }

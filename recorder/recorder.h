@@ -113,6 +113,7 @@ typedef struct hr_config {
     int action;                /* MALLOC_ACTION: -1 unset; 0 ignore, 1 abort, 2 exit, 3 core, 4 stop */
     int ckaccess;              /* MALLOC_CKACCESS=1: string and memory functions checked (access.c) */
     int track;                 /* every block is in the table of blocks: MALLOC_ACTION set, or ckaccess */
+    int fail;                  /* HEAPRR_FAIL set: allocation calls fail on purpose (inject.c) */
     const char *errfile;       /* MALLOC_ERRFILE: where the check's messages go (NULL: stderr) */
     uint32_t max_rings;        /* HEAPRR_MAX_RINGS: rings the staging file may hold, the overflow ring included */
     int pool;                  /* HEAPRR_POOL=1: staging files are reused across the session's processes */
@@ -169,6 +170,20 @@ uint64_t hr_ranges_small_start(uint64_t a) HR_HIDDEN;
 uint64_t hr_ranges_big_start(uint64_t a) HR_HIDDEN;
 void hr_ranges_fork_prepare(void) HR_HIDDEN;
 void hr_ranges_fork_done(void) HR_HIDDEN;
+
+/* ---- inject.c: failure injection (HEAPRR_FAIL) ---- */
+
+/* Reads the rules. Returns 0, or -1 with why filled. */
+int hr_inject_setup(const char *text, char *why, size_t cap) HR_HIDDEN;
+/* Whether a rule looks at the backtrace. */
+int hr_inject_needs_stack(void) HR_HIDDEN;
+/* Counts an allocation call of kind asking for size bytes (frames: its backtrace, innermost first)
+ * and says whether it fails. */
+int hr_inject_now(unsigned kind, uint64_t size, const uint64_t *frames, uint32_t depth) HR_HIDDEN;
+/* A module loaded at bias from path: func= and at= rules that name it are resolved. */
+void hr_inject_module(const char *path, uint64_t bias) HR_HIDDEN;
+/* elfsym.c: the address range of function name in the module file path loaded at bias. */
+int hr_elf_symbol(const char *path, uint64_t bias, const char *name, uint64_t *lo, uint64_t *hi) HR_HIDDEN;
 
 /* ---- guard.c: guard mode ---- */
 

@@ -35,11 +35,9 @@ static void run_model(const hr_heap_config *c)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1), why[256];
+    char *s = fz_string(data, size), why[256];
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = 0;
     for (hr_layout_kind k = HR_LAYOUT_NATIVE; k <= HR_LAYOUT_QNX32; k++) {
         hr_heap_config c;
         hr_heapcfg_default(&c, k);

@@ -334,3 +334,13 @@ int fz_write_recover_files(const uint8_t *data, size_t size, const char *trace, 
         rc = write_stage(data + 4 + tlen, rest, stage, stage_pid);
     return rc;
 }
+
+char *fz_string(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, data, size);
+    s[size] = 0;
+    return s;
+}

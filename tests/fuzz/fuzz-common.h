@@ -47,6 +47,8 @@ uint8_t *fz_copy(const uint8_t *data, size_t size, int repair);
 
 /* Returns a new in-memory file holding data, positioned at 0, or -1. */
 int fz_memfd(const char *name, const uint8_t *data, size_t size);
+/* The input as a NUL-terminated string (free it), NULL without memory. */
+char *fz_string(const uint8_t *data, size_t size);
 /* Writes data to path (created or truncated); returns 0 or -1. */
 int fz_write_file(const char *path, const uint8_t *data, size_t size);
 

@@ -96,7 +96,8 @@ static inline int hr_kind_has_align(unsigned kind)
 #define HR_XF_SIZED 0x08u
 #define HR_XF_NOTHROW 0x10u
 #define HR_XF_INCOMPLETE 0x20u
-#define HR_XF_KNOWN 0x3Fu
+#define HR_XF_INJECTED 0x40u /* a failure injected on purpose (HEAPRR_FAIL); FAILED is set too */
+#define HR_XF_KNOWN 0x7Fu
 
 /* Byte i of the guard zone after a block in guard mode (SPEC 5.2, GUARD). */
 static inline uint8_t hr_guard_byte(uint64_t i)

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* Failure injection in the live program (HEAPRR_FAIL, grammar in formats/include/heaprr/failspec.h):
+ * allocation calls made to fail on purpose, so that a program's out-of-memory paths run. The hooks
+ * ask before calling the real function; a failing call does what its contract says: NULL with
+ * errno ENOMEM for the C functions, ENOMEM returned by posix_memalign, the new_handler and then
+ * std::bad_alloc for operator new (hooks-cxx.c), NULL for the nothrow one. Its event has FAILED
+ * and INJECTED set. func= and at= are resolved as modules load (modules.c calls in), func= from the
+ * module file's symbol table (elfsym.c). */
+#include "recorder.h"
+
+#include <heaprr/failspec.h>
+
+#include <string.h>
+
+static hr_failspec spec;
+static uint64_t calls; /* allocation calls seen */
+
+int hr_inject_setup(const char *text, char *why, size_t cap)
+{
+    return hr_failspec_parse(text, &spec, why, cap);
+}
+
+int hr_inject_needs_stack(void)
+{
+    return spec.needs_stack;
+}
+
+int hr_inject_now(unsigned kind, uint64_t size, const uint64_t *frames, uint32_t depth)
+{
+    uint64_t n = __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
+    return hr_failspec_fails(&spec, n, kind, size, frames, depth);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+void hr_inject_module(const char *path, uint64_t bias)
+{
+    for (uint32_t i = 0; i < spec.nrules; i++) {
+        hr_fail_rule *r = &spec.rules[i];
+        if (r->module[0] && strcmp(base_name(path), r->module) == 0)
+            hr_failspec_add_code(r, bias + r->offset, bias + r->offset + 1);
+        uint64_t lo, hi;
+        if (r->func[0] && hr_elf_symbol(path, bias, r->func, &lo, &hi) == 0)
+            hr_failspec_add_code(r, lo, hi);
+    }
+}
