@@ -59,20 +59,8 @@ static inline int hr_injected(hr_call *c, unsigned kind, uint64_t size)
 {
     if (HR_LIKELY(!hr_cfg.fail))
         return 0;
-    uint64_t frames[256]; /* MALLOC_TRACEBTDEPTH's largest */
-    const uint64_t *at = frames;
-    uint32_t depth = 0, keep;
-    if (hr_inject_needs_stack()) {
-        if (c->r && !hr_stage_rec_shared(c->r)) { /* the record holds the whole backtrace */
-            at = hr_call_frames(c->r);
-            depth = c->r->depth;
-        } else {
-            depth = hr_unwind(c->t ? c->t->unw : NULL, frames, hr_cfg.depth, 0, &keep);
-            if (c->t)
-                c->t->unwound = 0; /* the unwinder's last chain is not the ring's last record's */
-        }
-    }
-    if (!hr_inject_now(kind, size, at, depth))
+    int whole = c->r && !hr_stage_rec_shared(c->r); /* the record holds the whole backtrace */
+    if (!hr_inject_now(kind, size, whole ? hr_call_frames(c->r) : NULL, whole ? c->r->depth : 0))
         return 0;
     if (c->r)
         c->r->xflags |= HR_XF_INJECTED;

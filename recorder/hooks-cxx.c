@@ -43,20 +43,6 @@ typedef struct new_call {
     int active;
 } new_call;
 
-/* Failure injection: whether this new fails on purpose (its backtrace taken here when a rule
- * needs it: the event is recorded after the call). */
-static int new_injected(unsigned kind, size_t size)
-{
-    uint64_t frames[256];
-    uint32_t depth = 0, keep;
-    hr_tls *t = hr_inject_needs_stack() ? hr_thread_get() : NULL;
-    if (t) {
-        depth = hr_unwind(t->unw, frames, hr_cfg.depth, 0, &keep);
-        t->unwound = 0; /* the unwinder's last chain is not the ring's last record's */
-    }
-    return hr_inject_now(kind, size, frames, depth);
-}
-
 /* The event of a new: recorded after the call (the real operator may allocate an exception object
  * on the way, which must not overwrite a record in progress). */
 static void record_new(const new_call *n, void *p)
@@ -104,7 +90,7 @@ static void fail_new(void)
  * the hook returns NULL); a throwing form throws std::bad_alloc, recorded by the cleanup. */
 static int inject_new(new_call *n)
 {
-    if (!new_injected(n->kind, n->size))
+    if (!hr_inject_now(n->kind, n->size, NULL, 0)) /* the event, recorded after the call, has no stack yet */
         return 0;
     unsigned xflags = n->xflags;
     n->xflags |= HR_XF_INJECTED | HR_XF_FAILED;

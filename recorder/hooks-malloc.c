@@ -64,17 +64,17 @@ HR_EXPORT void *calloc(size_t n, size_t size)
     hr_call c;
     int err;
     hr_alloc_begin(&c, HR_CALLOC, size, n, 0);
-    size_t total, ask = 0;
-    if (hr_cfg.guard && !__builtin_mul_overflow(n, size, &total))
-        ask = hr_guard_ask(total, 0);
-    void *p = hr_injected(&c, HR_CALLOC, __builtin_mul_overflow(n, size, &total) ? SIZE_MAX : total) ? NULL
+    size_t total;
+    int overflow = __builtin_mul_overflow(n, size, &total);
+    size_t ask = hr_cfg.guard && !overflow ? hr_guard_ask(total, 0) : 0;
+    void *p = hr_injected(&c, HR_CALLOC, overflow ? SIZE_MAX : total) ? NULL
               : ask ? hr_next.calloc(1, ask)
                     : hr_next.calloc(n, size);
     int failed = failed_ptr(p, &err);
     if (ask)
         p = hr_guard_arm(p, total, 0, HR_CALLOC);
     else if (!failed)
-        hr_check_alloc(p, (size_t)n * size, HR_CALLOC);
+        hr_check_alloc(p, total, HR_CALLOC);
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
     hr_writer_start_due();
     hr_hook_leave(err);

@@ -20,14 +20,19 @@ int hr_inject_setup(const char *text, char *why, size_t cap)
     return hr_failspec_parse(text, &spec, why, cap);
 }
 
-int hr_inject_needs_stack(void)
-{
-    return spec.needs_stack;
-}
-
 int hr_inject_now(unsigned kind, uint64_t size, const uint64_t *frames, uint32_t depth)
 {
-    uint64_t n = __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
+    uint64_t n = __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED), own[256]; /* MALLOC_TRACEBTDEPTH's largest */
+    if (!spec.needs_stack)
+        depth = 0;
+    else if (!frames) { /* the caller has no whole backtrace: taken here */
+        hr_tls *t = hr_thread_get();
+        uint32_t keep;
+        depth = hr_unwind(t ? t->unw : NULL, own, hr_cfg.depth, 0, &keep);
+        frames = own;
+        if (t)
+            t->unwound = 0; /* the unwinder's last chain is not the ring's last record's */
+    }
     return hr_failspec_fails(&spec, n, kind, size, frames, depth);
 }
 

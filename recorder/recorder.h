@@ -175,10 +175,8 @@ void hr_ranges_fork_done(void) HR_HIDDEN;
 
 /* Reads the rules. Returns 0, or -1 with why filled. */
 int hr_inject_setup(const char *text, char *why, size_t cap) HR_HIDDEN;
-/* Whether a rule looks at the backtrace. */
-int hr_inject_needs_stack(void) HR_HIDDEN;
-/* Counts an allocation call of kind asking for size bytes (frames: its backtrace, innermost first)
- * and says whether it fails. */
+/* Counts an allocation call of kind asking for size bytes and says whether it fails. frames: its
+ * whole backtrace, innermost first, or NULL (taken here when a rule looks at it). */
 int hr_inject_now(unsigned kind, uint64_t size, const uint64_t *frames, uint32_t depth) HR_HIDDEN;
 /* A module loaded at bias from path: func= and at= rules that name it are resolved. */
 void hr_inject_module(const char *path, uint64_t bias) HR_HIDDEN;
