@@ -18,12 +18,8 @@ typedef struct expect {
 static void check_access(const expect *x, char *const env[])
 {
     char out[16384];
-    int status = -1;
-    jv *root = e2e_checker_replay("--check-access", x->what, "", out, sizeof out, &status, env);
-    CHECK_FATAL(root != NULL);
-    CHECK_EQ_U64(status, 3); /* findings */
-    CHECK_EQ_U64((uint64_t)e2e_json_num(root, "error_count"), x->errors);
-    const jv *f = e2e_first_error(root);
+    jv *root;
+    const jv *f = e2e_checker_finding(&root, "--check-access", x->what, out, sizeof out, env, x->errors);
     CHECK_FATAL(f != NULL);
     CHECK_TEXT(e2e_json_str(f, "kind"), x->kind);
     CHECK_TEXT(e2e_json_str(f, "call"), x->call);

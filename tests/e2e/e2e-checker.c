@@ -18,12 +18,8 @@ typedef struct expect {
 static void check_error(const expect *x)
 {
     char out[16384];
-    int status = -1;
-    jv *root = e2e_checker_replay("", x->what, "", out, sizeof out, &status, NULL);
-    CHECK_FATAL(root != NULL);
-    CHECK_EQ_U64(status, 3); /* findings */
-    CHECK_EQ_U64((uint64_t)e2e_json_num(root, "error_count"), 1);
-    const jv *f = e2e_first_error(root);
+    jv *root;
+    const jv *f = e2e_checker_finding(&root, "", x->what, out, sizeof out, NULL, 1);
     CHECK_FATAL(f != NULL);
     CHECK_TEXT(e2e_json_str(f, "kind"), x->kind);
     CHECK_TEXT(e2e_json_str(f, "call"), x->call);
@@ -41,6 +37,7 @@ static void check_error(const expect *x)
     jv_free(root);
 
     /* --check none reports nothing. */
+    int status = -1;
     root = e2e_checker_replay("", x->what, "--check none", out, sizeof out, &status, NULL);
     CHECK_FATAL(root != NULL);
     CHECK_EQ_U64(status, 0);
@@ -54,12 +51,8 @@ static void check_error(const expect *x)
 static void check_guard(const char *what, const char *kind, double offset, uint64_t bytes, int own_header)
 {
     char out[16384];
-    int status = -1;
-    jv *root = e2e_checker_replay("--guard", what, "", out, sizeof out, &status, NULL);
-    CHECK_FATAL(root != NULL);
-    CHECK_EQ_U64(status, 3);
-    CHECK_EQ_U64((uint64_t)e2e_json_num(root, "error_count"), 1);
-    const jv *f = e2e_first_error(root);
+    jv *root;
+    const jv *f = e2e_checker_finding(&root, "--guard", what, out, sizeof out, NULL, 1);
     CHECK_FATAL(f != NULL);
     CHECK_TEXT(e2e_json_str(f, "kind"), kind);
     CHECK_TEXT(e2e_json_str(f, "call"), "free");
@@ -84,13 +77,9 @@ static void check_guard(const char *what, const char *kind, double offset, uint6
 static void check_use_after_free(const char *what, int at_exit)
 {
     char out[16384];
-    int status = -1;
     char *env[] = {"HEAPRR_QUARANTINE_MB=1", NULL};
-    jv *root = e2e_checker_replay("--check-freed", what, "", out, sizeof out, &status, env);
-    CHECK_FATAL(root != NULL);
-    CHECK_EQ_U64(status, 3);
-    CHECK_EQ_U64((uint64_t)e2e_json_num(root, "error_count"), 1);
-    const jv *f = e2e_first_error(root);
+    jv *root;
+    const jv *f = e2e_checker_finding(&root, "--check-freed", what, out, sizeof out, env, 1);
     CHECK_FATAL(f != NULL);
     CHECK_TEXT(e2e_json_str(f, "kind"), "use-after-free");
     CHECK_TEXT(e2e_json_str(f, "block"), e2e_printed_ptr(out, what));

@@ -66,6 +66,23 @@ jv *e2e_checker_replay(const char *rec_option, const char *what, const char *opt
     return e2e_heaprr_json("replay", options, trace, replay_status);
 }
 
+const jv *e2e_checker_finding(jv **root, const char *rec_option, const char *what, char *out, size_t cap,
+                              char *const env[], uint64_t errors)
+{
+    int status = -1;
+    *root = e2e_checker_replay(rec_option, what, "", out, cap, &status, env);
+    if (!*root)
+        return NULL;
+    uint64_t count = e2e_json_u64(*root, "error_count");
+    const jv *f = e2e_first_error(*root);
+    if (status != 3 || count != errors || !f) {
+        fprintf(stderr, "replay of wl-checker %s: status %d and %llu findings, not 3 and %llu\n", what, status,
+                (unsigned long long)count, (unsigned long long)errors);
+        return NULL;
+    }
+    return f;
+}
+
 const jv *e2e_first_error(const jv *root)
 {
     const jv *errors = jv_get(root, "errors");

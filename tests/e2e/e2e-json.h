@@ -27,6 +27,11 @@ double e2e_json_num(const jv *o, const char *key);
  * stdout. Returns the replay's report (jv_free it) or NULL. */
 jv *e2e_checker_replay(const char *rec_option, const char *what, const char *options, char *out, size_t cap,
                        int *replay_status, char *const env[]);
+/* The same, replayed with the default options, for a run that must find errors: its first finding
+ * when the replay exited with status 3 and counted exactly errors findings, else NULL (said on
+ * stderr). *root: the report (jv_free it). */
+const jv *e2e_checker_finding(jv **root, const char *rec_option, const char *what, char *out, size_t cap,
+                              char *const env[], uint64_t errors);
 /* The report's first finding, NULL if none. */
 const jv *e2e_first_error(const jv *root);
 /* Whether a frame of the finding's stack at key names a function starting with name. */
