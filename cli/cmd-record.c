@@ -75,29 +75,38 @@ static int exists(const char *p)
     return access(p, R_OK) == 0;
 }
 
-static char *find_library(void)
+/* A library: $var when set (it must exist), else the first of rel, relative to dir (NULL: where
+ * this program is), that exists. The path is into path, PATH_MAX bytes. */
+static const char *find_beside(const char *var, const char *name, const char *dir, const char *const *rel,
+                               size_t nrel, char *path)
 {
-    static char path[PATH_MAX + 64];
-    const char *env = getenv("HEAPRR_LIB");
+    const char *env = getenv(var);
     if (env && *env) {
         if (!exists(env))
-            cli_die(EXIT_USAGE, "HEAPRR_LIB=%s: no such file", env);
-        return realpath(env, path) ? path : (char *)env;
+            cli_die(EXIT_USAGE, "%s=%s: no such file", var, env);
+        return realpath(env, path) ? path : env;
     }
     char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        cli_die(EXIT_USAGE, "cannot find libheaprr.so: set HEAPRR_LIB");
-    self[n] = 0;
-    const char *dir = dirname(self);
+    if (!dir) {
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0)
+            cli_die(EXIT_USAGE, "cannot find %s: set %s", name, var);
+        self[n] = 0;
+        dir = dirname(self);
+    }
+    for (size_t i = 0; i < nrel; i++)
+        if (snprintf(path, PATH_MAX, "%s/%s", dir, rel[i]) < PATH_MAX && exists(path))
+            return path;
+    cli_die(EXIT_USAGE, "cannot find %s next to %s: set %s", name, dir, var);
+}
+
+/* libheaprr.so: next to heaprr (build tree or installation), or $HEAPRR_LIB. */
+static const char *find_library(void)
+{
+    static char path[PATH_MAX];
     static const char *const rel[] = {"../recorder/libheaprr.so", "../lib/heaprr/libheaprr.so", "../lib/libheaprr.so",
                                       "libheaprr.so"};
-    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, rel[i]);
-        if (exists(path))
-            return path;
-    }
-    cli_die(EXIT_USAGE, "cannot find libheaprr.so next to %s: set HEAPRR_LIB", dir);
+    return find_beside("HEAPRR_LIB", "libheaprr.so", NULL, rel, sizeof rel / sizeof *rel, path);
 }
 
 /* --fail RULES, read here first: rules the recorder could not read are said before the run. */
@@ -168,23 +177,11 @@ static void trace_template(const rec_opts *o, const char *prog, char *out, size_
 /* libheaprr-access.so, next to libheaprr.so (build tree: in access/), or $HEAPRR_ACCESS_LIB. */
 static const char *find_access_library(const char *lib)
 {
-    static char path[PATH_MAX + 64];
-    const char *env = getenv("HEAPRR_ACCESS_LIB");
-    if (env && *env) {
-        if (!exists(env))
-            cli_die(EXIT_USAGE, "HEAPRR_ACCESS_LIB=%s: no such file", env);
-        return env;
-    }
-    char tmp[PATH_MAX - 64];
-    snprintf(tmp, sizeof tmp, "%.*s", (int)sizeof tmp - 1, lib);
-    const char *dir = dirname(tmp);
+    static char path[PATH_MAX];
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", lib);
     static const char *const rel[] = {"access/libheaprr-access.so", "libheaprr-access.so"};
-    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, rel[i]);
-        if (exists(path))
-            return path;
-    }
-    cli_die(EXIT_USAGE, "cannot find libheaprr-access.so next to %s: set HEAPRR_ACCESS_LIB", dir);
+    return find_beside("HEAPRR_ACCESS_LIB", "libheaprr-access.so", dirname(dir), rel, sizeof rel / sizeof *rel, path);
 }
 
 static void child_env(const rec_opts *o, const char *lib, const char *tmpl)
@@ -218,24 +215,10 @@ static void child_env(const rec_opts *o, const char *lib, const char *tmpl)
 /* libheaprr-lttng.so: next to heaprr (build tree or installation), or $HEAPRR_LTTNG_LIB. */
 static const char *find_lttng_library(void)
 {
-    static char path[PATH_MAX + 64];
-    const char *env = getenv("HEAPRR_LTTNG_LIB");
-    if (env && *env)
-        return env;
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        cli_die(EXIT_USAGE, "cannot find libheaprr-lttng.so: set HEAPRR_LTTNG_LIB");
-    self[n] = 0;
-    const char *dir = dirname(self);
+    static char path[PATH_MAX];
     static const char *const rel[] = {"../recorder/lttng/libheaprr-lttng.so", "../lib/heaprr/libheaprr-lttng.so",
                                       "../lib/libheaprr-lttng.so"};
-    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, rel[i]);
-        if (exists(path))
-            return path;
-    }
-    cli_die(EXIT_USAGE, "cannot find libheaprr-lttng.so next to %s: set HEAPRR_LTTNG_LIB", dir);
+    return find_beside("HEAPRR_LTTNG_LIB", "libheaprr-lttng.so", NULL, rel, sizeof rel / sizeof *rel, path);
 }
 
 static int record_lttng(const rec_opts *o, char **prog)
