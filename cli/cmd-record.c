@@ -20,7 +20,7 @@
 
 static const char help[] =
     "usage: heaprr record [-o FILE] [--depth N] [--free-stacks] [--guard] [--check-freed] [--check-access]\n"
-    "                     [--fail RULES] -- PROGRAM [ARGS...]\n"
+    "                     [--fail RULES] [--torture realloc] -- PROGRAM [ARGS...]\n"
     "       heaprr record --lttng [-o DIR] [--depth N] -- PROGRAM [ARGS...]\n"
     "\n"
     "Runs PROGRAM with libheaprr.so preloaded and MALLOC_TRACE set, so every allocation call\n"
@@ -55,6 +55,10 @@ static const char help[] =
     "                     conditions joined by ',' (all hold), rules joined by ';' (any): nth=N,\n"
     "                     every=K, after=N, random=P, seed=S, size>N, size>=N, kind=NAME,\n"
     "                     func=NAME, at=MODULE+0xOFFSET, count=M\n"
+    "  --torture realloc  realloc torture (HEAPRR_TORTURE=realloc): every realloc that succeeds moves\n"
+    "                     the block, and the old one is held back filled as --check-freed does, so\n"
+    "                     a pointer kept into a resized buffer writes into a freed block, found\n"
+    "                     when it leaves the quarantine or at exit\n"
     "  -q, --quiet        do not list the traces\n"
     "  --lttng            record through LTTng-UST instead: a one-off user-space session (starting\n"
     "                     lttng-sessiond when none runs, and stopping it after) writes a CTF\n"
@@ -67,7 +71,7 @@ typedef struct rec_opts {
     const char *output;
     uint64_t depth;
     int free_stacks, quiet, guard, check_freed, check_access, lttng;
-    const char *fail;
+    const char *fail, *torture;
 } rec_opts;
 
 static int exists(const char *p)
@@ -126,7 +130,7 @@ static void parse(int argc, char **argv, rec_opts *o)
         {"free-stacks", no_argument, NULL, 'f'},  {"quiet", no_argument, NULL, 'q'},
         {"guard", no_argument, NULL, 'g'},        {"lttng", no_argument, NULL, 'L'},
         {"check-freed", no_argument, NULL, 'F'},  {"check-access", no_argument, NULL, 'A'},
-        {"fail", required_argument, NULL, 'X'},
+        {"fail", required_argument, NULL, 'X'},   {"torture", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},         {0}};
     int c;
     while ((c = cli_getopt("record", argc, argv, "+o:qh", opts)) != -1) {
@@ -148,6 +152,10 @@ static void parse(int argc, char **argv, rec_opts *o)
             o->check_access = 1;
         else if (c == 'X')
             o->fail = fail_rules(optarg);
+        else if (c == 'T' && strcmp(optarg, "realloc") != 0)
+            cli_usage("record", "--torture %s: the torture is 'realloc'", optarg);
+        else if (c == 'T')
+            o->torture = optarg;
         else if (c == 'L')
             o->lttng = 1;
     }
@@ -206,6 +214,8 @@ static void child_env(const rec_opts *o, const char *lib, const char *tmpl)
         setenv("MALLOC_CKACCESS", "1", 1);
     if (o->fail)
         setenv("HEAPRR_FAIL", o->fail, 1);
+    if (o->torture)
+        setenv("HEAPRR_TORTURE", o->torture, 1);
     setenv("HEAPRR_POOL", "1", 1); /* staging files reused across processes: removed after the run */
     unsetenv("HEAPRR_TRACE_RAW");
     unsetenv("HEAPRR_TRACE_TEMPLATE");
@@ -223,8 +233,9 @@ static const char *find_lttng_library(void)
 
 static int record_lttng(const rec_opts *o, char **prog)
 {
-    if (o->guard || o->free_stacks || o->check_freed || o->check_access || o->fail)
-        cli_usage("record", "--lttng records free stacks always and has no guard mode, freed-block or access checks, or failure injection");
+    if (o->guard || o->free_stacks || o->check_freed || o->check_access || o->fail || o->torture)
+        cli_usage("record", "--lttng records free stacks always and has no guard mode, freed-block or access checks, "
+                            "failure injection or torture");
     char dir[PATH_MAX];
     if (o->output)
         snprintf(dir, sizeof dir, "%s", o->output);

@@ -19,6 +19,7 @@ static const cli_command commands[] = {
     {"plot", cmd_plot, "live heap, bins, fragmentation or allocation rate as a PNG or SVG"},
     {"report", cmd_report, "every report and plot of a trace into one folder"},
     {"diff", cmd_diff, "per allocation site, what changed between two traces"},
+    {"torture", cmd_torture, "out-of-memory testing: one run per allocation site, failing it"},
     {"replay", cmd_replay, "replay a trace on the band/arena allocator model and check the heap"},
     {"config", cmd_config, "print the allocator model's configuration after normalization"},
     {"compare", cmd_compare, "compare two replay reports; exit 1 on a regression (for CI)"},

@@ -59,17 +59,35 @@ static int parse_kind(const char *s, const char *end)
     return -1;
 }
 
-/* at=MOD+OFF: the module's name and the offset. */
-static int parse_at(hr_fail_rule *r, const char *s, const char *end)
+/* MOD+OFF (at=, and each frame of site=): the module's name and the offset. */
+static int parse_place(char *module, size_t cap, uint64_t *offset, const char *s, const char *end)
 {
     const char *plus = end;
     while (plus > s && plus[-1] != '+')
         plus--;
-    if (plus == s || copy_name(r->module, sizeof r->module, s, plus - 1) < 0)
+    if (plus == s || copy_name(module, cap, s, plus - 1) < 0 || memchr(s, '/', (size_t)(plus - s)))
         return -1;
     if (end - plus > 2 && plus[0] == '0' && (plus[1] == 'x' || plus[1] == 'X'))
         plus += 2;
-    return parse_u64(plus, end, &r->offset, 16);
+    return parse_u64(plus, end, offset, 16);
+}
+
+/* site=MOD+OFF/MOD+OFF/...: at most HR_FAIL_MAX_SITE frames. */
+static int parse_site(hr_fail_rule *r, const char *s, const char *end)
+{
+    if (r->nsite)
+        return -1;
+    while (s < end) {
+        const char *slash = memchr(s, '/', (size_t)(end - s));
+        slash = slash ? slash : end;
+        if (r->nsite == HR_FAIL_MAX_SITE)
+            return -1;
+        hr_fail_frame *f = &r->site[r->nsite++];
+        if (parse_place(f->module, sizeof f->module, &f->offset, s, slash) < 0)
+            return -1;
+        s = slash < end ? slash + 1 : end;
+    }
+    return r->nsite ? 0 : -1;
 }
 
 /* One condition "key=value" (or "size>N", "size>=N") of rule r. */
@@ -112,7 +130,11 @@ static int parse_condition(hr_failspec *spec, hr_fail_rule *r, const char *s, co
     }
     if (KEY("at")) {
         spec->needs_stack = 1;
-        return parse_at(r, v, end);
+        return parse_place(r->module, sizeof r->module, &r->offset, v, end);
+    }
+    if (KEY("site")) {
+        spec->needs_stack = 1;
+        return parse_site(r, v, end);
     }
 #undef KEY
     return -1;
@@ -122,7 +144,7 @@ static int parse_condition(hr_failspec *spec, hr_fail_rule *r, const char *s, co
 static void say_bad(char *why, size_t cap, const char *c, const char *end)
 {
     snprintf(why, cap, "'%.*s' is not a condition (nth=N, every=K, after=N, random=P, seed=S, size>N, size>=N, "
-             "kind=NAME, func=NAME, at=MODULE+0xOFFSET, count=M)", (int)(end - c), c);
+             "kind=NAME, func=NAME, at=MODULE+0xOFFSET, site=MODULE+0xOFFSET/..., count=M)", (int)(end - c), c);
 }
 
 int hr_failspec_parse(const char *spec, hr_failspec *out, char *why, size_t cap)
@@ -173,6 +195,19 @@ static int passes_through(const hr_fail_rule *r, const uint64_t *frames, uint32_
     return 0;
 }
 
+/* The innermost frames are the site's, each resolved. */
+static int at_site(const hr_fail_rule *r, const uint64_t *frames, uint32_t depth)
+{
+    if (depth < r->nsite)
+        return 0;
+    for (uint32_t i = 0; i < r->nsite; i++) {
+        uint64_t a = __atomic_load_n(&r->site[i].addr, __ATOMIC_ACQUIRE);
+        if (!a || frames[i] != a)
+            return 0;
+    }
+    return 1;
+}
+
 static int matches(const hr_fail_rule *r, uint64_t n, unsigned kind, uint64_t size, const uint64_t *frames,
                    uint32_t depth)
 {
@@ -185,6 +220,8 @@ static int matches(const hr_fail_rule *r, uint64_t n, unsigned kind, uint64_t si
     if (r->random >= 0 && !drawn(r, n))
         return 0;
     if ((r->func[0] || r->module[0]) && !passes_through(r, frames, depth))
+        return 0;
+    if (r->nsite && !at_site(r, frames, depth))
         return 0;
     return !r->count || __atomic_load_n(&r->failed, __ATOMIC_RELAXED) < r->count;
 }
@@ -210,4 +247,16 @@ void hr_failspec_add_code(hr_fail_rule *r, uint64_t lo, uint64_t hi)
         return;
     r->code[n] = (hr_fail_range){lo, hi};
     __atomic_store_n(&r->ncode, n + 1, __ATOMIC_RELEASE);
+}
+
+void hr_failspec_module(hr_failspec *s, const char *name, uint64_t bias)
+{
+    for (uint32_t i = 0; i < s->nrules; i++) {
+        hr_fail_rule *r = &s->rules[i];
+        if (r->module[0] && strcmp(name, r->module) == 0)
+            hr_failspec_add_code(r, bias + r->offset, bias + r->offset + 1);
+        for (uint32_t j = 0; j < r->nsite; j++)
+            if (strcmp(name, r->site[j].module) == 0)
+                __atomic_store_n(&r->site[j].addr, bias + r->site[j].offset, __ATOMIC_RELEASE);
+    }
 }

@@ -73,6 +73,9 @@ int hr_env_read(void)
         hr_log("HEAPRR_FAIL=%s: %s; no failures injected", fail, why);
     else
         hr_cfg.fail = fail && *fail;
+    const char *torture = secure_getenv("HEAPRR_TORTURE");
+    if (torture && *torture && hr_torture_setup(torture) < 0)
+        hr_log("HEAPRR_TORTURE=%s is not realloc: no torture", torture);
     const char *errfile = secure_getenv("MALLOC_ERRFILE");
     hr_cfg.errfile = errfile && *errfile ? errfile : NULL;
     hr_cfg.quarantine_bytes = parse_num(secure_getenv("HEAPRR_QUARANTINE_MB"), 32, 1, 1u << 20) << 20;

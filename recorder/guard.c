@@ -118,18 +118,8 @@ void *hr_guard_realloc_plain(void *p, size_t size, int *done)
         hr_next.free(base);
         return NULL;
     }
-    void *n = hr_guard_move(base, p, b.size, size, size, 0);
+    void *n = hr_move_block(base, p, b.size, size, size, 0, 0, NULL);
     if (!n)
         hr_blocks_put(&b); /* the old block stays, guarded */
     return n;
-}
-
-void *hr_guard_move(void *base, const void *user, uint64_t size, uint64_t keep, size_t ask, size_t at)
-{
-    void *p = hr_next.malloc(ask);
-    if (!p)
-        return NULL;
-    memcpy((uint8_t *)p + at, user, size < keep ? size : keep);
-    hr_next.free(base);
-    return p;
 }

@@ -120,9 +120,13 @@ static void *boot_realloc(void *old, size_t size)
 static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uint64_t total)
 {
     hr_call c;
-    int err, error;
+    int err, error, damage = 0;
     hr_blk ob; /* the old block's entry, taken now: put back if realloc fails */
     void *base = hr_check_release(old, kind, &ob, &error);
+    /* Realloc torture: room in the quarantine is made before the record (blocks leaving it may be
+     * found damaged, which is recorded before this call). */
+    int move = hr_torture_moves(old, base, total);
+    uint64_t fill = move && (!hr_cfg.guard || ob.ptr) ? hr_quarantine_room(base, &damage) : 0;
     hr_alloc_begin(&c, kind, size, n, 0);
     if (c.r) {
         c.r->a[1] = (uintptr_t)old;
@@ -141,8 +145,9 @@ static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uin
         p = NULL;
     else if (total && hr_injected(&c, kind, total)) /* realloc(p, 0) frees: never made to fail */
         p = NULL;
-    else if (ask && ob.ptr && ob.front != front0) /* an aligned block: its bytes are further in */
-        p = hr_guard_move(base, old, ob.size, total, ask, front0);
+    else if (move || (ask && ob.ptr && ob.front != front0)) /* or an aligned block: its bytes are further in */
+        p = hr_move_block(base, old, hr_torture_old_size(base, &ob), total, ask ? ask : total, ask ? front0 : 0,
+                          fill, &ob);
     else if (ask)
         p = hr_next.realloc(base, ask);
     else if (guarded && old && total == 0)
@@ -167,7 +172,7 @@ static void *realloc_common(unsigned kind, void *old, size_t n, size_t size, uin
     if (c.r && old && !failed && p != old)
         c.r->xflags |= HR_XF_FREE_SEQ;
     hr_alloc_end(&c, (uintptr_t)p, failed, err);
-    hr_check_act(error, kind, old, __builtin_return_address(0));
+    hr_check_act(error ? error : damage ? HR_CK_USE_AFTER_FREE : 0, kind, old, __builtin_return_address(0));
     hr_hook_leave(err);
     return p;
 }

@@ -44,10 +44,9 @@ static const char *base_name(const char *path)
 
 void hr_inject_module(const char *path, uint64_t bias)
 {
+    hr_failspec_module(&spec, base_name(path), bias);
     for (uint32_t i = 0; i < spec.nrules; i++) {
         hr_fail_rule *r = &spec.rules[i];
-        if (r->module[0] && strcmp(base_name(path), r->module) == 0)
-            hr_failspec_add_code(r, bias + r->offset, bias + r->offset + 1);
         uint64_t lo, hi;
         if (r->func[0] && hr_elf_symbol(path, bias, r->func, &lo, &hi) == 0)
             hr_failspec_add_code(r, lo, hi);

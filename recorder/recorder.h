@@ -114,6 +114,7 @@ typedef struct hr_config {
     int ckaccess;              /* MALLOC_CKACCESS=1: string and memory functions checked (access.c) */
     int track;                 /* every block is in the table of blocks: MALLOC_ACTION set, or ckaccess */
     int fail;                  /* HEAPRR_FAIL set: allocation calls fail on purpose (inject.c) */
+    int torture_realloc;       /* HEAPRR_TORTURE=realloc: every realloc moves its block (torture.c) */
     const char *errfile;       /* MALLOC_ERRFILE: where the check's messages go (NULL: stderr) */
     uint32_t max_rings;        /* HEAPRR_MAX_RINGS: rings the staging file may hold, the overflow ring included */
     int pool;                  /* HEAPRR_POOL=1: staging files are reused across the session's processes */
@@ -227,10 +228,6 @@ void *hr_check_release(void *p, unsigned kind, hr_blk *taken, int *error) HR_HID
 /* A call that passes straight through (not recorded) hands p back: the real allocator's pointer,
  * the block forgotten. */
 void *hr_guard_base(void *p) HR_HIDDEN;
-/* A guarded block moved by hand: a block of ask bytes from the real allocator, the first
- * min(size, keep) bytes at user copied to at bytes into it, base freed. NULL (nothing freed) when
- * there is no memory. */
-void *hr_guard_move(void *base, const void *user, uint64_t size, uint64_t keep, size_t ask, size_t at) HR_HIDDEN;
 /* realloc passing straight through of a guarded block: into a plain one. *done 0: p is not
  * guarded (the caller reallocates it itself). */
 void *hr_guard_realloc_plain(void *p, size_t size, int *done) HR_HIDDEN;
@@ -241,6 +238,23 @@ int hr_guard_usable(const void *p, size_t *usable) HR_HIDDEN;
 void hr_check_act(int error, unsigned kind, const void *p, const void *caller) HR_HIDDEN;
 /* The same for a call that is not an allocation call (call: its name). */
 void hr_check_act_call(int error, const char *call, const void *p, const void *caller) HR_HIDDEN;
+
+/* ---- torture.c: realloc torture, blocks moved by hand ---- */
+
+/* HEAPRR_TORTURE's value: 0, or -1 when it names no torture. */
+int hr_torture_setup(const char *value) HR_HIDDEN;
+/* Whether realloc of the program's pointer old (base: the real allocator's, NULL when the call
+ * must not reach it; total bytes asked) must move the block. */
+int hr_torture_moves(const void *old, const void *base, uint64_t total) HR_HIDDEN;
+/* The bytes of the block at base a moved block keeps: its request when the table of blocks knows
+ * it (taken), else what the allocator says it holds. */
+uint64_t hr_torture_old_size(void *base, const hr_blk *taken) HR_HIDDEN;
+/* A block moved by hand: a block of ask bytes from the real allocator, the first min(size, keep)
+ * bytes at user copied to at bytes into it, base released (into the quarantine when fill is
+ * not 0: taken is its entry, see hr_quarantine_put; else freed). NULL (nothing released) when
+ * there is no memory. */
+void *hr_move_block(void *base, const void *user, uint64_t size, uint64_t keep, size_t ask, size_t at,
+                    uint64_t fill, const hr_blk *taken) HR_HIDDEN;
 
 /* ---- quarantine.c: freed blocks held back (MALLOC_CKFREED) ---- */
 

@@ -37,7 +37,8 @@ fi
 source "$def"
 read -r -a record_opts <<<"${RW_RECORD_OPTS:-}"
 [[ ${#record_opts[@]} -gt 0 ]] && rw_valgrind=no
-case " ${RW_RECORD_OPTS:-} " in *" --guard "* | *" --check-freed "*) export RW_QUARANTINE=1 ;; esac
+case " ${RW_RECORD_OPTS:-} " in *" --guard "* | *" --check-freed "* | *" --torture=realloc "*) export RW_QUARANTINE=1 ;; esac
+case " ${RW_RECORD_OPTS:-} " in *" --torture=realloc "*) export RW_TORTURE=1 ;; esac
 
 failed=()
 fail() { # CHECK MESSAGE...

@@ -29,6 +29,11 @@
 //   access-guarded       memcpy of 46 bytes into a 40-byte block (with --guard: its zone takes them)
 //   access-correct       the same functions within bounds, and a block used up to what
 //                        malloc_usable_size said (no finding)
+// Realloc torture (record with HEAPRR_TORTURE=realloc):
+//   stale-realloc        a pointer 8 bytes into a 64-byte buffer kept across realloc of the buffer to
+//                        32 bytes, then written through; glibc shrinks in place, so natively (and
+//                        recorded without torture) the write lands in the buffer and nothing is
+//                        wrong that anyone can see; prints the old buffer
 // With MALLOC_ACTION=0 the recorder keeps the bad frees from the C library, and the program prints
 // "survived" at the end.
 #include <cstdio>
@@ -182,6 +187,31 @@ static void access_correct()
     drop_buffer(p);
 }
 
+NOINLINE static char *resize_buffer(char *p, std::size_t n)
+{
+    keep = std::realloc(p, n);
+    return static_cast<char *>(keep);
+}
+
+NOINLINE static void put_mark(char *at, char c)
+{
+    *at = c;
+    keep = at;
+}
+
+/* A parser's classic: a field pointer into its buffer, kept while the buffer is resized. */
+static void *stale_realloc()
+{
+    char *buf = make_buffer(64);
+    std::memset(buf, 'a', 64);
+    char *field = buf + 8;
+    void *old = buf;
+    buf = resize_buffer(buf, 32);
+    put_mark(field, 'x'); // the bug: field points into the block realloc was given
+    drop_buffer(buf);
+    return old;
+}
+
 static void correct()
 {
     drop_sized(make_record(40), 40);
@@ -272,6 +302,8 @@ int main(int argc, char **argv)
             p = make_buffer(40);
             copy_into(static_cast<char *>(p), 46); // the bug
             drop_buffer(static_cast<char *>(p));
+        } else if (std::strcmp(what, "stale-realloc") == 0) {
+            p = stale_realloc();
         } else if (std::strcmp(what, "access-correct") == 0) {
             access_correct();
         } else {

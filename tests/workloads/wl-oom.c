@@ -23,7 +23,9 @@ NOINLINE static char *make_item(size_t n)
 NOINLINE static void fill_item(size_t n)
 {
     char *p = malloc(n);
-    memset(p, 'x', n); /* the bug: p may be NULL */
+    volatile char *v = p; /* volatile: the stores stay, though the block is freed unread */
+    for (size_t i = 0; i < n; i++)
+        v[i] = 'x'; /* the bug: p may be NULL */
     keep = p;
     free(p);
 }

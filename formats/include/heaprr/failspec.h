@@ -15,9 +15,12 @@
  *                a C++ mangled one)
  *   at=MOD+OFF   calls whose backtrace holds the return address OFF (hex) into module MOD (its
  *                file name, as the reports print it: "prog+0x1a2b")
+ *   site=MOD+OFF/MOD+OFF/...
+ *                calls whose innermost frames are these return addresses, in this order (an
+ *                allocation site as a trace's stacks name it; heaprr torture makes these)
  *   count=M      at most M failures from this rule
- * func= and at= name code: whoever applies the rules resolves them into address ranges (the
- * recorder from the modules' symbol tables as they load). */
+ * func=, at= and site= name code: whoever applies the rules resolves them into addresses as modules
+ * load (hr_failspec_module; func= from the modules' symbol tables). */
 #ifndef HEAPRR_FAILSPEC_H
 #define HEAPRR_FAILSPEC_H
 
@@ -30,10 +33,17 @@ extern "C" {
 
 #define HR_FAIL_MAX_RULES 8
 #define HR_FAIL_MAX_RANGES 4 /* address ranges a func= name resolves to (one per module defining it) */
+#define HR_FAIL_MAX_SITE 16  /* frames a site= names */
 
 typedef struct hr_fail_range {
     uint64_t lo, hi;
 } hr_fail_range;
+
+typedef struct hr_fail_frame {
+    char module[96]; /* the module's file name */
+    uint64_t offset;
+    uint64_t addr; /* resolved: bias + offset, 0 until the module loads */
+} hr_fail_frame;
 
 typedef struct hr_fail_rule {
     uint64_t nth, every, after, count, size;
@@ -46,6 +56,8 @@ typedef struct hr_fail_rule {
     uint64_t offset;
     hr_fail_range code[HR_FAIL_MAX_RANGES]; /* func= and at= resolved: frames inside these match */
     uint32_t ncode;
+    uint32_t nsite; /* site=: its frames, innermost first */
+    hr_fail_frame site[HR_FAIL_MAX_SITE];
     uint64_t failed; /* failures so far (count=) */
 } hr_fail_rule;
 
@@ -63,6 +75,9 @@ int hr_failspec_fails(hr_failspec *s, uint64_t n, unsigned kind, uint64_t size, 
                       uint32_t depth);
 /* Adds [lo, hi) as code rule r's func= or at= matches. */
 void hr_failspec_add_code(hr_fail_rule *r, uint64_t lo, uint64_t hi);
+/* A module loaded at bias, name its file name (no directory): resolves the at= and site= frames
+ * into it. (func= needs its symbol table: the caller looks the name up and adds the range.) */
+void hr_failspec_module(hr_failspec *s, const char *name, uint64_t bias);
 
 #ifdef __cplusplus
 }
