@@ -67,6 +67,7 @@ int hr_profile_from_index(const hr_index *ix, int truncated, hr_profile *p)
     p->allocs = ix->allocs;
     p->frees = ix->frees;
     p->failed = ix->failed;
+    p->injected = ix->injected;
     p->bytes = ix->bytes;
     p->temporary = ix->temporary;
     p->peak_bytes = ix->peak_bytes;

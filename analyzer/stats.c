@@ -11,6 +11,7 @@ void hr_stats_from_index(const hr_index *ix, const hr_reader *r, hr_stats *s)
     s->calls = ix->calls;
     s->threads = ix->thread_starts;
     s->failed_calls = ix->failed;
+    s->injected_calls = ix->injected;
     s->incomplete_calls = ix->incomplete;
     s->null_frees = ix->null_frees;
     s->unknown_frees = ix->unknown_frees;

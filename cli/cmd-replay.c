@@ -3,6 +3,7 @@
  * findings, footprint, fragmentation and per-band figures. */
 #include "cli.h"
 #include "heapopts.h"
+#include "replay-fail.h"
 #include "stacks.h"
 
 #include <heaprr/replay.h>
@@ -36,15 +37,39 @@ static const char help[] =
     "  --timeline FILE.csv    footprint and live bytes every --every events (default 10000)\n"
     "  --every K              sampling interval of the timeline, in events\n"
     "  --stop-after N         replay the first N events only\n"
+    "  --fail RULES           the calls these rules pick fail on the allocator (the rules of\n"
+    "                         'heaprr record --fail': nth=N, every=K, random=P, size>N, kind=NAME,\n"
+    "                         func=NAME, at=MODULE+0xOFFSET, site=..., count=M); the trace goes on\n"
+    "                         as recorded: a failed allocation's block is never made, its free\n"
+    "                         skipped; a failed realloc keeps the old block. The report counts them\n"
+    "                         and lists the stacks where they failed\n"
     "  --json                 machine-readable output\n" CLI_HEAP_HELP;
 
-enum { OPT_CHECK = 1100, OPT_ON_ERROR, OPT_TIMELINE, OPT_EVERY, OPT_ALLOCATOR, OPT_MAX_ERRORS, OPT_STOP_AFTER };
+enum {
+    OPT_CHECK = 1100,
+    OPT_ON_ERROR,
+    OPT_TIMELINE,
+    OPT_EVERY,
+    OPT_ALLOCATOR,
+    OPT_MAX_ERRORS,
+    OPT_STOP_AFTER,
+    OPT_FAIL
+};
 
 typedef struct replay_args {
     hr_replay_options o;
     const char *path, *timeline;
     int as_json;
+    hr_failspec fail;
 } replay_args;
+
+static hr_failspec *fail_rules(const char *text, hr_failspec *spec)
+{
+    char why[256];
+    if (hr_failspec_parse(text, spec, why, sizeof why) < 0)
+        cli_usage("replay", "--fail %s: %s", text, why);
+    return spec;
+}
 
 static void parse(int argc, char **argv, replay_args *a)
 {
@@ -56,6 +81,7 @@ static void parse(int argc, char **argv, replay_args *a)
                                          {"allocator", required_argument, NULL, OPT_ALLOCATOR},
                                          {"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
                                          {"stop-after", required_argument, NULL, OPT_STOP_AFTER},
+                                         {"fail", required_argument, NULL, OPT_FAIL},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
@@ -91,6 +117,8 @@ static void parse(int argc, char **argv, replay_args *a)
             a->o.max_findings = cli_number("replay", "--max-errors", optarg, 1, 1u << 24);
         else if (c == OPT_ALLOCATOR)
             a->o.allocator = optarg;
+        else if (c == OPT_FAIL)
+            a->o.fail = fail_rules(optarg, &a->fail);
         else
             cli_heap_option(&ho, c, optarg);
     }
@@ -190,7 +218,7 @@ static void json_finding(json *j, hr_reader *r, const hr_finding *f)
 }
 
 static void print_json(const replay_args *a, hr_reader *r, const hr_replay_result *res, const hr_finding *f,
-                       size_t nf)
+                       size_t nf, const hr_injected_call *calls, size_t ncalls)
 {
     char digest[20];
     snprintf(digest, sizeof digest, "%016" PRIx64, res->digest);
@@ -220,6 +248,9 @@ static void print_json(const replay_args *a, hr_reader *r, const hr_replay_resul
     json_u64(&j, "frees", res->frees);
     json_u64(&j, "reallocs", res->reallocs);
     json_u64(&j, "failed_calls", res->failed_skipped);
+    json_u64(&j, "recorded_injected_calls", res->recorded_injected);
+    if (a->o.fail)
+        cli_replay_fail_json(&j, r, res, calls, ncalls);
     json_u64(&j, "inherited_frees", res->inherited_frees);
     json_u64(&j, "guard_records", res->guard_records);
     json_object_begin(&j, "mallopt");
@@ -379,7 +410,7 @@ static void print_finding(hr_reader *r, const hr_finding *f)
 }
 
 static void print_text(const replay_args *a, hr_reader *r, const hr_replay_result *res, const hr_finding *f,
-                       size_t nf)
+                       size_t nf, const hr_injected_call *calls, size_t ncalls)
 {
     if (strcmp(res->allocator, "band") == 0)
         printf("%s: %" PRIu64 " events replayed on the band model (%s, check %s) in %.3f s, %.1f M events/s\n",
@@ -408,6 +439,11 @@ static void print_text(const replay_args *a, hr_reader *r, const hr_replay_resul
     printf("  %6s %7s %10" PRIu64 " %11" PRIu64 "\n", "large", "-", res->large_allocs, res->peak_large_in_use);
     printf("  digest %016" PRIx64 "\n", res->digest);
 findings:
+    if (res->recorded_injected)
+        printf("  %" PRIu64 " call%s failed on purpose in the recorded run (HEAPRR_FAIL)\n", res->recorded_injected,
+               res->recorded_injected == 1 ? "" : "s");
+    if (a->o.fail)
+        cli_replay_fail_text(r, res, calls, ncalls);
     for (size_t i = 0; i < nf; i++)
         print_finding(r, &f[i]);
     printf("%s%" PRIu64 " error%s found%s\n", nf ? "\n" : "", res->findings_total,
@@ -482,10 +518,12 @@ int cmd_replay(int argc, char **argv)
     hr_replay_result_get(rp, &res);
     size_t nf;
     const hr_finding *f = hr_replay_findings(rp, &nf);
+    size_t ncalls;
+    const hr_injected_call *calls = hr_replay_injected(rp, &ncalls);
     if (a.as_json)
-        print_json(&a, r, &res, f, nf);
+        print_json(&a, r, &res, f, nf, calls, ncalls);
     else
-        print_text(&a, r, &res, f, nf);
+        print_text(&a, r, &res, f, nf, calls, ncalls);
     cli_truncation_note(r, "replayed what it holds");
     if (tl && fclose(tl) != 0)
         cli_die(1, "cannot write %s: %s", a.timeline, strerror(errno));

@@ -31,6 +31,7 @@ static void print_json(const hr_stats *s, const char *path, const hr_header *h)
     json_u64(&j, "calls", s->calls);
     json_u64(&j, "threads", s->threads);
     json_u64(&j, "failed_calls", s->failed_calls);
+    json_u64(&j, "injected_calls", s->injected_calls);
     json_u64(&j, "incomplete_calls", s->incomplete_calls);
     json_u64(&j, "null_frees", s->null_frees);
     json_u64(&j, "unknown_frees", s->unknown_frees);
@@ -58,7 +59,10 @@ static void print_text(const hr_stats *s, const char *path, const hr_header *h)
         if (s->events[k])
             printf("    %-13s %12" PRIu64 "\n", hr_kind_name(k), s->events[k]);
     printf("  %-15s %12" PRIu64 "\n", "threads", s->threads);
-    printf("  %-15s %12" PRIu64 "\n", "failed calls", s->failed_calls);
+    printf("  %-15s %12" PRIu64, "failed calls", s->failed_calls);
+    if (s->injected_calls)
+        printf(" (%" PRIu64 " failed on purpose: HEAPRR_FAIL)", s->injected_calls);
+    printf("\n");
     if (s->incomplete_calls)
         printf("  %-15s %12" PRIu64 " (the process died inside them)\n", "never returned", s->incomplete_calls);
     if (s->unknown_frees)

@@ -79,6 +79,7 @@ static void print_json(const char *path, hr_profile *p, size_t top, hr_reader *r
     json_u64(&j, "allocs", p->allocs);
     json_u64(&j, "frees", p->frees);
     json_u64(&j, "failed_calls", p->failed);
+    json_u64(&j, "injected_calls", p->injected);
     json_u64(&j, "bytes_allocated", p->bytes);
     json_object_begin(&j, "peak");
     json_u64(&j, "bytes", p->peak_bytes);
@@ -159,8 +160,11 @@ static void print_text(const char *path, hr_profile *p, size_t top, hr_reader *r
 {
     const hr_header *h = hr_reader_header(r);
     printf("%s: pid %u, %.*s\n", path, h->pid, (int)h->exe.len, h->exe.ptr);
-    printf("  calls          %12" PRIu64 " (%" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64 " failed)\n",
-           p->calls, p->allocs, p->frees, p->failed);
+    printf("  calls          %12" PRIu64 " (%" PRIu64 " allocations, %" PRIu64 " frees, %" PRIu64 " failed", p->calls,
+           p->allocs, p->frees, p->failed);
+    if (p->injected)
+        printf(", %" PRIu64 " of them on purpose", p->injected);
+    printf(")\n");
     printf("  allocated      %12" PRIu64 " bytes\n", p->bytes);
     printf("  peak live      %12" PRIu64 " bytes in %" PRIu64 " blocks, at %.6f s (event #%" PRIu64 ")\n",
            p->peak_bytes, p->peak_blocks, (double)p->peak_time_ns / 1e9, p->peak_seq);

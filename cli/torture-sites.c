@@ -30,14 +30,6 @@ static char *xstrdup(const char *s)
     return d;
 }
 
-/* Whether an event is a call that failure injection can make fail. */
-static int can_fail(const hr_event *e)
-{
-    if (hr_kind_is_free(e->kind))
-        return 0;
-    return !hr_kind_is_realloc(e->kind) || (e->size && e->count); /* realloc(p, 0) frees */
-}
-
 static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -180,7 +172,7 @@ void tt_sites_read(const char *trace, unsigned depth, tt_sites *out)
     hr_record rec;
     int rc;
     while ((rc = hr_reader_next(p.r, &rec)) == 1) {
-        if (rec.type != HR_REC_EVENT || !can_fail(&rec.u.event))
+        if (rec.type != HR_REC_EVENT || !hr_event_can_fail(&rec.u.event))
             continue;
         out->calls++;
         size_t i = site_of(&p, &rec);
@@ -201,7 +193,7 @@ void tt_sites_calls(const char *trace, uint64_t n, tt_sites *out)
     hr_record rec;
     int rc;
     while ((rc = hr_reader_next(r, &rec)) == 1) {
-        if (rec.type != HR_REC_EVENT || !can_fail(&rec.u.event))
+        if (rec.type != HR_REC_EVENT || !hr_event_can_fail(&rec.u.event))
             continue;
         if (++out->calls > n)
             continue;

@@ -2,6 +2,8 @@
 /* Failure injection's rules: parsing and matching (include/heaprr/failspec.h has the grammar). */
 #include <heaprr/failspec.h>
 
+#include "internal.h"
+
 #include <heaprr/format.h>
 #include <heaprr/keyed.h>
 
@@ -249,10 +251,14 @@ void hr_failspec_add_code(hr_fail_rule *r, uint64_t lo, uint64_t hi)
     __atomic_store_n(&r->ncode, n + 1, __ATOMIC_RELEASE);
 }
 
-void hr_failspec_module(hr_failspec *s, const char *name, uint64_t bias)
+void hr_failspec_module(hr_failspec *s, const char *path, uint64_t bias)
 {
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
     for (uint32_t i = 0; i < s->nrules; i++) {
         hr_fail_rule *r = &s->rules[i];
+        uint64_t lo, hi;
+        if (r->func[0] && hr_elf_symbol(path, bias, r->func, &lo, &hi) == 0)
+            hr_failspec_add_code(r, lo, hi);
         if (r->module[0] && strcmp(name, r->module) == 0)
             hr_failspec_add_code(r, bias + r->offset, bias + r->offset + 1);
         for (uint32_t j = 0; j < r->nsite; j++)

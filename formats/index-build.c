@@ -406,6 +406,7 @@ static void count_call(hr_index *ix, const hr_event *ev, hr_ix_thread *t)
     if (ev->kind < HR_KIND_COUNT)
         ix->events[ev->kind]++;
     ix->failed += !!(ev->xflags & HR_XF_FAILED);
+    ix->injected += !!(ev->xflags & HR_XF_INJECTED);
     ix->incomplete += !!(ev->xflags & HR_XF_INCOMPLETE);
     ix->null_frees += hr_kind_is_free(ev->kind) && ev->ptr == 0;
 }

@@ -12,7 +12,8 @@
 #include <zstd.h>
 
 #define INDEX_VERSION 1
-#define SCALARS 23       /* the hr_index scalar fields, in SPEC order */
+#define SCALARS 24       /* the hr_index scalar fields, in SPEC order */
+#define SCALARS_V1 23    /* the first writers' (no injected): readers take those too */
 #define SITE_FIELDS 10
 #define SAMPLE_FIELDS 4
 #define BIN_FIELDS 5
@@ -48,7 +49,7 @@ static void scalars(const hr_index *ix, uint64_t v[SCALARS])
                                  ix->bytes,         ix->temporary,     ix->peak_bytes,    ix->peak_blocks,
                                  ix->peak_seq,      ix->peak_time_ns,  ix->leaked_bytes,  ix->leaked_blocks,
                                  ix->first_seq,     ix->duration_ns,   ix->thread_starts, ix->module_loads,
-                                 ix->marks,         ix->forks,         ix->execs};
+                                 ix->marks,         ix->forks,         ix->execs,         ix->injected};
     memcpy(v, s, sizeof s);
 }
 
@@ -59,7 +60,7 @@ static void set_scalars(hr_index *ix, const uint64_t v[SCALARS])
                             &ix->bytes,         &ix->temporary,     &ix->peak_bytes,    &ix->peak_blocks,
                             &ix->peak_seq,      &ix->peak_time_ns,  &ix->leaked_bytes,  &ix->leaked_blocks,
                             &ix->first_seq,     &ix->duration_ns,   &ix->thread_starts, &ix->module_loads,
-                            &ix->marks,         &ix->forks,         &ix->execs};
+                            &ix->marks,         &ix->forks,         &ix->execs,         &ix->injected};
     for (int i = 0; i < SCALARS; i++)
         *f[i] = v[i];
 }
@@ -196,11 +197,13 @@ static int get_head(in *i, hr_index *ix)
     }
     HR_FORWARD(get_all(i, ix->events, HR_KIND_COUNT));
     HR_FORWARD(get_count(i, 1, &n));
-    if (n != SCALARS) {
-        i->why = "expected 23 totals";
+    if (n < SCALARS_V1) {
+        i->why = "expected 23 totals or more";
         return HR_ERR_CORRUPT;
     }
-    HR_FORWARD(get_all(i, s, SCALARS));
+    memset(s, 0, sizeof s);
+    for (size_t k = 0; k < n; k++) /* totals of later writers than this reader: skipped */
+        HR_FORWARD(get_u(i, k < SCALARS ? &s[k] : &v));
     set_scalars(ix, s);
     for (uint32_t b = 0; b < ix->nbins; b++) {
         hr_ix_bin *x = &ix->bins[b];

@@ -388,4 +388,10 @@ extern const hr_alloc hr_default_alloc;
 extern const hr_alloc hr_big_alloc;
 void *hr_alloc_zeroed(const hr_alloc *a, size_t size);
 
+/* ---- elfsym.c ---- */
+
+/* The address range [*lo, *hi) of the function symbol name in the ELF file at path, loaded at
+ * bias. Returns 0, or -1 when the file cannot be read or has no such function. */
+int hr_elf_symbol(const char *path, uint64_t bias, const char *name, uint64_t *lo, uint64_t *hi);
+
 #endif

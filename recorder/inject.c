@@ -4,8 +4,8 @@
  * ask before calling the real function; a failing call does what its contract says: NULL with
  * errno ENOMEM for the C functions, ENOMEM returned by posix_memalign, the new_handler and then
  * std::bad_alloc for operator new (hooks-cxx.c), NULL for the nothrow one. Its event has FAILED
- * and INJECTED set. func= and at= are resolved as modules load (modules.c calls in), func= from the
- * module file's symbol table (elfsym.c). */
+ * and INJECTED set. func=, at= and site= are resolved as modules load (modules.c calls in), func=
+ * from the module file's symbol table (formats/elfsym.c). */
 #include "recorder.h"
 
 #include <heaprr/failspec.h>
@@ -36,19 +36,7 @@ int hr_inject_now(unsigned kind, uint64_t size, const uint64_t *frames, uint32_t
     return hr_failspec_fails(&spec, n, kind, size, frames, depth);
 }
 
-static const char *base_name(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
-}
-
 void hr_inject_module(const char *path, uint64_t bias)
 {
-    hr_failspec_module(&spec, base_name(path), bias);
-    for (uint32_t i = 0; i < spec.nrules; i++) {
-        hr_fail_rule *r = &spec.rules[i];
-        uint64_t lo, hi;
-        if (r->func[0] && hr_elf_symbol(path, bias, r->func, &lo, &hi) == 0)
-            hr_failspec_add_code(r, lo, hi);
-    }
+    hr_failspec_module(&spec, path, bias);
 }

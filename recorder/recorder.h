@@ -179,10 +179,8 @@ int hr_inject_setup(const char *text, char *why, size_t cap) HR_HIDDEN;
 /* Counts an allocation call of kind asking for size bytes and says whether it fails. frames: its
  * whole backtrace, innermost first, or NULL (taken here when a rule looks at it). */
 int hr_inject_now(unsigned kind, uint64_t size, const uint64_t *frames, uint32_t depth) HR_HIDDEN;
-/* A module loaded at bias from path: func= and at= rules that name it are resolved. */
+/* A module loaded at bias from path: the func=, at= and site= rules that name it are resolved. */
 void hr_inject_module(const char *path, uint64_t bias) HR_HIDDEN;
-/* elfsym.c: the address range of function name in the module file path loaded at bias. */
-int hr_elf_symbol(const char *path, uint64_t bias, const char *name, uint64_t *lo, uint64_t *hi) HR_HIDDEN;
 
 /* ---- guard.c: guard mode ---- */
 

@@ -131,6 +131,7 @@ void hr_replay_free(hr_replay *r)
         r->be.destroy(r->be.self);
     }
     hr_livemap_destroy(&r->live);
+    hr_inject_free(r);
     free(r->findings);
     free(r);
 }
@@ -361,6 +362,8 @@ static int apply_free(hr_replay *r, const hr_event *ev)
         r->res.null_frees++;
         return 0;
     }
+    if (__builtin_expect(r->nghosts != 0, 0) && hr_inject_ghost(r, ev))
+        return 0;
     hr_live *e = hr_livemap_find(&r->live, ev->ptr);
     if (!e || e->freed) {
         not_live(r, e, ev->ptr, 0);
@@ -376,7 +379,7 @@ static int apply_realloc(hr_replay *r, const hr_event *ev)
 {
     uint64_t size = bytes_of(ev);
     r->res.reallocs++;
-    if (!ev->old_ptr)
+    if (!ev->old_ptr || (__builtin_expect(r->nghosts != 0, 0) && hr_inject_ghost(r, ev)))
         return ev->ptr ? allocate(r, ev->ptr, size, 0) : 0;
     hr_live *e = hr_livemap_find(&r->live, ev->old_ptr);
     if (!e || e->freed) {
@@ -443,6 +446,8 @@ int hr_replay_apply(hr_replay *r, const hr_record *rec)
         return hr_replay_mallopt(r, rec);
     if (rec->type == HR_REC_ACCESS)
         return hr_replay_access(r, rec);
+    if (rec->type == HR_REC_MODULE_LOAD && r->o.fail)
+        hr_inject_module(r, rec);
     if (rec->type != HR_REC_EVENT)
         return 0;
     const hr_event *ev = &rec->u.event;
@@ -451,7 +456,11 @@ int hr_replay_apply(hr_replay *r, const hr_record *rec)
         r->rss_base = r->be.footprint(r->be.self);
     r->res.events++;
     int rc = 0;
-    if (ev->xflags & HR_XF_FAILED) {
+    if (ev->xflags & HR_XF_INJECTED)
+        r->res.recorded_injected++;
+    if (__builtin_expect(r->o.fail != 0, 0) && hr_inject_event(r, rec, &rc, apply_realloc)) {
+        /* failed here, on purpose */
+    } else if (ev->xflags & HR_XF_FAILED) {
         r->res.failed_skipped++;
     } else if (hr_kind_is_free(ev->kind)) {
         rc = apply_free(r, ev);
@@ -547,10 +556,34 @@ static int apply_run(hr_replay *r, const hr_record *recs, size_t n)
     return apply_batch(r, recs + first, n - first);
 }
 
+/* Failure rules that look at stacks read the reader's stack table, which only the feed may use
+ * while it is open: such a replay reads the records itself, one by one. */
+static int run_plain(hr_replay *r, hr_reader *rd)
+{
+    hr_record rec;
+    int rc;
+    r->rd = rd;
+    while (!limit_reached(r) && (rc = hr_reader_next(rd, &rec)) == 1) {
+        int arc = hr_replay_apply(r, &rec);
+        if (arc != 0) {
+            r->res.stopped = arc == 1;
+            rc = arc;
+            break;
+        }
+    }
+    r->rd = NULL;
+    if (limit_reached(r))
+        rc = 0;
+    hr_pending_flush_all(r);
+    return rc;
+}
+
 /* Records are decoded ahead on a second thread (include/heaprr/feed.h) while this one applies
  * them. */
 int hr_replay_run(hr_replay *r, hr_reader *rd)
 {
+    if (r->o.fail && r->o.fail->needs_stack)
+        return run_plain(r, rd);
     hr_feed *f = hr_feed_open(rd, NULL);
     if (!f)
         return HR_ERR_NOMEM;

@@ -28,9 +28,26 @@ struct hr_replay {
     int ck_bounds, ck_chain; /* check levels mallopt turned on or off (mallopt.c) */
     int forked, stop;
     struct timespec started;
+    hr_reader *rd;        /* the reader hr_replay_run reads (stacks for --fail rules), or NULL */
+    uint64_t fail_calls;  /* calls that could fail so far (inject.c) */
+    uint64_t *ghosts;     /* pointers of allocations failed on purpose */
+    size_t ghost_mask, nghosts;
+    hr_injected_call *injected;
+    size_t ninjected, capinjected;
 };
 
 uint64_t hr_replay_mix(uint64_t h);
+
+/* ---- inject.c: failure injection (--fail) ---- */
+
+/* When the rules make the allocation event rec fail: applies the failure (realloc_fn applies a
+ * realloc that keeps the old block), *rc its result, and returns 1; else 0. */
+int hr_inject_event(hr_replay *r, const hr_record *rec, int *rc, int (*realloc_fn)(hr_replay *, const hr_event *));
+/* A free or realloc of a pointer whose allocation the replay failed: forgets it and returns 1. */
+int hr_inject_ghost(hr_replay *r, const hr_event *ev);
+/* A MODULE_LOAD record: the rules' func=, at= and site= resolved into it. */
+void hr_inject_module(hr_replay *r, const hr_record *rec);
+void hr_inject_free(hr_replay *r);
 
 /* ---- mallopt.c: the mallopt commands a trace recorded ---- */
 

@@ -3,11 +3,13 @@
  * ten items through make_item and prints what it did:
  *   handled   every failed allocation is handled: prints "handled N" (N failures) and exits 0
  *   crash     a failed allocation in fill_item is used anyway: a NULL dereference (SIGSEGV)
- *   leak      a failure in make_pair leaks the half it already had */
+ *   leak      a failure in make_pair leaks the half it already had
+ *   hang      a failure in make_item makes it wait for ever (for heaprr torture's timeout) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NOINLINE __attribute__((noinline))
 
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < 10; i++) {
         char *p = make_item(32 + (size_t)i);
         if (!p) {
+            while (strcmp(mode, "hang") == 0)
+                pause(); /* the bug: waits for memory no one will free */
             failures++;
             if (errno != ENOMEM)
                 return 3;

@@ -33,6 +33,7 @@ typedef struct hr_stats {
     uint64_t calls;            /* all events */
     uint64_t threads;          /* thread-start records */
     uint64_t failed_calls;     /* events with HR_XF_FAILED */
+    uint64_t injected_calls;   /* of them, failed on purpose (HR_XF_INJECTED) */
     uint64_t incomplete_calls; /* calls that never returned (crash) */
     uint64_t null_frees;       /* free(NULL) and delete of NULL */
     uint64_t unknown_frees;    /* frees of pointers this trace never allocated (e.g. inherited) */

@@ -40,6 +40,7 @@ typedef struct hr_profile {
     size_t nsamples;
     uint64_t bucket_ns;
     uint64_t calls, allocs, frees, failed, bytes, temporary;
+    uint64_t injected; /* of the failed calls, those failed on purpose (HEAPRR_FAIL) */
     uint64_t peak_bytes, peak_blocks, peak_seq, peak_time_ns;
     uint64_t leaked_bytes, leaked_blocks;
     uint64_t duration_ns;

@@ -20,7 +20,7 @@
  *                allocation site as a trace's stacks name it; heaprr torture makes these)
  *   count=M      at most M failures from this rule
  * func=, at= and site= name code: whoever applies the rules resolves them into addresses as modules
- * load (hr_failspec_module; func= from the modules' symbol tables). */
+ * load (hr_failspec_module). */
 #ifndef HEAPRR_FAILSPEC_H
 #define HEAPRR_FAILSPEC_H
 
@@ -75,9 +75,9 @@ int hr_failspec_fails(hr_failspec *s, uint64_t n, unsigned kind, uint64_t size, 
                       uint32_t depth);
 /* Adds [lo, hi) as code rule r's func= or at= matches. */
 void hr_failspec_add_code(hr_fail_rule *r, uint64_t lo, uint64_t hi);
-/* A module loaded at bias, name its file name (no directory): resolves the at= and site= frames
- * into it. (func= needs its symbol table: the caller looks the name up and adds the range.) */
-void hr_failspec_module(hr_failspec *s, const char *name, uint64_t bias);
+/* The module file at path is loaded at bias: resolves the rules' func= (from its symbol table),
+ * at= and site= into it. */
+void hr_failspec_module(hr_failspec *s, const char *path, uint64_t bias);
 
 #ifdef __cplusplus
 }

@@ -247,6 +247,15 @@ typedef struct hr_event {
     uint64_t stack;    /* stack id: a node id, 0 for none */
 } hr_event;
 
+/* Whether the call e records is one failure injection can make fail (HEAPRR_FAIL counts these):
+ * every allocation, and realloc but not realloc(p, 0), which frees. */
+static inline int hr_event_can_fail(const hr_event *e)
+{
+    if (hr_kind_is_free(e->kind))
+        return 0;
+    return !hr_kind_is_realloc(e->kind) || (e->size && (!hr_kind_has_count(e->kind) || e->count));
+}
+
 typedef struct hr_process_info {
     hr_str recorder;
     uint32_t origin; /* hr_origin */

@@ -57,6 +57,7 @@ typedef struct hr_index {
     uint64_t leaked_bytes, leaked_blocks; /* live at the end */
     uint64_t first_seq, duration_ns;      /* of the ordered records */
     uint64_t thread_starts, module_loads, marks, forks, execs;
+    uint64_t injected; /* failed on purpose (HR_XF_INJECTED); 0 in indexes written before it */
     hr_ix_site *sites; /* in the order their stacks first appear */
     size_t nsites;
     hr_ix_thread *threads; /* in the order they first appear */

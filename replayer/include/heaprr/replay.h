@@ -6,6 +6,7 @@
 #ifndef HEAPRR_REPLAY_H
 #define HEAPRR_REPLAY_H
 
+#include <heaprr/failspec.h>
 #include <heaprr/format.h>
 #include <heaprr/heapcfg.h>
 #include <heaprr/reader.h>
@@ -96,6 +97,9 @@ typedef struct hr_replay_options {
     uint64_t max_events;        /* stop after this many events (0: all) */
     const char *allocator;      /* NULL or "band": the model; "system": the C library's malloc;
                                    otherwise the path of a shared object exporting the malloc family */
+    hr_failspec *fail;          /* failure injection (replayer/inject.c): the calls these rules pick
+                                   fail on the allocator; NULL: none. func=, at= and site= rules need
+                                   the reader hr_replay_run was given */
 } hr_replay_options;
 
 typedef struct hr_band_report {
@@ -129,7 +133,16 @@ typedef struct hr_replay_result {
     const char *allocator;  /* "band", "system" or the shared object's path */
     uint64_t guard_records; /* guard-zone damage recorded in guard mode, put back before frees */
     uint64_t mallopt_calls, mallopt_applied; /* mallopt commands recorded, and applied (mallopt.c) */
+    uint64_t injected;        /* calls failed by the replay's --fail rules */
+    uint64_t injected_frees;  /* frees and reallocs of the blocks those calls did not give */
+    uint64_t recorded_injected; /* calls failed on purpose in the recorded run (HEAPRR_FAIL) */
 } hr_replay_result;
+
+/* A call the replay's --fail rules made fail. */
+typedef struct hr_injected_call {
+    uint64_t seq, stack, size;
+    uint32_t thread, kind;
+} hr_injected_call;
 
 typedef struct hr_replay hr_replay;
 
@@ -150,6 +163,8 @@ int hr_replay_run(hr_replay *r, hr_reader *rd);
 /* Final figures (call once, at the end). */
 void hr_replay_result_get(hr_replay *r, hr_replay_result *res);
 const hr_finding *hr_replay_findings(const hr_replay *r, size_t *n);
+/* The calls the --fail rules made fail, in order (the first max_findings of them). */
+const hr_injected_call *hr_replay_injected(const hr_replay *r, size_t *n);
 
 #ifdef __cplusplus
 }

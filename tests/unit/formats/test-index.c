@@ -233,9 +233,49 @@ static void test_decoder_cuts(void)
     hr_index_free(&ref);
 }
 
+/* The totals: 23 from the first writers (no injected: read as 0), 24 today, more from later
+ * writers (skipped). An index of small figures, so that each varint is one byte. */
+static void test_scalar_counts(void)
+{
+    hr_index ix;
+    memset(&ix, 0, sizeof ix);
+    ix.nbins = 1;
+    ix.bins[0].le = 100;
+    ix.calls = 5;
+    ix.failed = 2;
+    ix.execs = 3;
+    ix.injected = 1;
+    size_t n;
+    uint8_t *b = encoded(&ix, &n);
+    const size_t at = 1 + 1 + 1 + 1 + 1 + HR_KIND_COUNT; /* version bucket nbins le nkinds counts */
+    CHECK_FATAL(n > at + 25 && b[at] == 24 && b[at + 24] == 1);
+    hr_index got;
+    const char *why;
+    CHECK(hr_index_decode(b, n, &got, &why) == 0 && got.injected == 1 && got.execs == 3 && got.calls == 5);
+    hr_index_free(&got);
+    uint8_t *v = malloc(n + 1); /* 23 totals: injected left out */
+    CHECK_FATAL(v != NULL);
+    memcpy(v, b, at + 24);
+    v[at] = 23;
+    memcpy(v + at + 24, b + at + 25, n - at - 25);
+    CHECK(hr_index_decode(v, n - 1, &got, &why) == 0 && got.injected == 0 && got.execs == 3 && got.failed == 2);
+    hr_index_free(&got);
+    memcpy(v, b, at + 25); /* 25 totals: one this reader does not know */
+    v[at] = 25;
+    v[at + 25] = 9;
+    memcpy(v + at + 26, b + at + 25, n - at - 25);
+    CHECK(hr_index_decode(v, n + 1, &got, &why) == 0 && got.injected == 1 && got.execs == 3);
+    hr_index_free(&got);
+    v[at] = 22; /* fewer than the first writers wrote */
+    CHECK(hr_index_decode(v, n + 1, &got, &why) < 0);
+    free(v);
+    free(b);
+}
+
 int main(void)
 {
     CHECK_FATAL(mkdtemp(dir) != NULL);
+    test_scalar_counts();
     for (int consistent = 0; consistent <= 1; consistent++) {
         test_equal(0, 4096, consistent);
         test_equal(1, 4096, consistent);

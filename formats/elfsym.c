@@ -2,9 +2,9 @@
 /* A function's address range, from the symbol table of its module's file (the full one, or the
  * dynamic one when the file is stripped): failure injection's func= rules name functions, static
  * ones included, that no dlsym finds. The file is mapped, read and unmapped with plain system
- * calls: no allocation, no lock of the C library's. */
+ * calls: no allocation, no lock of the C library's (the recorder runs this as modules load). */
 #define _GNU_SOURCE
-#include "recorder.h"
+#include "internal.h"
 
 #include <elf.h>
 #include <fcntl.h>
