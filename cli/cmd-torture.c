@@ -137,7 +137,7 @@ static void bar(const sweep *s)
 static void judged(size_t i, void *arg)
 {
     sweep *s = arg;
-    tt_judge(&s->runs[i], &s->base, s->base_leaks, &s->verdicts[i]);
+    tt_judge(&s->runs[i], &s->sites.v[i], &s->base, s->base_leaks, &s->verdicts[i]);
     s->ended++;
     bar(s);
 }

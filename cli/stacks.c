@@ -164,6 +164,28 @@ void cli_site_label(hr_reader *r, uint64_t stack, size_t frames, char *out, size
         memcpy(out + cap - 4, "...", 4);
 }
 
+static int system_module(const char *path)
+{
+    return strncmp(path, "/lib/", 5) == 0 || strncmp(path, "/lib64/", 7) == 0 || strncmp(path, "/usr/lib/", 9) == 0 ||
+           strncmp(path, "/usr/lib64/", 11) == 0 || strncmp(base_name(path), "libheaprr", 9) == 0;
+}
+
+void cli_site_origin(hr_reader *r, uint64_t stack, size_t skip, char *out, size_t cap)
+{
+    static hr_symframe f[MAX_OUT];
+    size_t n = frames_of(r, stack, f);
+    out[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!f[i].module || system_module(f[i].module))
+            continue;
+        if (i >= skip) {
+            frame_label(&f[i], out, cap, 1);
+            shorten_templates(out);
+        }
+        return;
+    }
+}
+
 size_t cli_stack_names(hr_reader *r, uint64_t stack, const char **names, size_t max, char *buf, size_t cap)
 {
     static hr_symframe f[MAX_OUT];

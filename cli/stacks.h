@@ -16,6 +16,10 @@ void cli_print_stack(hr_reader *r, const char *indent, uint64_t stack);
 struct hr_symbolizer *cli_symbolizer(hr_reader *r);
 /* A site as one line: its first frames, "function (file:line) <- caller <- ...". */
 void cli_site_label(hr_reader *r, uint64_t stack, size_t frames, char *out, size_t cap);
+/* The innermost frame of the program's own code, past the first skip frames: the first one whose
+ * module is not a system library (under /lib or /usr/lib) nor the recorder, as "function
+ * (file:line)"; "" when there is none. */
+void cli_site_origin(hr_reader *r, uint64_t stack, size_t skip, char *out, size_t cap);
 /* The frames' names (function, else module+offset), innermost first, into buf; returns how many. */
 size_t cli_stack_names(hr_reader *r, uint64_t stack, const char **names, size_t max, char *buf, size_t cap);
 /* The frame names of stack joined by ';' (a ';' in a name becomes ':'), outermost first when

@@ -13,6 +13,7 @@
 
 #include "stacks.h"
 
+#include <heaprr/failspec.h>
 #include <heaprr/leaks.h>
 
 #include <stdio.h>
@@ -113,22 +114,24 @@ static uint64_t new_leaks(const tt_leakset *run, const tt_leakset *base, tt_verd
     return worst_stack;
 }
 
-/* The run's leaks against the baseline's, the largest new one's site symbolized. */
-static void judge_leaks(const char *trace, const tt_leakset *base, tt_verdict *v)
+/* The run's leaks against the baseline's; the largest new one's site symbolized when named (a
+ * symbolizer costs: only for runs that will be called leaked). */
+static void judge_leaks(const char *trace, const tt_leakset *base, int name, tt_verdict *v)
 {
     hr_reader *r = open_quietly(trace);
     tt_leakset *mine = r ? leaks_of(r) : NULL;
     uint64_t stack = mine ? new_leaks(mine, base, v) : 0;
-    if (stack)
-        cli_site_label(r, stack, 2, v->leak_at, sizeof v->leak_at);
+    if (stack && name)
+        tt_site_label(r, stack, v->leak_at, sizeof v->leak_at);
     cli_stacks_done();
     tt_leakset_free(mine);
     hr_reader_close(r);
 }
 
-/* Reads the run's trace: failures injected, and the first one's site (symbolized). Returns 0, or
- * -1 when the trace cannot be read. */
-static int injected(const char *trace, tt_verdict *v)
+/* Reads the run's trace: failures injected, and the first one's site: the site's label when its
+ * stack begins with the site's frames, else symbolized (a program that went another way: --calls).
+ * Returns 0, or -1 when the trace cannot be read. */
+static int injected(const char *trace, const tt_site *site, tt_verdict *v)
 {
     hr_reader *r = open_quietly(trace);
     if (!r)
@@ -138,8 +141,13 @@ static int injected(const char *trace, tt_verdict *v)
     while (hr_reader_next(r, &rec) == 1)
         if (rec.type == HR_REC_EVENT && (rec.u.event.xflags & HR_XF_INJECTED) && !v->injected++)
             first = rec.u.event.stack;
-    if (v->injected)
-        cli_site_label(r, first, 2, v->failed_at, sizeof v->failed_at);
+    char key[KEY_MAX];
+    size_t n = strlen(site->key);
+    if (v->injected && tt_stack_key(r, first, HR_FAIL_MAX_SITE, key, sizeof key) &&
+        strncmp(key, site->key, n) == 0 && (key[n] == 0 || key[n] == '/'))
+        snprintf(v->failed_at, sizeof v->failed_at, "%s", site->label);
+    else if (v->injected)
+        tt_site_label(r, first, v->failed_at, sizeof v->failed_at);
     cli_stacks_done();
     hr_reader_close(r);
     return 0;
@@ -194,13 +202,14 @@ static enum tt_outcome outcome(const tt_run *run, const tt_run *base, const tt_v
     return TT_HANDLED;
 }
 
-void tt_judge(const tt_run *run, const tt_run *base, const tt_leakset *base_leaks, tt_verdict *v)
+void tt_judge(const tt_run *run, const tt_site *site, const tt_run *base, const tt_leakset *base_leaks,
+              tt_verdict *v)
 {
     memset(v, 0, sizeof *v);
     v->same_output = same_file(run->out, base->out);
     last_line(run->err, v->last_err, sizeof v->last_err);
-    if (injected(run->trace, v) == 0 && !run->signal && !run->hung)
-        judge_leaks(run->trace, base_leaks, v);
+    if (injected(run->trace, site, v) == 0 && !run->signal && !run->hung)
+        judge_leaks(run->trace, base_leaks, run->status == base->status, v);
     v->outcome = outcome(run, base, v);
 }
 

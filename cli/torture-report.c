@@ -65,11 +65,12 @@ static void what_happened(const tt_run *run, const tt_verdict *v, char *out, siz
         snprintf(out, cap, "still running after %.0f s: stopped", run->seconds);
         break;
     case TT_CRASHED:
-        snprintf(out, cap, "killed by SIG%s (%s)", signal_name(run->signal), strsignal(run->signal));
+        snprintf(out, cap, "killed by SIG%s (%s)%s%s%s", signal_name(run->signal), strsignal(run->signal),
+                 v->last_err[0] ? ": \"" : "", v->last_err, v->last_err[0] ? "\"" : "");
         break;
     case TT_LEAKED:
-        snprintf(out, cap, "exit %d; %" PRIu64 " bytes in %" PRIu64 " blocks the baseline freed, from %s", run->status,
-                 v->leak_bytes, v->leak_blocks, v->leak_at);
+        snprintf(out, cap, "exit %d; %" PRIu64 " bytes in %" PRIu64 " block%s the baseline freed, from %s", run->status,
+                 v->leak_bytes, v->leak_blocks, v->leak_blocks == 1 ? "" : "s", v->leak_at);
         break;
     default:
         snprintf(out, cap, "exit %d%s%s%s%s", run->status, v->same_output ? ", same output" : ", output differs",

@@ -82,6 +82,16 @@ static void first_frame(const char *key, char *where, size_t cap)
     snprintf(where, cap, "%.*s", (int)n, key);
 }
 
+void tt_site_label(hr_reader *r, uint64_t stack, char *out, size_t cap)
+{
+    char origin[512];
+    cli_site_label(r, stack, 2, out, cap);
+    cli_site_origin(r, stack, 2, origin, sizeof origin);
+    size_t n = strlen(out);
+    if (origin[0] && n + 5 < cap)
+        snprintf(out + n, cap - n, " ... %s", origin);
+}
+
 /* ---- sites by rule: an open-addressing table of indexes into the list ---- */
 
 typedef struct site_table {
@@ -127,7 +137,7 @@ typedef struct sites_pass {
     size_t nstacks;
 } sites_pass;
 
-static size_t add_site(sites_pass *p, const char *rule, const char *where, const hr_record *rec)
+static size_t add_site(sites_pass *p, const char *rule, const char *key, const char *where, const hr_record *rec)
 {
     tt_sites *s = p->out;
     if ((s->n + 1) * 2 > p->table.cap)
@@ -137,8 +147,9 @@ static size_t add_site(sites_pass *p, const char *rule, const char *where, const
         return *slot - 1;
     s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
     char label[1024];
-    cli_site_label(p->r, rec->u.event.stack, 2, label, sizeof label);
-    s->v[s->n] = (tt_site){xstrdup(rule), xstrdup(label), xstrdup(where), 0, rec->seq, rec->u.event.kind};
+    tt_site_label(p->r, rec->u.event.stack, label, sizeof label);
+    s->v[s->n] = (tt_site){xstrdup(rule), xstrdup(label), xstrdup(where), xstrdup(key), 0, rec->seq,
+                           rec->u.event.kind};
     *slot = ++s->n;
     return s->n - 1;
 }
@@ -154,7 +165,7 @@ static size_t site_of(sites_pass *p, const hr_record *rec)
         return SIZE_MAX;
     snprintf(rule, sizeof rule, "site=%s,count=1", key);
     first_frame(key, where, sizeof where);
-    size_t i = add_site(p, rule, where, rec);
+    size_t i = add_site(p, rule, key, where, rec);
     if (id >= p->nstacks) {
         size_t n = id * 2 + 64;
         p->of_stack = xrealloc(p->of_stack, n * sizeof *p->of_stack);
@@ -197,12 +208,14 @@ void tt_sites_calls(const char *trace, uint64_t n, tt_sites *out)
             continue;
         if (++out->calls > n)
             continue;
-        char rule[64], label[1024], where[512];
+        char rule[64], label[1024], where[512], key[RULE_MAX];
         snprintf(rule, sizeof rule, "nth=%" PRIu64, out->calls);
-        cli_site_label(r, rec.u.event.stack, 2, label, sizeof label);
-        tt_stack_key(r, rec.u.event.stack, 1, where, sizeof where);
+        tt_site_label(r, rec.u.event.stack, label, sizeof label);
+        tt_stack_key(r, rec.u.event.stack, HR_FAIL_MAX_SITE, key, sizeof key);
+        first_frame(key, where, sizeof where);
         out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
-        out->v[out->n++] = (tt_site){xstrdup(rule), xstrdup(label), xstrdup(where), 1, rec.seq, rec.u.event.kind};
+        out->v[out->n++] =
+            (tt_site){xstrdup(rule), xstrdup(label), xstrdup(where), xstrdup(key), 1, rec.seq, rec.u.event.kind};
     }
     cli_pass_done(rc, r, trace);
     cli_stacks_done();
@@ -215,6 +228,7 @@ void tt_sites_keep(tt_sites *s, size_t n)
         free(s->v[i].rule);
         free(s->v[i].label);
         free(s->v[i].where);
+        free(s->v[i].key);
     }
     if (n < s->n)
         s->n = n;
@@ -222,11 +236,7 @@ void tt_sites_keep(tt_sites *s, size_t n)
 
 void tt_sites_free(tt_sites *s)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        free(s->v[i].rule);
-        free(s->v[i].label);
-        free(s->v[i].where);
-    }
+    tt_sites_keep(s, 0);
     free(s->v);
     memset(s, 0, sizeof *s);
 }

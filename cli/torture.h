@@ -17,6 +17,7 @@ typedef struct tt_site {
     char *rule;      /* the HEAPRR_FAIL rule that fails the site's first call */
     char *label;     /* "function (file:line) <- caller" */
     char *where;     /* innermost frame as module+offset */
+    char *key;       /* its innermost frames as module+offset (tt_stack_key) */
     uint64_t calls;  /* calls the baseline made there */
     uint64_t first;  /* the first one's sequence number */
     unsigned kind;   /* the first one's entry point */
@@ -37,6 +38,9 @@ void tt_sites_calls(const char *trace, uint64_t n, tt_sites *out);
 void tt_sites_free(tt_sites *s);
 /* Keeps the first n sites only. */
 void tt_sites_keep(tt_sites *s, size_t n);
+/* A site in words: "function (file:line) <- caller", then " ... function (file:line)" of the
+ * program's own code when that is further out. */
+void tt_site_label(hr_reader *r, uint64_t stack, char *out, size_t cap);
 /* The innermost depth frames of stack as "MOD+0xOFF/MOD+0xOFF/..." (as site= reads them), up to the
  * first frame in no module. Returns the frames named. */
 unsigned tt_stack_key(const hr_reader *r, uint64_t stack, unsigned depth, char *out, size_t cap);
@@ -74,7 +78,7 @@ typedef struct tt_leakset tt_leakset;
 typedef struct tt_verdict {
     enum tt_outcome outcome;
     uint64_t injected;          /* failures injected in the root process */
-    char failed_at[1024];       /* the first injected call's site, symbolized */
+    char failed_at[1024];       /* the first injected call's site, symbolized ("" when none) */
     uint64_t leak_bytes, leak_blocks; /* left at exit that the baseline freed */
     char leak_at[1024];         /* the largest such group's allocation site */
     int same_output;            /* stdout as the baseline's */
@@ -84,8 +88,9 @@ typedef struct tt_verdict {
 /* The baseline's leaks, by stack (module+offset frames). NULL with the trace unreadable. */
 tt_leakset *tt_leakset_read(const char *trace);
 void tt_leakset_free(tt_leakset *s);
-/* Judges run against the baseline's run and leaks. */
-void tt_judge(const tt_run *run, const tt_run *base, const tt_leakset *base_leaks, tt_verdict *v);
+/* Judges run, made to fail at site, against the baseline's run and leaks. */
+void tt_judge(const tt_run *run, const tt_site *site, const tt_run *base, const tt_leakset *base_leaks,
+              tt_verdict *v);
 const char *tt_outcome_name(enum tt_outcome o);
 
 /* ---- cmd-torture.c and torture-report.c: the sweep ---- */
