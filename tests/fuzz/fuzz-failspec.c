@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target for failure injection's rules (HEAPRR_FAIL, heaprr record --fail): the input is
  * the text. Rejected text gets a one-line reason; accepted text gives between 1 and the most rules,
- * each with names that end inside their buffers, and matching a few calls against them (with a
+ * each with names that end inside their buffers (site= frames too), and matching a few calls against them (with a
  * backtrace and code ranges added) gives no more failures than a lone rule's count= allows. */
 #include "fuzz-common.h"
 
@@ -27,8 +27,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         hr_fail_rule *r = &spec.rules[i];
         FZ_CHECK(memchr(r->func, 0, sizeof r->func) && memchr(r->module, 0, sizeof r->module));
         FZ_CHECK(r->random <= 1);
+        FZ_CHECK(r->nsite <= HR_FAIL_MAX_SITE);
+        for (uint32_t k = 0; k < r->nsite; k++)
+            FZ_CHECK(memchr(r->site[k].module, 0, sizeof r->site[k].module) && r->site[k].module[0]);
         hr_failspec_add_code(r, 0x1000, 0x2000);
     }
+    hr_failspec_module(&spec, "/nonexistent/wl-oom", 0x1000); /* site= and at= frames resolved */
     const uint64_t frames[3] = {0x1800, 0x5000, 0x9000};
     uint64_t failures = 0;
     for (uint64_t n = 1; n <= 64; n++)

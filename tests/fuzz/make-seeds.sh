@@ -226,6 +226,8 @@ record dlopen dlopen
 record abort abort
 HEAPRR_QUARANTINE_MB=1 record guarded guarded --guard
 MALLOC_CKFREED=1 record access access --check-access
+HEAPRR_FAIL="nth=1" record injected min                # events failed on purpose (xflags bit 6)
+HEAPRR_TORTURE=realloc record torture kinds             # every realloc moved, the old block held
 
 # ---- reader seeds: damaged variants of the kinds trace ----
 t=$reader/kinds-0
