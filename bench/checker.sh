@@ -3,7 +3,8 @@
 # The checker's recording modes (bench/README.md, "Checker"): one program run natively, under
 # plain `heaprr record`, with MALLOC_ACTION=0 (checks at the call), under `heaprr record
 # --check-freed` (the freed-block quarantine), under `heaprr record --check-access` (memcpy and
-# friends checked against the live blocks), under `heaprr record --guard --check-access` (guard
+# friends checked against the live blocks), under `heaprr record --torture realloc` (every realloc
+# moves its block, the old one into the quarantine), under `heaprr record --guard --check-access` (guard
 # zones, the quarantine and the access checks: every check at once), and under valgrind memcheck,
 # interleaved,
 # RUNS times each; prints median wall times, ratios to native and to plain recording, and peak RSS.
@@ -38,7 +39,7 @@ fi
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-MODES=(native record action check-freed check-access guard all memcheck)
+MODES=(native record action check-freed torture check-access guard all memcheck)
 
 # one MODE: runs the program once under MODE; prints "seconds maxrss_kib"
 one() {
@@ -49,6 +50,7 @@ one() {
     action) tool=(env MALLOC_ACTION=0 "$HEAPRR" record -q -o "$OUT/t.hrr" --) ;;
     check-freed) tool=("$HEAPRR" record -q --check-freed -o "$OUT/t.hrr" --) ;;
     check-access) tool=("$HEAPRR" record -q --check-access -o "$OUT/t.hrr" --) ;;
+    torture) tool=("$HEAPRR" record -q --torture realloc -o "$OUT/t.hrr" --) ;;
     guard) tool=("$HEAPRR" record -q --guard -o "$OUT/t.hrr" --) ;;
     all) tool=("$HEAPRR" record -q --guard --check-access -o "$OUT/t.hrr" --) ;;
     memcheck) tool=(valgrind -q --tool=memcheck --error-exitcode=0) ;;
@@ -84,6 +86,7 @@ for m in "${MODES[@]}"; do
     action) label="MALLOC_ACTION=0 record" ;;
     check-freed) label="heaprr record --check-freed" ;;
     check-access) label="heaprr record --check-access" ;;
+    torture) label="--torture realloc" ;;
     guard) label="heaprr record --guard" ;;
     all) label="--guard --check-access" ;;
     memcheck) label="valgrind memcheck" ;;
@@ -95,5 +98,6 @@ all=$(med "${secs[all]}")
 memcheck=$(med "${secs[memcheck]}")
 awk -v g="$all" -v m="$memcheck" 'BEGIN {printf "  memcheck / heaprr record --guard --check-access: %.1f\n", m / g}'
 echo "--check-freed: freed blocks filled and held in a 32 MiB quarantine; --guard: that and 32-byte"
-echo "guard zones before and after every block; --check-access: every memcpy, strcpy, ... checked"
+echo "guard zones before and after every block; --torture realloc: --check-freed, and every realloc moves"
+echo "its block; --check-access: every memcpy, strcpy, ... checked"
 echo "against the blocks live at the call. memcheck checks every load and store, heaprr only what it records."
