@@ -88,6 +88,14 @@ static int remove_one(const char *path, const struct stat *sb, int flag, struct 
     return 0;
 }
 
+static char temp_dir[PATH_MAX]; /* the folder made for the runs, removed at exit */
+
+static void remove_temp_dir(void)
+{
+    if (temp_dir[0])
+        nftw(temp_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 static const char *work_dir(const torture_opts *o, char *buf, size_t cap)
 {
     if (o->keep) {
@@ -101,6 +109,8 @@ static const char *work_dir(const torture_opts *o, char *buf, size_t cap)
     snprintf(buf, cap, "%s/heaprr-torture.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(buf))
         cli_die(1, "cannot create a folder for the runs (%s): %s", buf, strerror(errno));
+    snprintf(temp_dir, sizeof temp_dir, "%s", buf);
+    atexit(remove_temp_dir); /* also when a later step exits with an error */
     return buf;
 }
 
@@ -155,8 +165,11 @@ static void run_baseline(sweep *s)
     if (s->base.signal || !s->base.exited)
         cli_die(1, "the program was killed by signal %d with no failure injected: nothing to compare with",
                 s->base.signal);
-    if (access(s->base.trace, R_OK) != 0)
-        cli_die(1, "the baseline run left no trace (%s): was the program recorded?", s->base.trace);
+    if (access(s->base.trace, R_OK) != 0) {
+        char said[256];
+        tt_last_line(s->base.err, said, sizeof said);
+        cli_die(1, "the baseline run left no trace%s%s", said[0] ? ": " : " (was the program recorded?)", said);
+    }
     s->base_leaks = tt_leakset_read(s->base.trace);
     if (!s->base_leaks)
         cli_die(1, "cannot read the baseline's trace %s", s->base.trace);
@@ -202,8 +215,6 @@ int cmd_torture(int argc, char **argv)
         tt_report_json(&s);
     else
         tt_report_text(&s);
-    if (!o.keep)
-        nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     tt_leakset_free(s.base_leaks);
     tt_sites_free(&s.sites);
     free(s.runs);

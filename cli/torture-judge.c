@@ -170,8 +170,7 @@ static int same_file(const char *a, const char *b)
     return same;
 }
 
-/* The last line of the file that is not empty, cut to cap. */
-static void last_line(const char *path, char *out, size_t cap)
+void tt_last_line(const char *path, char *out, size_t cap)
 {
     FILE *f = fopen(path, "r");
     char line[4096];
@@ -207,7 +206,7 @@ void tt_judge(const tt_run *run, const tt_site *site, const tt_run *base, const 
 {
     memset(v, 0, sizeof *v);
     v->same_output = same_file(run->out, base->out);
-    last_line(run->err, v->last_err, sizeof v->last_err);
+    tt_last_line(run->err, v->last_err, sizeof v->last_err);
     if (injected(run->trace, site, v) == 0 && !run->signal && !run->hung)
         judge_leaks(run->trace, base_leaks, run->status == base->status, v);
     v->outcome = outcome(run, base, v);

@@ -105,6 +105,8 @@ void tt_report_text(const sweep *s)
         printf(" at %zu sites", s->sites.n);
     printf("\n%zu runs, %u at a time, in %.1f s (timeout %.0f s each)\n\n", s->sites.n, s->rr.jobs, s->seconds,
            s->rr.timeout);
+    if (!s->sites.n)
+        printf("no allocation call to fail\n");
     for (size_t i = 0; i < s->sites.n; i++) {
         enum tt_outcome o = s->verdicts[i].outcome;
         if (o == TT_CRASHED || o == TT_LEAKED || o == TT_HUNG)

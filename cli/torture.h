@@ -92,6 +92,8 @@ void tt_leakset_free(tt_leakset *s);
 void tt_judge(const tt_run *run, const tt_site *site, const tt_run *base, const tt_leakset *base_leaks,
               tt_verdict *v);
 const char *tt_outcome_name(enum tt_outcome o);
+/* The last line of the file at path that is not empty, cut to cap ("" when none). */
+void tt_last_line(const char *path, char *out, size_t cap);
 
 /* ---- cmd-torture.c and torture-report.c: the sweep ---- */
 

@@ -55,6 +55,12 @@ int main(void)
     expect(2, "expects one trace file", "dump", trace, trace, NULL);
     expect(2, "missing program", "record", NULL, NULL, NULL);
     expect(2, "--depth expects a number", "record", "--depth", "x", "true");
+    expect(2, "--torture x: the torture is 'realloc'", "record", "--torture", "x", "true");
+    expect(2, "--fail bogus", "replay", "--fail", "bogus", trace);
+    expect(2, "missing --oom", "torture", "--", "true", NULL);
+    expect(2, "missing program", "torture", "--oom", NULL, NULL);
+    expect(2, "--jobs expects a number", "torture", "--oom", "--jobs=0", "true");
+    expect(1, "left no trace: heaprr: cannot run '/nonexistent/prog'", "torture", "--oom", "--", "/nonexistent/prog");
     expect(1, "No such file", "stats", "/nonexistent/t.hrr", NULL, NULL);
     expect(1, "not a heaprr trace", "stats", garbage, NULL, NULL);
     expect(1, "empty file", "dump", empty, NULL, NULL);
