@@ -133,28 +133,25 @@ static inline void hr_free_record_in(hr_tls *t, unsigned kind, uint64_t ptr, uin
 
 /* Entry test for a hook: 1 to record (busy is then set), 0 to pass through.
  * hr_self.busy is 0 outside the recorder and non-zero inside it (nested calls pass through). While a
- * real operator new runs (hr_self.in_new), its first allocation call is its own and passes through;
- * later ones (an exception object, a new_handler's work) are the program's and are recorded. */
-static inline int hr_hook_enter(void)
+ * real operator new runs (hr_self.in_new), its own allocation calls pass through, its second try
+ * after a new_handler ran too; others (an exception object, the new_handler's work) are the
+ * program's and are recorded. Always inlined: the return address is the hook's caller's. */
+static inline __attribute__((always_inline)) int hr_hook_enter(void)
 {
     if (HR_LIKELY(hr_should_record())) {
         if (HR_UNLIKELY(hr_self.in_new | hr_self.forking)) {
-            if (hr_self.in_new) {
-                hr_self.in_new = 0;
+            if (hr_self.in_new && hr_new_underneath(__builtin_return_address(0)))
                 return 0;
-            }
             /* A child of fork, before its atfork handler made it a trace of its own (another
              * library's handler may run first): the rings are still its parent's. */
-            if (getpid() != (pid_t)hr_sess.pid)
+            if (hr_self.forking && getpid() != (pid_t)hr_sess.pid)
                 return 0;
         }
         hr_self.busy = 1;
         return 1;
     }
-    if (hr_self.in_new) {
-        hr_self.in_new = 0;
+    if (hr_self.in_new && hr_new_underneath(__builtin_return_address(0)))
         return 0;
-    }
     hr_park_if_finished();
     if (__atomic_load_n(&hr_state, __ATOMIC_RELAXED) == HR_UNINIT && !hr_self.busy && hr_init_check()) {
         hr_self.busy = 1;

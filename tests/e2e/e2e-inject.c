@@ -3,7 +3,9 @@
  * wl-oomxx.cpp): the calls the rules pick fail as their contract says (NULL and ENOMEM; bad_alloc
  * caught; NULL from the nothrow new; the new_handler first), the program sees exactly those
  * failures, and the trace marks each as injected. A specification it cannot read is one line on
- * stderr, and the program runs as without it. */
+ * stderr, and the program runs as without it. A real shortage inside the real operator new, whose
+ * new_handler frees memory before the operator tries again, is one event of the new (its second
+ * try is its own, not the program's malloc), plainly and in guard mode. */
 #include "e2e.h"
 
 #include <stdio.h>
@@ -49,9 +51,35 @@ static void expect_c(const char *spec, int handled)
         fprintf(stderr, "HEAPRR_FAIL=%s: printed '%s', expected '%s'\n", spec, r.out, want);
 }
 
+/* wl-oomxx real-oom under heaprr record (option: "" or "--guard"). */
+static void real_oom(const char *option)
+{
+    run_result r;
+    char *argv[] = {(char *)e2e_heaprr(), "record", "-q", "-o", trace, (char *)option, "--",
+                    (char *)e2e_workload("wl-oomxx"), "real-oom", NULL};
+    if (!*option)
+        memmove(&argv[5], &argv[6], 4 * sizeof argv[0]);
+    CHECK_FATAL(e2e_run(&r, argv, NULL) == 0);
+    CHECK(r.exited && r.code == 0 && strcmp(r.out, "real-oom handler 1 block OK\n") == 0);
+    if (strcmp(r.out, "real-oom handler 1 block OK\n") != 0)
+        fprintf(stderr, "real-oom %s: status %d, printed '%s', %s\n", option, r.code, r.out, r.err);
+    const uint64_t big = 48ull << 20;
+    CHECK_EQ_U64(e2e_count_size(trace, HR_NEW_ARRAY, big), 1);
+    CHECK_EQ_U64(e2e_count_size(trace, HR_MALLOC, big) + e2e_count_size(trace, HR_NEW, big), 0);
+    CHECK_EQ_U64(e2e_count_size(trace, HR_MALLOC, 64ull << 20), 1); /* the reserve, freed by the handler */
+    trace_summary sum;
+    CHECK_FATAL(e2e_summarize(trace, &sum) == 0);
+    CHECK_EQ_U64(sum.kinds[HR_DELETE_ARRAY], 1);
+    char *replay[] = {(char *)e2e_heaprr(), "replay", trace, NULL}; /* the new[] and delete[] pair up */
+    CHECK_FATAL(e2e_run(&r, replay, NULL) == 0);
+    CHECK(r.exited && r.code == 0 && strstr(r.out, "\n0 errors found") != NULL);
+}
+
 int main(void)
 {
     e2e_path(trace, sizeof trace, "inject.hrr");
+    real_oom("");
+    real_oom("--guard");
     /* The rules, one at a time and combined, on the ten calls of make_item. */
     expect_c("func=make_item,kind=malloc,size>41", 0); /* make_item asks 32 to 41 bytes */
     expect_c("func=make_item,kind=malloc,size>=41", 1);
