@@ -16,6 +16,7 @@
 #include <heaprr/failspec.h>
 #include <heaprr/leaks.h>
 
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,14 +144,35 @@ static int injected(const char *trace, const tt_site *site, tt_verdict *v)
             first = rec.u.event.stack;
     char key[KEY_MAX];
     size_t n = strlen(site->key);
-    if (v->injected && tt_stack_key(r, first, HR_FAIL_MAX_SITE, key, sizeof key) &&
-        strncmp(key, site->key, n) == 0 && (key[n] == 0 || key[n] == '/'))
+    if (!v->injected || v->failed_at[0])
+        ; /* none here, or named from an earlier trace */
+    else if (tt_stack_key(r, first, HR_FAIL_MAX_SITE, key, sizeof key) && strncmp(key, site->key, n) == 0 &&
+             (key[n] == 0 || key[n] == '/'))
         snprintf(v->failed_at, sizeof v->failed_at, "%s", site->label);
-    else if (v->injected)
+    else
         tt_site_label(r, first, v->failed_at, sizeof v->failed_at);
     cli_stacks_done();
     hr_reader_close(r);
     return 0;
+}
+
+/* The failures injected in the run's other processes (the traces of its children, TRACE with
+ * ".PID..." before the extension): a site may be reached in a child only. */
+static void injected_in_children(const char *trace, const tt_site *site, tt_verdict *v)
+{
+    char pattern[4200];
+    size_t n = strlen(trace);
+    if (n < 4 || strcmp(trace + n - 4, ".hrr") != 0)
+        return;
+    snprintf(pattern, sizeof pattern, "%.*s.*.hrr", (int)(n - 4), trace);
+    glob_t g;
+    if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
+        return;
+    uint64_t root = v->injected;
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        injected(g.gl_pathv[i], site, v);
+    v->in_children = v->injected - root;
+    globfree(&g);
 }
 
 static int same_file(const char *a, const char *b)
@@ -207,7 +229,9 @@ void tt_judge(const tt_run *run, const tt_site *site, const tt_run *base, const 
     memset(v, 0, sizeof *v);
     v->same_output = same_file(run->out, base->out);
     tt_last_line(run->err, v->last_err, sizeof v->last_err);
-    if (injected(run->trace, site, v) == 0 && !run->signal && !run->hung)
+    int readable = injected(run->trace, site, v) == 0;
+    injected_in_children(run->trace, site, v);
+    if (readable && !run->signal && !run->hung)
         judge_leaks(run->trace, base_leaks, run->status == base->status, v);
     v->outcome = outcome(run, base, v);
 }

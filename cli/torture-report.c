@@ -89,6 +89,8 @@ static void detail(const sweep *s, size_t i)
            site->calls, site->calls == 1 ? "" : "s", what);
     if (v->failed_at[0] && strcmp(v->failed_at, site->label) != 0)
         printf("%-11s the failed call: %s\n", "", v->failed_at);
+    if (v->in_children)
+        printf("%-11s %" PRIu64 " of the %" PRIu64 " failures in child processes\n", "", v->in_children, v->injected);
     printf("%-11s reproduce: heaprr record --fail ", "");
     put_word(stdout, site->rule);
     printf(" -- ");
@@ -137,6 +139,7 @@ static void json_run(json *j, const sweep *s, size_t i)
     json_u64(j, "baseline_calls", site->calls);
     json_cstr(j, "rule", site->rule);
     json_u64(j, "injected", v->injected);
+    json_u64(j, "injected_in_children", v->in_children);
     if (v->failed_at[0])
         json_cstr(j, "failed_call", v->failed_at);
     else

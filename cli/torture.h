@@ -77,7 +77,8 @@ typedef struct tt_leakset tt_leakset;
 
 typedef struct tt_verdict {
     enum tt_outcome outcome;
-    uint64_t injected;          /* failures injected in the root process */
+    uint64_t injected;          /* failures injected, in all the run's processes */
+    uint64_t in_children;       /* of them, in its child processes */
     char failed_at[1024];       /* the first injected call's site, symbolized ("" when none) */
     uint64_t leak_bytes, leak_blocks; /* left at exit that the baseline freed */
     char leak_at[1024];         /* the largest such group's allocation site */
