@@ -131,6 +131,21 @@ static inline void hr_free_record_in(hr_tls *t, unsigned kind, uint64_t ptr, uin
     hr_ring_publish(t, r);
 }
 
+/* While a real operator new runs (hr_self.in_new), whether an allocation call made from caller is
+ * the operator's own, which passes through: its first one, and later ones from the same place (its
+ * second try after its new_handler ran). Others (the new_handler's work, an exception object) are
+ * the program's. Telling them apart by where they come from holds whoever's operator that is
+ * (another preload's in front of libstdc++'s included). */
+static inline int hr_new_underneath(const void *caller)
+{
+    if (hr_self.in_new == HR_NEW_STARTED) {
+        hr_self.in_new = HR_NEW_ALLOCATED;
+        hr_self.new_caller = caller;
+        return 1;
+    }
+    return caller == hr_self.new_caller;
+}
+
 /* Entry test for a hook: 1 to record (busy is then set), 0 to pass through.
  * hr_self.busy is 0 outside the recorder and non-zero inside it (nested calls pass through). While a
  * real operator new runs (hr_self.in_new), its own allocation calls pass through, its second try

@@ -9,7 +9,6 @@
 #include "hook-call.h"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <stdlib.h>
 
 /* The unwinder's entry points, weak: the C library's unwinder (libgcc_s) is loaded by every program
@@ -42,7 +41,8 @@ typedef struct new_call {
     unsigned kind, xflags;
     size_t size, align;
     int active;
-    int outer_in_new; /* hr_self.in_new before: an operator new further out still runs */
+    int outer_in_new;         /* hr_self.in_new before: an operator new further out still runs */
+    const void *outer_caller; /* and its hr_self.new_caller */
 } new_call;
 
 /* The event of a new: recorded after the call (the real operator may allocate an exception object
@@ -61,6 +61,7 @@ static void new_cleanup(new_call *n)
     if (!n->active)
         return;
     hr_self.in_new = n->outer_in_new;
+    hr_self.new_caller = n->outer_caller;
     hr_self.busy = 1;
     record_new(n, NULL);
     hr_self.busy = 0;
@@ -117,50 +118,6 @@ static void *fallback_new(size_t size, size_t align)
     return malloc(size);
 }
 
-/* The code of the real operators new (every variant): an allocation call from there, while one
- * runs, is its own (hr_new_underneath). Found once, with the replacement test below. */
-#define NEW_VARIANTS 8
-static const char *const new_names[NEW_VARIANTS] = {
-    "_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t", "_ZnwmSt11align_val_t",
-    "_ZnamSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t", "_ZnamSt11align_val_tRKSt9nothrow_t"};
-static struct {
-    uintptr_t lo, hi;
-} new_code[NEW_VARIANTS];
-static int new_code_known; /* every operator found has its size: the ranges can be trusted */
-
-static void find_new_code(void)
-{
-    int known = 1;
-    for (unsigned i = 0; i < NEW_VARIANTS; i++) {
-        void *f = hr_real_sym(new_names[i]);
-        Dl_info info;
-        const ElfW(Sym) *sym = NULL;
-        if (!f)
-            continue;
-        if (!dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size) {
-            known = 0;
-            continue;
-        }
-        new_code[i].lo = (uintptr_t)f;
-        new_code[i].hi = (uintptr_t)f + sym->st_size;
-    }
-    new_code_known = known;
-}
-
-int hr_new_underneath(const void *caller)
-{
-    if (!__atomic_load_n(&new_code_known, __ATOMIC_ACQUIRE)) { /* the first call is the operator's */
-        hr_self.in_new = HR_NEW_NONE;
-        return 1;
-    }
-    for (unsigned i = 0; i < NEW_VARIANTS; i++)
-        if ((uintptr_t)caller >= new_code[i].lo && (uintptr_t)caller < new_code[i].hi) {
-            hr_self.in_new = HR_NEW_ALLOCATED;
-            return 1;
-        }
-    return 0;
-}
-
 /* Whether the program replaces the global operator new or delete, as C++ lets it (a definition in
  * the executable comes before ours): the C++ hooks then only forward, and what its operators do
  * with malloc and free is recorded instead, records of one family that match. Decided once, on the
@@ -180,8 +137,6 @@ static int cxx_replaced(void)
         if (f && !hr_modules_is_self((uintptr_t)f))
             s = 2;
     }
-    if (s == 1)
-        find_new_code();
     hr_self.busy--;
     errno = saved;
     __atomic_store_n(&state, s, __ATOMIC_RELEASE);
@@ -190,14 +145,15 @@ static int cxx_replaced(void)
 
 /* While the real operator runs, hr_self.in_new says so (hook-call.h): the calls it makes itself
  * pass through: another operator new it hands the work to (a nothrow new calls the throwing one,
- * new[] calls new, often by a jump) before any allocation, and the allocation calls made from its
- * code (malloc, again after a new_handler ran). A new_handler's own operator new is recorded, and
- * gives the outer one back its state when it returns. */
+ * new[] calls new, often by a jump) before any allocation, its first allocation call, and that
+ * call again after a new_handler ran (hr_new_underneath). A new_handler's own operator new is
+ * recorded, and gives the outer one back its state when it returns. */
 #define NEW_BODY(kind, xflags, size, align, call)                            \
     size_t sz = size; /* what call asks for: the guard zone is added when recording */ \
     if (hr_self.in_new == HR_NEW_STARTED || cxx_replaced() || !hr_hook_enter()) \
         return call;                                                        \
-    new_call n __attribute__((cleanup(new_cleanup))) = {kind, xflags, size, align, 1, hr_self.in_new}; \
+    new_call n __attribute__((cleanup(new_cleanup))) = {kind, xflags, size, align, 1, hr_self.in_new, \
+                                                        hr_self.new_caller};                      \
     if (HR_UNLIKELY(hr_cfg.fail) && inject_new(&n)) {                      \
         hr_hook_leave(ENOMEM);                                              \
         return NULL;                                                        \
@@ -210,6 +166,7 @@ static int cxx_replaced(void)
     int err = errno;                                                        \
     n.active = 0;                                                           \
     hr_self.in_new = n.outer_in_new;                                        \
+    hr_self.new_caller = n.outer_caller;                                    \
     hr_self.busy = 1;                                                       \
     if (ask)                                                                \
         p = hr_guard_arm(p, size, align, kind);                             \

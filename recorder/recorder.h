@@ -82,11 +82,7 @@ extern int hr_real_ready HR_HIDDEN;
 void hr_real_init(void) HR_HIDDEN;
 /* Looks up a symbol in the libraries after ours (for lazily resolved C++ operators). */
 void *hr_real_sym(const char *name) HR_HIDDEN;
-/* hooks-cxx.c: while a real operator new runs (hr_self.in_new), whether an allocation call made
- * from caller is that operator's own (its caller is inside the code of a real operator new), which
- * passes through; the others (a new_handler's, an exception object's) are the program's. Without
- * the operators' code ranges, the first call after the operator started is taken as its own. */
-int hr_new_underneath(const void *caller) HR_HIDDEN;
+/* hr_self.in_new: a real operator new called by a hook of ours (hooks-cxx.c, hook-call.h) */
 #define HR_NEW_NONE 0
 #define HR_NEW_STARTED 1   /* it runs, and has made no allocation call yet */
 #define HR_NEW_ALLOCATED 2 /* it made one (which failed, if it still runs: a new_handler may follow) */
@@ -330,6 +326,7 @@ typedef struct hr_tls {
     int forking;                 /* between this thread's fork handlers: it holds the checker's locks
                                     (blocks.c), and a child records nothing yet (hook-call.h) */
     int in_new;                  /* a real operator new runs (HR_NEW_*): its own calls pass through */
+    const void *new_caller;      /* where its first allocation call came from (hook-call.h) */
     int locks;                   /* spin locks of the checker's tables this thread holds */
 } hr_tls;
 
