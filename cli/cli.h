@@ -97,5 +97,6 @@ int cmd_diff(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_torture(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const cli_command commands[] = {
     {"torture", cmd_torture, "out-of-memory testing: one run per allocation site, failing it"},
     {"replay", cmd_replay, "replay a trace on the band/arena allocator model and check the heap"},
     {"config", cmd_config, "print the allocator model's configuration after normalization"},
+    {"check", cmd_check, "hold traces against limits (leaked, peak, calls, errors) for CI; JUnit XML"},
     {"compare", cmd_compare, "compare two replay reports; exit 1 on a regression (for CI)"},
     {"import", cmd_import, "glibc mtrace text or CTF (LTTng-UST) as a heaprr trace"},
     {"export", cmd_export, "a heaprr trace as glibc mtrace text or CTF"},
