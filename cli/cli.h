@@ -57,9 +57,12 @@ typedef struct json {
     FILE *f;
     int depth;
     int first[64];
+    int compact; /* no newlines or indentation: for files other programs read */
 } json;
 
 void json_init(json *j, FILE *f);
+/* The same for a compact document. */
+void json_init_compact(json *j, FILE *f);
 void json_object_begin(json *j, const char *key);
 void json_object_end(json *j);
 void json_array_begin(json *j, const char *key);

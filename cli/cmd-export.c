@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* heaprr export --to mtrace FILE -o OUT: heaprr traces for other tools. */
 #include "cli.h"
+#include "export.h"
 
 #include <heaprr/ctf.h>
 #include <heaprr/mtrace.h>
@@ -11,7 +12,7 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: heaprr export --to mtrace|ctf FILE -o OUT\n"
+    "usage: heaprr export --to mtrace|ctf|massif|speedscope FILE -o OUT\n"
     "\n"
     "  --to mtrace   glibc's mtrace text, which its mtrace(1) script reads ('mtrace OUT' lists\n"
     "                what was never freed). Every allocation kind becomes '+', frees and deletes\n"
@@ -19,7 +20,32 @@ static const char help[] =
     "  --to ctf      a CTF trace in the new folder OUT (it must not exist), for Trace Compass or\n"
     "                babeltrace2: one heaprr:<kind> event per call with its pointer, sizes,\n"
     "                thread and stack (what babeltrace2 -o ctf does with the heaprr plugin)\n"
-    "  -o OUT        the file or folder to write ('-': standard output, for mtrace)\n";
+    "  --to massif   valgrind massif's output file, for ms_print and massif-visualizer: the live\n"
+    "                heap in about 50 snapshots over the run (time: bytes allocated and freed so\n"
+    "                far), every tenth and the peak with the tree of allocation stacks\n"
+    "  --to speedscope  speedscope's JSON (https://www.speedscope.app, or the speedscope npm\n"
+    "                command): four profiles of the allocation stacks, weighted by bytes\n"
+    "                allocated, allocations, bytes live at the peak and bytes leaked\n"
+    "  -o OUT        the file or folder to write ('-': standard output, for mtrace, massif and\n"
+    "                speedscope)\n";
+
+/* A format written by one function: into OUT ('-': standard output), removed if it fails. */
+static int export_to_file(int (*fn)(const char *, FILE *), const char *path, const char *out)
+{
+    hr_reader *check = cli_open_trace(path, 0); /* an unreadable trace: one line, and no file */
+    hr_reader_close(check);
+    int to_stdout = strcmp(out, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(out, "w");
+    if (!f)
+        cli_die(1, "cannot create %s: %s", out, strerror(errno));
+    fn(path, f);
+    if (ferror(f) || (to_stdout ? fflush(f) : fclose(f)) != 0) {
+        if (!to_stdout)
+            unlink(out);
+        cli_die(1, "cannot write %s: %s", out, strerror(errno));
+    }
+    return 0;
+}
 
 int cmd_export(int argc, char **argv)
 {
@@ -39,11 +65,16 @@ int cmd_export(int argc, char **argv)
     }
     if (!to)
         cli_usage("export", "missing --to mtrace");
-    if (strcmp(to, "mtrace") != 0 && strcmp(to, "ctf") != 0)
-        cli_usage("export", "--to: unknown format '%s' (expected mtrace or ctf)", to);
+    int (*to_file)(const char *, FILE *) = strcmp(to, "massif") == 0       ? cli_export_massif
+                                           : strcmp(to, "speedscope") == 0 ? cli_export_speedscope
+                                                                          : NULL;
+    if (strcmp(to, "mtrace") != 0 && strcmp(to, "ctf") != 0 && !to_file)
+        cli_usage("export", "--to: unknown format '%s' (expected mtrace, ctf, massif or speedscope)", to);
     if (!out || !*out)
         cli_usage("export", "missing -o OUT");
     const char *path = cli_trace_operand("export", argc, argv);
+    if (to_file)
+        return export_to_file(to_file, path, out);
     hr_reader *r = cli_open_trace(path, 0);
     if (strcmp(to, "ctf") == 0) {
         hr_reader_close(r);

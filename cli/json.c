@@ -12,8 +12,16 @@ void json_init(json *j, FILE *f)
     j->first[0] = 1;
 }
 
+void json_init_compact(json *j, FILE *f)
+{
+    json_init(j, f);
+    j->compact = 1;
+}
+
 static void indent(json *j)
 {
+    if (j->compact)
+        return;
     fputc('\n', j->f);
     for (int i = 0; i < j->depth; i++)
         fputs("  ", j->f);
@@ -49,7 +57,7 @@ static void value_start(json *j, const char *key)
     j->first[j->depth] = 0;
     if (key) {
         escaped(j->f, key, strlen(key));
-        fputs(": ", j->f);
+        fputs(j->compact ? ":" : ": ", j->f);
     }
 }
 

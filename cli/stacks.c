@@ -54,6 +54,13 @@ static size_t frames_of(hr_reader *r, uint64_t stack, hr_symframe *out)
     return k;
 }
 
+size_t cli_stack_frames(hr_reader *r, uint64_t stack, const hr_symframe **out)
+{
+    static hr_symframe f[MAX_OUT];
+    *out = f;
+    return frames_of(r, stack, f);
+}
+
 void cli_json_stack(json *j, const char *key, hr_reader *r, uint64_t stack)
 {
     static hr_symframe f[MAX_OUT];
@@ -121,6 +128,11 @@ static int frame_label(const hr_symframe *f, char *out, size_t cap, int with_lin
     if (f->module)
         return snprintf(out, cap, "%s+0x%" PRIx64, base_name(f->module), f->offset);
     return snprintf(out, cap, "0x%" PRIx64, f->address);
+}
+
+int cli_frame_name(const hr_symframe *f, char *out, size_t cap)
+{
+    return frame_label(f, out, cap, 0);
 }
 
 /* C++ template arguments dropped ("std::vector<int>::push_back" -> "std::vector<>::push_back"),

@@ -10,6 +10,12 @@
 void cli_json_hex(json *j, const char *key, uint64_t v);
 /* "key": [{"function", "file", "line", "module", "address"}, ...] for stack id (none: []). */
 void cli_json_stack(json *j, const char *key, hr_reader *r, uint64_t stack);
+/* The frames of stack id, innermost first, inlined ones included (a frame's function: NULL when
+ * unknown); *out points into a buffer valid until the next call. Returns how many. */
+struct hr_symframe;
+size_t cli_stack_frames(hr_reader *r, uint64_t stack, const struct hr_symframe **out);
+/* One frame as a short name: its function, or module+offset, or its address. */
+int cli_frame_name(const struct hr_symframe *f, char *out, size_t cap);
 /* One line per frame, each starting with indent. */
 void cli_print_stack(hr_reader *r, const char *indent, uint64_t stack);
 /* The symbolizer the functions above use for r (made on first use; NULL without memory). */

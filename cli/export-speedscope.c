@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr export --to speedscope: speedscope's JSON file format (its file-format-spec): one frame
+ * table shared by four sampled profiles, each a list of allocation stacks (outermost frame first)
+ * with their weights: bytes allocated, allocations, bytes live at the peak, bytes leaked. Stacks
+ * are the trace's allocation sites, symbolized with inlined frames. A frame is a function (and its
+ * source file): the lines of its calls are left out, so that a flame graph draws one box for
+ * main, not one per line main calls from. */
+#include "export.h"
+
+#include "passes.h"
+#include "stacks.h"
+
+#include <heaprr/symbolize.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the frame table: one entry per (name, file) ---- */
+
+typedef struct frame_key {
+    char *name, *file;
+    unsigned line;
+} frame_key;
+
+typedef struct frames {
+    frame_key *v;
+    size_t n, cap;
+    size_t *slot; /* index + 1, 0 empty; open addressing */
+    size_t mask;
+} frames;
+
+static uint64_t hash_frame(const char *name, const char *file, unsigned line)
+{
+    uint64_t h = 1469598103934665603ull ^ line;
+    for (const char *s = name; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    for (const char *s = file ? file : ""; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+static int same(const frame_key *k, const char *name, const char *file, unsigned line)
+{
+    return k->line == line && strcmp(k->name, name) == 0 && strcmp(k->file ? k->file : "", file ? file : "") == 0;
+}
+
+static void *xalloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        cli_die(1, "out of memory");
+    return p;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strcpy(xalloc(NULL, strlen(s) + 1), s) : NULL;
+}
+
+static void grow(frames *t)
+{
+    size_t cap = t->mask ? (t->mask + 1) * 2 : 1024;
+    size_t *slot = calloc(cap, sizeof *slot);
+    if (!slot)
+        cli_die(1, "out of memory");
+    for (size_t i = 0; i < t->n; i++) {
+        size_t h = hash_frame(t->v[i].name, t->v[i].file, t->v[i].line) & (cap - 1);
+        while (slot[h])
+            h = (h + 1) & (cap - 1);
+        slot[h] = i + 1;
+    }
+    free(t->slot);
+    t->slot = slot;
+    t->mask = cap - 1;
+}
+
+static size_t frame_index(frames *t, const char *name, const char *file, unsigned line)
+{
+    if ((t->n + 1) * 2 > (t->slot ? t->mask + 1 : 0))
+        grow(t);
+    size_t h = hash_frame(name, file, line) & t->mask;
+    for (; t->slot[h]; h = (h + 1) & t->mask)
+        if (same(&t->v[t->slot[h] - 1], name, file, line))
+            return t->slot[h] - 1;
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 256;
+        t->v = xalloc(t->v, t->cap * sizeof *t->v);
+    }
+    t->v[t->n] = (frame_key){dup_or_null(name), dup_or_null(file), line};
+    t->slot[h] = ++t->n;
+    return t->n - 1;
+}
+
+static void frames_free(frames *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->v[i].name);
+        free(t->v[i].file);
+    }
+    free(t->v);
+    free(t->slot);
+}
+
+/* ---- samples: each site's stack as frame indices, outermost first ---- */
+
+typedef struct stacks {
+    size_t *idx; /* all stacks, one after another */
+    size_t *start, *len;
+} stacks;
+
+static void site_stacks(hr_reader *r, const hr_profile *p, frames *t, stacks *s)
+{
+    size_t used = 0, cap = 0;
+    s->idx = NULL;
+    s->start = xalloc(NULL, p->nsites * sizeof *s->start);
+    s->len = xalloc(NULL, p->nsites * sizeof *s->len);
+    for (size_t i = 0; i < p->nsites; i++) {
+        const hr_symframe *f;
+        size_t n = cli_stack_frames(r, p->sites[i].stack, &f);
+        if (used + n + 1 > cap) {
+            cap = (used + n + 1) * 2;
+            s->idx = xalloc(s->idx, cap * sizeof *s->idx);
+        }
+        s->start[i] = used;
+        for (size_t k = n; k-- > 0;) {
+            char name[1024];
+            cli_frame_name(&f[k], name, sizeof name);
+            s->idx[used++] = frame_index(t, name, f[k].function ? f[k].file : NULL, 0);
+        }
+        if (!n) /* no stack recorded: one frame that says so */
+            s->idx[used++] = frame_index(t, "(no stack)", NULL, 0);
+        s->len[i] = used - s->start[i];
+    }
+}
+
+typedef enum weight { BY_BYTES, BY_CALLS, BY_PEAK, BY_LEAKED } weight;
+
+static uint64_t weight_of(const hr_site *site, weight w)
+{
+    return w == BY_BYTES ? site->bytes : w == BY_CALLS ? site->calls : w == BY_PEAK ? site->peak_bytes : site->live_bytes;
+}
+
+static void profile(json *j, const hr_profile *p, const stacks *s, weight w)
+{
+    static const char *const names[] = {"bytes allocated", "allocations", "bytes live at the peak", "bytes leaked"};
+    uint64_t total = 0;
+    for (size_t i = 0; i < p->nsites; i++)
+        total += weight_of(&p->sites[i], w);
+    json_object_begin(j, NULL);
+    json_cstr(j, "type", "sampled");
+    json_cstr(j, "name", names[w]);
+    json_cstr(j, "unit", w == BY_CALLS ? "none" : "bytes");
+    json_u64(j, "startValue", 0);
+    json_u64(j, "endValue", total);
+    json_array_begin(j, "samples");
+    for (size_t i = 0; i < p->nsites; i++) {
+        if (!weight_of(&p->sites[i], w))
+            continue;
+        json_array_begin(j, NULL);
+        for (size_t k = 0; k < s->len[i]; k++)
+            json_u64(j, NULL, s->idx[s->start[i] + k]);
+        json_array_end(j);
+    }
+    json_array_end(j);
+    json_array_begin(j, "weights");
+    for (size_t i = 0; i < p->nsites; i++)
+        if (weight_of(&p->sites[i], w))
+            json_u64(j, NULL, weight_of(&p->sites[i], w));
+    json_array_end(j);
+    json_object_end(j);
+}
+
+int cli_export_speedscope(const char *path, FILE *out)
+{
+    hr_profile p;
+    hr_reader *r = cli_profile_pass(path, "export", &p);
+    frames t = {0};
+    stacks s;
+    site_stacks(r, &p, &t, &s);
+    json j;
+    json_init_compact(&j, out);
+    json_object_begin(&j, NULL);
+    json_cstr(&j, "$schema", "https://www.speedscope.app/file-format-schema.json");
+    json_cstr(&j, "exporter", "heaprr " HEAPRR_VERSION);
+    json_cstr(&j, "name", path);
+    json_u64(&j, "activeProfileIndex", 0);
+    json_object_begin(&j, "shared");
+    json_array_begin(&j, "frames");
+    for (size_t i = 0; i < t.n; i++) {
+        json_object_begin(&j, NULL);
+        json_cstr(&j, "name", t.v[i].name);
+        if (t.v[i].file)
+            json_cstr(&j, "file", t.v[i].file);
+        json_object_end(&j);
+    }
+    json_array_end(&j);
+    json_object_end(&j);
+    json_array_begin(&j, "profiles");
+    for (weight w = BY_BYTES; w <= BY_LEAKED; w++)
+        profile(&j, &p, &s, w);
+    json_array_end(&j);
+    json_object_end(&j);
+    json_finish(&j);
+    free(s.idx);
+    free(s.start);
+    free(s.len);
+    frames_free(&t);
+    cli_profile_free(&p);
+    cli_stacks_done();
+    cli_pass_end(r);
+    return 0;
+}

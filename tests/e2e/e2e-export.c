@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/* heaprr export --to speedscope and --to massif on a recorded program (tests/workloads/wl-leaks and
+ * its plugin): the speedscope file holds four profiles whose totals are the trace's (bytes
+ * allocated, calls, live at the peak, leaked, as heaprr stats says), every sample a valid stack,
+ * outermost frame first, with the C++ leak of 5000 bytes under its demangled function; valgrind's
+ * own ms_print reads the massif file, whose peak snapshot holds the trace's peak and names the
+ * same function. A bad format exits 2, an unreadable trace 1 and leaves no file. */
+#include "e2e-json.h"
+#include "e2e.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char trace[4096];
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    static char text[4 << 20];
+    *n = fread(text, 1, sizeof text - 1, f);
+    text[*n] = 0;
+    fclose(f);
+    return text;
+}
+
+static int export_to(const char *to, const char *out, run_result *r)
+{
+    char *argv[] = {(char *)e2e_heaprr(), "export", "--to", (char *)to, trace, "-o", (char *)out, NULL};
+    return e2e_run(r, argv, NULL) == 0 && r->exited ? r->code : -1;
+}
+
+static double sum_weights(const jv *profile)
+{
+    double s = 0;
+    for (const jv *w = jv_get(profile, "weights")->child; w; w = w->next)
+        s += w->number;
+    return s;
+}
+
+/* Every sample's frames exist; the weight of the sample whose innermost frame is name (or -1),
+ * whose outermost must be _start. */
+static double check_samples(const jv *profile, const jv *frames, size_t nframes, const char *name)
+{
+    double found = -1;
+    const jv *w = jv_get(profile, "weights")->child;
+    for (const jv *s = jv_get(profile, "samples")->child; s && w; s = s->next, w = w->next) {
+        const jv *last = NULL;
+        for (const jv *i = s->child; i; i = i->next) {
+            CHECK(i->number >= 0 && (size_t)i->number < nframes);
+            last = i;
+        }
+        CHECK_FATAL(s->child && last);
+        const jv *outer = frames->child, *inner = frames->child;
+        for (size_t k = 0; k < (size_t)s->child->number; k++)
+            outer = outer->next;
+        for (size_t k = 0; k < (size_t)last->number; k++)
+            inner = inner->next;
+        if (strncmp(e2e_json_str(inner, "name"), name, strlen(name)) == 0) {
+            found = w->number;
+            CHECK(strcmp(e2e_json_str(outer, "name"), "_start") == 0);
+        }
+    }
+    return found;
+}
+
+static void speedscope(const jv *stats)
+{
+    char out[4096];
+    run_result r;
+    e2e_path(out, sizeof out, "leaks.speedscope.json");
+    CHECK_FATAL(export_to("speedscope", out, &r) == 0);
+    size_t n;
+    char *text = slurp(out, &n), why[256];
+    CHECK_FATAL(text != NULL);
+    jv *root = jv_parse(text, n, why, sizeof why);
+    CHECK_FATAL(root != NULL);
+    CHECK_TEXT(e2e_json_str(root, "$schema"), "https://www.speedscope.app/file-format-schema.json");
+    const jv *frames = jv_get(root, "shared.frames");
+    CHECK_FATAL(frames && frames->type == JV_ARRAY);
+    size_t nframes = 0;
+    for (const jv *f = frames->child; f; f = f->next)
+        nframes++;
+    static const char *const totals[] = {"total_bytes", "calls", "peak_live_bytes", "leaked_bytes"};
+    size_t k = 0;
+    for (const jv *p = jv_get(root, "profiles")->child; p; p = p->next, k++) {
+        CHECK_TEXT(e2e_json_str(p, "type"), "sampled");
+        CHECK_EQ_U64((uint64_t)e2e_json_num(p, "endValue"), (uint64_t)sum_weights(p));
+        if (k != 1) /* "calls" counts frees too; the allocations profile is checked below */
+            CHECK_EQ_U64((uint64_t)e2e_json_num(p, "endValue"), e2e_json_u64(stats, totals[k]));
+        double grow = check_samples(p, frames, nframes, "ns::Cache::grow");
+        if (k == 0 || k == 3) /* allocated and leaked: the cache's 5000 bytes */
+            CHECK_EQ_U64((uint64_t)grow, 5000);
+        if (k == 1)
+            CHECK_EQ_U64((uint64_t)grow, 1);
+    }
+    CHECK_EQ_U64(k, 4);
+    jv_free(root);
+}
+
+static void massif(const jv *stats)
+{
+    char out[4096], printed[4096];
+    run_result r;
+    e2e_path(out, sizeof out, "leaks.massif");
+    CHECK_FATAL(export_to("massif", out, &r) == 0);
+    size_t n;
+    char *text = slurp(out, &n);
+    CHECK_FATAL(text != NULL);
+    const char *peak = strstr(text, "heap_tree=peak");
+    CHECK_FATAL(peak != NULL);
+    const char *heap = peak; /* the snapshot's mem_heap_B comes before its heap_tree */
+    while (heap > text && strncmp(heap, "mem_heap_B=", 11) != 0)
+        heap--;
+    CHECK_EQ_U64(strtoull(heap + 11, NULL, 10), e2e_json_u64(stats, "peak_live_bytes"));
+    CHECK(strstr(peak, ": ns::Cache::grow(int) (") != NULL);
+    e2e_path(printed, sizeof printed, "ms_print.txt");
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd, "ms_print '%s' > '%s' 2>&1", out, printed);
+    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+    CHECK_FATAL(e2e_run(&r, sh, NULL) == 0 && r.exited);
+    CHECK_EQ_U64(r.code, 0);
+    text = slurp(printed, &n);
+    CHECK_FATAL(text != NULL);
+    CHECK(strstr(text, "Massif arguments:   heaprr export --to massif") != NULL);
+    CHECK(strstr(text, " (peak)]") != NULL);
+    CHECK(strstr(text, "ns::Cache::grow(int)") != NULL);
+}
+
+static void bad_input(void)
+{
+    char out[4096];
+    run_result r;
+    e2e_path(out, sizeof out, "never.json");
+    CHECK_EQ_U64(export_to("bogus", out, &r), 2);
+    char *argv[] = {(char *)e2e_heaprr(), "export", "--to", "massif", "/nonexistent/t.hrr", "-o", out, NULL};
+    CHECK_FATAL(e2e_run(&r, argv, NULL) == 0);
+    CHECK(r.exited && r.code == 1 && strstr(r.err, "/nonexistent/t.hrr"));
+    CHECK(access(out, F_OK) != 0);
+}
+
+int main(void)
+{
+    char plugin[4096];
+    e2e_path(trace, sizeof trace, "leaks.hrr");
+    snprintf(plugin, sizeof plugin, "%s", e2e_workload("libwl-plugin.so"));
+    char *rec[] = {(char *)e2e_heaprr(), "record", "-q", "-o", trace, "--", (char *)e2e_workload("wl-leaks"), plugin,
+                   NULL};
+    run_result r;
+    CHECK_FATAL(e2e_run(&r, rec, NULL) == 0 && r.exited && r.code == 0);
+    int status;
+    jv *stats = e2e_heaprr_json("stats", "", trace, &status);
+    CHECK_FATAL(stats != NULL);
+    speedscope(stats);
+    massif(stats);
+    bad_input();
+    jv_free(stats);
+    return check_done("e2e-export");
+}
