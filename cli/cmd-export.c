@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: heaprr export --to mtrace|ctf|massif|speedscope FILE -o OUT\n"
+    "usage: heaprr export --to mtrace|ctf|pprof|massif|speedscope [--at-peak] FILE -o OUT\n"
     "\n"
     "  --to mtrace   glibc's mtrace text, which its mtrace(1) script reads ('mtrace OUT' lists\n"
     "                what was never freed). Every allocation kind becomes '+', frees and deletes\n"
@@ -20,6 +20,10 @@ static const char help[] =
     "  --to ctf      a CTF trace in the new folder OUT (it must not exist), for Trace Compass or\n"
     "                babeltrace2: one heaprr:<kind> event per call with its pointer, sizes,\n"
     "                thread and stack (what babeltrace2 -o ctf does with the heaprr plugin)\n"
+    "  --to pprof    pprof's gzipped profile.proto (go tool pprof, Grafana Pyroscope, Parca): a\n"
+    "                sample per allocation stack with alloc_objects, alloc_space, inuse_objects\n"
+    "                and inuse_space; inuse is what was live at the end, or at the peak with\n"
+    "                --at-peak\n"
     "  --to massif   valgrind massif's output file, for ms_print and massif-visualizer: the live\n"
     "                heap in about 50 snapshots over the run (time: bytes allocated and freed so\n"
     "                far), every tenth and the peak with the tree of allocation stacks\n"
@@ -47,10 +51,18 @@ static int export_to_file(int (*fn)(const char *, FILE *), const char *path, con
     return 0;
 }
 
+static int at_peak; /* --at-peak */
+
+static int to_pprof(const char *path, FILE *out)
+{
+    return cli_export_pprof(path, out, at_peak);
+}
+
 int cmd_export(int argc, char **argv)
 {
     static const struct option opts[] = {{"to", required_argument, NULL, 't'},
                                          {"output", required_argument, NULL, 'o'},
+                                         {"at-peak", no_argument, NULL, 'P'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     const char *to = NULL, *out = NULL;
@@ -62,14 +74,19 @@ int cmd_export(int argc, char **argv)
             to = optarg;
         else if (c == 'o')
             out = optarg;
+        else if (c == 'P')
+            at_peak = 1;
     }
     if (!to)
-        cli_usage("export", "missing --to mtrace");
+        cli_usage("export", "missing --to FORMAT (mtrace, ctf, pprof, massif or speedscope)");
     int (*to_file)(const char *, FILE *) = strcmp(to, "massif") == 0       ? cli_export_massif
                                            : strcmp(to, "speedscope") == 0 ? cli_export_speedscope
+                                           : strcmp(to, "pprof") == 0      ? to_pprof
                                                                           : NULL;
     if (strcmp(to, "mtrace") != 0 && strcmp(to, "ctf") != 0 && !to_file)
-        cli_usage("export", "--to: unknown format '%s' (expected mtrace, ctf, massif or speedscope)", to);
+        cli_usage("export", "--to: unknown format '%s' (expected mtrace, ctf, pprof, massif or speedscope)", to);
+    if (at_peak && to_file != to_pprof)
+        cli_usage("export", "--at-peak is for --to pprof");
     if (!out || !*out)
         cli_usage("export", "missing -o OUT");
     const char *path = cli_trace_operand("export", argc, argv);

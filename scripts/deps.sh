@@ -28,6 +28,10 @@ HEAPRR_DEPS_PACKAGES=(
     lttng-tools       # lttng-sessiond and lttng
     clang             # the fuzz targets (HEAPRR_FUZZ)
     libclang-rt-dev   # libFuzzer and clang's sanitizer runtimes (only recommended by clang)
+    libprotobuf-c-dev # heaprr export --to pprof: profile.proto's messages
+    protobuf-c-compiler # protoc-c, which generates them at build time
+    zlib1g-dev        # the gzip around a pprof file
+    golang-go         # 'go tool pprof', which the tests run on the export
     python3
     time              # GNU /usr/bin/time, used by the benchmarks
     file

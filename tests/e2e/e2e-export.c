@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* heaprr export --to speedscope and --to massif on a recorded program (tests/workloads/wl-leaks and
- * its plugin): the speedscope file holds four profiles whose totals are the trace's (bytes
+/* heaprr export --to pprof, --to speedscope and --to massif on a recorded program
+ * (tests/workloads/wl-leaks and its plugin): go tool pprof reads the pprof file, and its totals of
+ * alloc_space, inuse_space (and with --at-peak, at the peak) are the trace's, with the C++ leak of
+ * 5000 bytes under its demangled function; the speedscope file holds four profiles whose totals are the trace's (bytes
  * allocated, calls, live at the peak, leaked, as heaprr stats says), every sample a valid stack,
  * outermost frame first, with the C++ leak of 5000 bytes under its demangled function; valgrind's
  * own ms_print reads the massif file, whose peak snapshot holds the trace's peak and names the
@@ -130,12 +132,56 @@ static void massif(const jv *stats)
     CHECK(strstr(text, "ns::Cache::grow(int)") != NULL);
 }
 
+/* go tool pprof -top -sample_index=INDEX on the file: the total it prints, and whether the
+ * report names function. */
+static uint64_t pprof_total(const char *file, const char *index, const char *function)
+{
+    char cmd[8400], printed[4096];
+    e2e_path(printed, sizeof printed, "pprof-top.txt");
+    snprintf(cmd, sizeof cmd, "go tool pprof -top -unit=B -sample_index=%s '%s' > '%s' 2>&1", index, file, printed);
+    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+    run_result r;
+    CHECK_FATAL(e2e_run(&r, sh, NULL) == 0 && r.exited);
+    size_t n;
+    char *text = slurp(printed, &n);
+    CHECK_FATAL(text != NULL);
+    if (r.code != 0)
+        fprintf(stderr, "go tool pprof: %s\n", text);
+    CHECK_EQ_U64(r.code, 0);
+    CHECK(strstr(text, function) != NULL);
+    const char *t = strstr(text, "B total"); /* "Showing nodes accounting for X, P% of TOTALB total" */
+    if (!t)
+        fprintf(stderr, "go tool pprof -sample_index=%s printed: %s\n", index, text);
+    CHECK_FATAL(t != NULL);
+    while (t > text && t[-1] >= '0' && t[-1] <= '9')
+        t--;
+    return strtoull(t, NULL, 10);
+}
+
+static void pprof(const jv *stats)
+{
+    char out[4096], peak[4096];
+    run_result r;
+    e2e_path(out, sizeof out, "leaks.pb.gz");
+    CHECK_FATAL(export_to("pprof", out, &r) == 0);
+    CHECK_EQ_U64(pprof_total(out, "alloc_space", "ns::Cache::grow"), e2e_json_u64(stats, "total_bytes"));
+    CHECK_EQ_U64(pprof_total(out, "inuse_space", "ns::Cache::grow"), e2e_json_u64(stats, "leaked_bytes"));
+    CHECK_EQ_U64(pprof_total(out, "inuse_objects", "make_nodes"), e2e_json_u64(stats, "leaked_blocks"));
+    e2e_path(peak, sizeof peak, "leaks-peak.pb.gz");
+    char *argv[] = {(char *)e2e_heaprr(), "export", "--to", "pprof", "--at-peak", trace, "-o", peak, NULL};
+    CHECK_FATAL(e2e_run(&r, argv, NULL) == 0 && r.exited && r.code == 0);
+    CHECK_EQ_U64(pprof_total(peak, "inuse_space", "ns::Cache::grow"), e2e_json_u64(stats, "peak_live_bytes"));
+}
+
 static void bad_input(void)
 {
     char out[4096];
     run_result r;
     e2e_path(out, sizeof out, "never.json");
     CHECK_EQ_U64(export_to("bogus", out, &r), 2);
+    char *peak[] = {(char *)e2e_heaprr(), "export", "--to", "massif", "--at-peak", trace, "-o", out, NULL};
+    CHECK_FATAL(e2e_run(&r, peak, NULL) == 0);
+    CHECK(r.exited && r.code == 2 && strstr(r.err, "--at-peak is for --to pprof"));
     char *argv[] = {(char *)e2e_heaprr(), "export", "--to", "massif", "/nonexistent/t.hrr", "-o", out, NULL};
     CHECK_FATAL(e2e_run(&r, argv, NULL) == 0);
     CHECK(r.exited && r.code == 1 && strstr(r.err, "/nonexistent/t.hrr"));
@@ -154,6 +200,7 @@ int main(void)
     int status;
     jv *stats = e2e_heaprr_json("stats", "", trace, &status);
     CHECK_FATAL(stats != NULL);
+    pprof(stats);
     speedscope(stats);
     massif(stats);
     bad_input();
