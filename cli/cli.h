@@ -53,11 +53,13 @@ void cli_help(const char *text) __attribute__((noreturn));
 
 /* ---- json.c: a streaming JSON writer with two-space indentation ---- */
 
+#define JSON_MAX_DEPTH 4096 /* nesting a document may reach (the HTML report's flame tree is deep) */
+
 typedef struct json {
     FILE *f;
     int depth;
-    int first[64];
-    int compact; /* no newlines or indentation: for files other programs read */
+    int compact;                          /* no newlines or indentation: for files other programs read */
+    uint64_t first[JSON_MAX_DEPTH / 64]; /* per depth: nothing written at it yet (a bit each) */
 } json;
 
 void json_init(json *j, FILE *f);

@@ -2,6 +2,7 @@
 /* heaprr report: every text report and plot of a trace into one folder. */
 #include "cli.h"
 #include "passes.h"
+#include "report-html.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,10 +15,31 @@
 
 static const char help[] =
     "usage: heaprr report -o DIR FILE\n"
+    "       heaprr report --html FILE -o REPORT.html\n"
     "\n"
-    "Writes into DIR (created if needed): summary.txt/.json, leaks.txt/.json, bins.txt/.json,\n"
-    "replay.txt/.json (the band model and its checker), flame.folded (bytes allocated) and\n"
-    "flame-leaked.folded, and the plots heap, bins, frag and rate as .svg and .png.\n";
+    "Writes into DIR (created if needed): index.html (the page --html writes), summary.txt/.json,\n"
+    "leaks.txt/.json, bins.txt/.json, replay.txt/.json (the band model and its checker),\n"
+    "flame.folded (bytes allocated) and flame-leaked.folded, and the plots heap, bins, frag and\n"
+    "rate as .svg and .png.\n"
+    "\n"
+    "--html: one self-contained page, opened from disk in any current browser (no network): the\n"
+    "summary; a flame graph of the allocation stacks (weights: bytes allocated, allocations,\n"
+    "bytes leaked, live at the peak; click a frame to zoom, a search box highlights functions);\n"
+    "the live heap over time with the peak marked (click it for the sites live then); the\n"
+    "leaks with their stacks; the size bins; the replay's heap errors with their stacks.\n";
+
+/* The page into path. */
+static void write_html(const char *trace, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        cli_die(1, "cannot create %s: %s", path, strerror(errno));
+    cli_report_html(trace, f);
+    if (ferror(f) | (fclose(f) != 0)) {
+        unlink(path);
+        cli_die(1, "cannot write %s: %s", path, strerror(errno));
+    }
+}
 
 typedef struct part {
     const char *file;
@@ -64,20 +86,29 @@ static int run_part(const char *dir, const part *p, const char *trace, int first
 
 int cmd_report(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {0}};
+    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                         {"html", no_argument, NULL, 'H'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
     const char *dir = NULL;
-    int c;
+    int c, html = 0;
     while ((c = cli_getopt("report", argc, argv, "ho:", opts)) != -1) {
         if (c == 'h')
             cli_help(help);
         else if (c == 'o')
             dir = optarg;
+        else if (c == 'H')
+            html = 1;
     }
     if (!dir || !*dir)
-        cli_usage("report", "missing -o DIR");
+        cli_usage("report", html ? "missing -o REPORT.html" : "missing -o DIR");
     const char *trace = cli_trace_operand("report", argc, argv);
     hr_reader_close(cli_open_trace(trace, 0)); /* a bad trace: one line, before any file is made */
+    if (html) {
+        write_html(trace, dir);
+        printf("%s\n", dir);
+        return 0;
+    }
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         cli_die(1, "cannot create %s: %s", dir, strerror(errno));
     static const part parts[] = {
@@ -108,6 +139,10 @@ int cmd_report(int argc, char **argv)
         printf("%s/%s%s\n", dir, parts[i].file, ok ? "" : "  (failed)");
         failed += !ok;
     }
+    char index[4096];
+    snprintf(index, sizeof index, "%s/index.html", dir);
+    write_html(trace, index);
+    printf("%s\n", index);
     if (failed)
         cli_die(1, "%d part%s of the report failed", failed, failed == 1 ? "" : "s");
     return 0;

@@ -5,11 +5,22 @@
 #include <math.h>
 #include <string.h>
 
+static int is_first(const json *j, int depth)
+{
+    return (int)(j->first[depth / 64] >> (depth % 64)) & 1;
+}
+
+static void set_first(json *j, int depth, int on)
+{
+    uint64_t bit = 1ull << (depth % 64);
+    j->first[depth / 64] = on ? j->first[depth / 64] | bit : j->first[depth / 64] & ~bit;
+}
+
 void json_init(json *j, FILE *f)
 {
     memset(j, 0, sizeof *j);
     j->f = f;
-    j->first[0] = 1;
+    set_first(j, 0, 1);
 }
 
 void json_init_compact(json *j, FILE *f)
@@ -50,11 +61,11 @@ static void escaped(FILE *f, const char *s, size_t len)
 static void value_start(json *j, const char *key)
 {
     if (j->depth > 0) {
-        if (!j->first[j->depth])
+        if (!is_first(j, j->depth))
             fputc(',', j->f);
         indent(j);
     }
-    j->first[j->depth] = 0;
+    set_first(j, j->depth, 0);
     if (key) {
         escaped(j->f, key, strlen(key));
         fputs(j->compact ? ":" : ": ", j->f);
@@ -65,13 +76,15 @@ static void open_(json *j, const char *key, char c)
 {
     value_start(j, key);
     fputc(c, j->f);
+    if (j->depth + 1 >= JSON_MAX_DEPTH)
+        cli_die(1, "a JSON document nested deeper than %d levels", JSON_MAX_DEPTH);
     j->depth++;
-    j->first[j->depth] = 1;
+    set_first(j, j->depth, 1);
 }
 
 static void close_(json *j, char c)
 {
-    int empty = j->first[j->depth];
+    int empty = is_first(j, j->depth);
     j->depth--;
     if (!empty)
         indent(j);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Demo: installs what is missing, builds heaprr (Release, into build/), records each program of
-# examples/ with `heaprr record` and shows what `heaprr stats` and `heaprr dump` say about it, then
-# replays the buggy ones on the allocator model and its checker (`heaprr replay`).
-# Traces and full dumps are left in build/demo/. Works from any directory; exits non-zero on failure.
+# examples/ with `heaprr record` and shows what heaprr is for: the top allocation sites (`heaprr
+# summary`), the leak report (`heaprr leaks`) and the size bins (`heaprr bins`); replays the buggy
+# ones on the allocator model and its checker (`heaprr replay`); and writes the HTML report of the
+# leaky one, to open in a browser. Traces, dumps and the report are left in build/demo/. Works
+# from any directory; exits non-zero on failure.
 # shellcheck disable=SC2119 # heaprr_deps takes optional arguments, not the script's
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,7 +18,7 @@ EXAMPLES=(
     "doublefree|0 signal|a cross-thread double free (glibc may or may not abort on it)"
     "overrun|0|writes past two blocks before freeing them (glibc does not notice)"
 )
-DUMP_LINES=25
+DUMP_LINES=12
 
 section()
 {
@@ -41,15 +43,25 @@ record_example()
     fi
 }
 
+# Runs one heaprr command and shows it as typed.
+view()
+{
+    echo "\$ build/cli/heaprr $*"
+    build/cli/heaprr "$@"
+}
+
+# The main reports: the summary's top sites for every example; the leak report and the size bins
+# for the leaky one, with the first events of its trace.
 show_example()
 {
     local name=$1 trace=build/demo/$1.hrr dump=build/demo/$1.dump
-    echo "---- heaprr stats $trace"
-    build/cli/heaprr stats "$trace"
+    view summary --top 5 "$trace"
+    [[ $name == leaky ]] || return 0
+    view leaks "$trace"
+    view bins "$trace"
     build/cli/heaprr dump "$trace" >"$dump"
-    echo "---- heaprr dump $trace: first $DUMP_LINES lines, without module-load and stack-node records"
-    echo "     ($(wc -l <"$dump") lines in all in $dump)"
-    awk -v max="$DUMP_LINES" '!/ (module-load|stack-node) / && n++ < max' "$dump"
+    echo "\$ build/cli/heaprr dump $trace   (the first $DUMP_LINES events; $(wc -l <"$dump") lines in all in $dump)"
+    awk -v max="$DUMP_LINES" '!/ (module-load|stack-node) / && !/^#/ && n++ < max' "$dump"
 }
 
 source scripts/deps.sh
@@ -92,4 +104,9 @@ section "replay: the C++ containers on the QNX 32-bit layout, then on jemalloc"
 replay_example build/demo/cxx-containers.hrr --model qnx32
 replay_example build/demo/cxx-containers.hrr --allocator /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 
-section "done in ${SECONDS} s: traces and dumps in build/demo/"
+section "the HTML report: flame graph, live heap over time, leaks, size bins and heap errors in one page"
+view report --html build/demo/leaky.hrr -o build/demo/leaky.html
+echo "Open it in any browser, from disk (no network needed): xdg-open build/demo/leaky.html"
+echo "or file://$PWD/build/demo/leaky.html"
+
+section "done in ${SECONDS} s: traces, dumps and the report in build/demo/"

@@ -32,6 +32,7 @@ HEAPRR_DEPS_PACKAGES=(
     protobuf-c-compiler # protoc-c, which generates them at build time
     zlib1g-dev        # the gzip around a pprof file
     golang-go         # 'go tool pprof', which the tests run on the export
+    chromium          # the headless browser the HTML report is tested in
     python3
     time              # GNU /usr/bin/time, used by the benchmarks
     file

@@ -170,7 +170,7 @@ int main(void)
     CHECK_FATAL(e2e_run(&r, rep, NULL) == 0);
     CHECK(r.exited && r.code == 0);
     static const char *const parts[] = {"summary.txt",  "leaks.json", "bins.txt", "replay.json",
-                                        "flame.folded", "heap.svg",   "frag.png", "rate.svg"};
+                                        "flame.folded", "heap.svg",   "frag.png", "rate.svg", "index.html"};
     for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
         char p[4200];
         struct stat sb;
