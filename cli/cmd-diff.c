@@ -4,6 +4,7 @@
  * so they match across runs whatever the addresses. */
 #include "cli.h"
 #include "stacks.h"
+#include "traces.h"
 
 #include <heaprr/profile.h>
 
@@ -13,13 +14,15 @@
 #include <string.h>
 
 static const char help[] =
-    "usage: heaprr diff [--json] [--top N] OLD NEW\n"
+    "usage: heaprr diff [--json] [--top N] [--tree] OLD NEW\n"
     "\n"
     "Compares two traces per allocation site (matched by the function names of their stacks):\n"
     "calls, bytes allocated, bytes live at the peak and bytes leaked, old, new and the change,\n"
     "largest changes in bytes first.\n"
     "\n"
     "  --top N   sites listed (default 20)\n"
+    "  --tree    OLD and NEW are the traces of two process trees' roots: each side is the root and\n"
+    "            its descendants, their sites summed (the peak: the largest process's)\n"
     "  --json    machine-readable output\n";
 
 typedef struct figures {
@@ -99,8 +102,21 @@ static int add(dset *d, const char *key, int side, const hr_site *s)
 }
 
 /* Profiles path and adds its sites to d as side 0 (old) or 1 (new). */
-static void load(const char *path, int side, dset *d, figures *total)
+static void load(const char *path, int side, dset *d, figures *total, int tree)
 {
+    if (tree) { /* the root and its descendants, one after another */
+        cli_trace_set t = {0};
+        figures sum = {0, 0, 0, 0}, one;
+        cli_trace_set_add(&t, path, 1);
+        for (size_t i = 0; i < t.n; i++) {
+            load(t.paths[i], side, d, &one, 0);
+            sum = (figures){sum.calls + one.calls, sum.bytes + one.bytes, one.peak > sum.peak ? one.peak : sum.peak,
+                            sum.leaked + one.leaked};
+        }
+        cli_trace_set_free(&t);
+        *total = sum;
+        return;
+    }
     hr_reader *r = cli_open_trace(path, 0);
     hr_profile p;
     int rc = hr_profile_compute(r, 0, &p);
@@ -221,9 +237,10 @@ int cmd_diff(int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
                                          {"top", required_argument, NULL, 't'},
+                                         {"tree", no_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
-    int as_json = 0, c;
+    int as_json = 0, tree = 0, c;
     size_t top = 20;
     while ((c = cli_getopt("diff", argc, argv, "h", opts)) != -1) {
         if (c == 'h')
@@ -232,13 +249,15 @@ int cmd_diff(int argc, char **argv)
             as_json = 1;
         else if (c == 't')
             top = (size_t)cli_number("diff", "--top", optarg, 1, UINT32_MAX);
+        else if (c == 'T')
+            tree = 1;
     }
     if (optind != argc - 2)
         cli_usage("diff", "expects two traces: OLD NEW");
     dset d = {NULL, 0, 0, NULL, 0};
     figures t[2];
-    load(argv[optind], 0, &d, &t[0]);
-    load(argv[optind + 1], 1, &d, &t[1]);
+    load(argv[optind], 0, &d, &t[0], tree);
+    load(argv[optind + 1], 1, &d, &t[1], tree);
     if (d.n > 1) /* none: d.s is NULL */
         qsort(d.s, d.n, sizeof *d.s, by_change);
     if (as_json)

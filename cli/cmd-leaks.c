@@ -2,6 +2,7 @@
 /* heaprr leaks: blocks never freed, grouped by allocation stack, largest first. */
 #include "cli.h"
 #include "passes.h"
+#include "tree-report.h"
 #include "stacks.h"
 
 #include <heaprr/analyze.h>
@@ -16,6 +17,7 @@
 
 static const char help[] =
     "usage: heaprr leaks [--json] [--suppressions FILE] [--top N] [--at MARK | --since MARK [--until MARK]] FILE\n"
+    "       heaprr leaks [--json] [--top N] FILE FILE... | --tree FILE\n"
     "\n"
     "Lists the blocks still allocated when the trace ends, grouped by the stack that allocated\n"
     "them, largest first, with symbolized stacks. A block resized by realloc counts once, at its\n"
@@ -30,6 +32,8 @@ static const char help[] =
     "                       the program; MARK is its text, the first mark with it, or TEXT#N the Nth)\n"
     "  --since MARK         only blocks allocated after that mark (live at the end, or at --until)\n"
     "  --until MARK         the blocks live at that mark (the same as --at)\n"
+    "  --tree               FILE and the traces of its descendants (found beside it): with several\n"
+    "                       traces, the leaks of all, merged over the processes by symbolized stack\n"
     "  --json               machine-readable output\n";
 
 static hr_suppressions *load_suppressions(const char *path)
@@ -168,9 +172,10 @@ int cmd_leaks(int argc, char **argv)
                                          {"until", required_argument, NULL, 'a'},
                                          {"suppressions", required_argument, NULL, 's'},
                                          {"top", required_argument, NULL, 't'},
+                                         {"tree", no_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
-    int as_json = 0, c;
+    int as_json = 0, tree = 0, c;
     const char *supp = NULL;
     hr_leak_window w = {NULL, NULL};
     size_t top = SIZE_MAX;
@@ -185,6 +190,17 @@ int cmd_leaks(int argc, char **argv)
             top = (size_t)cli_number("leaks", "--top", optarg, 1, UINT32_MAX);
         else if (c == 'a' || c == 'S')
             set_mark(c == 'a' ? &w.until : &w.since, optarg);
+        else if (c == 'T')
+            tree = 1;
+    }
+    if (tree || argc - optind > 1) {
+        if (supp || w.since || w.until)
+            cli_usage("leaks", "--suppressions, --at, --since and --until take one trace");
+        cli_trace_set t;
+        cli_trace_set_collect("leaks", argc, argv, tree, &t);
+        cli_leaks_many(&t, top, as_json);
+        cli_trace_set_free(&t);
+        return 0;
     }
     const char *path = cli_trace_operand("leaks", argc, argv);
     hr_suppressions *s = supp ? load_suppressions(supp) : NULL;

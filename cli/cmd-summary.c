@@ -3,6 +3,7 @@
  * temporary allocations, the allocation rate over time, per-thread figures. */
 #include "cli.h"
 #include "passes.h"
+#include "tree-report.h"
 #include "stacks.h"
 
 #include <heaprr/profile.h>
@@ -16,13 +17,20 @@
 
 static const char help[] =
     "usage: heaprr summary [--json] [--top N] FILE\n"
+    "       heaprr summary [--json] [--top N] FILE FILE... | --tree FILE\n"
     "\n"
     "Summarizes a trace: calls, bytes allocated, the peak of live bytes and when it happened,\n"
     "what leaked, the top allocation sites by calls, by bytes and by contribution to the peak,\n"
     "temporary allocations (freed by the same thread before it allocated anything else), the\n"
     "allocation rate over time and figures per thread.\n"
     "\n"
+    "Several traces (a process and its children, 'out*.hrr'), or --tree and the trace of the\n"
+    "first process (its descendants' traces, found beside it by the parent each names): totals over\n"
+    "all, one line per process (pid, parent, calls, bytes allocated, peak, leaked, command line),\n"
+    "and the top sites by bytes allocated merged over the processes by symbolized stack.\n"
+    "\n"
     "  --top N   sites listed in each ranking (default 10)\n"
+    "  --tree    FILE and the traces of its descendants\n"
     "  --json    machine-readable output\n";
 
 typedef struct ranking {
@@ -195,9 +203,12 @@ static void print_text(const char *path, hr_profile *p, size_t top, hr_reader *r
 
 int cmd_summary(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'}, {"top", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'}, {0}};
-    int as_json = 0, c;
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"top", required_argument, NULL, 't'},
+                                         {"tree", no_argument, NULL, 'T'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    int as_json = 0, tree = 0, c;
     size_t top = 10;
     while ((c = cli_getopt("summary", argc, argv, "h", opts)) != -1) {
         if (c == 'h')
@@ -206,6 +217,15 @@ int cmd_summary(int argc, char **argv)
             as_json = 1;
         else if (c == 't')
             top = (size_t)cli_number("summary", "--top", optarg, 1, UINT32_MAX);
+        else if (c == 'T')
+            tree = 1;
+    }
+    if (tree || argc - optind > 1) {
+        cli_trace_set t;
+        cli_trace_set_collect("summary", argc, argv, tree, &t);
+        cli_summary_many(&t, top, as_json);
+        cli_trace_set_free(&t);
+        return 0;
     }
     const char *path = cli_trace_operand("summary", argc, argv);
     hr_profile p;
