@@ -15,7 +15,7 @@
 
 static const char help[] =
     "usage: heaprr report -o DIR FILE\n"
-    "       heaprr report --html FILE -o REPORT.html\n"
+    "       heaprr report --html [--tree] FILE... -o REPORT.html\n"
     "\n"
     "Writes into DIR (created if needed): index.html (the page --html writes), summary.txt/.json,\n"
     "leaks.txt/.json, bins.txt/.json, replay.txt/.json (the band model and its checker),\n"
@@ -26,15 +26,17 @@ static const char help[] =
     "summary; a flame graph of the allocation stacks (weights: bytes allocated, allocations,\n"
     "bytes leaked, live at the peak; click a frame to zoom, a search box highlights functions);\n"
     "the live heap over time with the peak marked (click it for the sites live then); the\n"
-    "leaks with their stacks; the size bins; the replay's heap errors with their stacks.\n";
+    "leaks with their stacks; the size bins; the replay's heap errors with their stacks.\n"
+    "Several traces (a process and its children), or --tree FILE for a trace and its\n"
+    "descendants': the processes, and the figures of all of them (the timeline is the first's).\n";
 
-/* The page into path. */
-static void write_html(const char *trace, const char *path)
+/* The page of the traces into path. */
+static void write_html(const cli_trace_set *t, const char *path)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         cli_die(1, "cannot create %s: %s", path, strerror(errno));
-    cli_report_html(trace, f);
+    cli_report_html(t, f);
     if (ferror(f) | (fclose(f) != 0)) {
         unlink(path);
         cli_die(1, "cannot write %s: %s", path, strerror(errno));
@@ -88,10 +90,11 @@ int cmd_report(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
                                          {"html", no_argument, NULL, 'H'},
+                                         {"tree", no_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     const char *dir = NULL;
-    int c, html = 0;
+    int c, html = 0, tree = 0;
     while ((c = cli_getopt("report", argc, argv, "ho:", opts)) != -1) {
         if (c == 'h')
             cli_help(help);
@@ -99,16 +102,23 @@ int cmd_report(int argc, char **argv)
             dir = optarg;
         else if (c == 'H')
             html = 1;
+        else if (c == 'T')
+            tree = 1;
     }
     if (!dir || !*dir)
         cli_usage("report", html ? "missing -o REPORT.html" : "missing -o DIR");
-    const char *trace = cli_trace_operand("report", argc, argv);
-    hr_reader_close(cli_open_trace(trace, 0)); /* a bad trace: one line, before any file is made */
-    if (html) {
-        write_html(trace, dir);
+    if (html) { /* a bad trace: one line, before any file is made */
+        cli_trace_set t;
+        cli_trace_set_collect("report", argc, argv, tree, &t);
+        write_html(&t, dir);
         printf("%s\n", dir);
+        cli_trace_set_free(&t);
         return 0;
     }
+    if (tree)
+        cli_usage("report", "--tree is for --html");
+    const char *trace = cli_trace_operand("report", argc, argv);
+    hr_reader_close(cli_open_trace(trace, 0)); /* a bad trace: one line, before any file is made */
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         cli_die(1, "cannot create %s: %s", dir, strerror(errno));
     static const part parts[] = {
@@ -141,7 +151,10 @@ int cmd_report(int argc, char **argv)
     }
     char index[4096];
     snprintf(index, sizeof index, "%s/index.html", dir);
-    write_html(trace, index);
+    cli_trace_set one = {0};
+    cli_trace_set_add(&one, trace, 0);
+    write_html(&one, index);
+    cli_trace_set_free(&one);
     printf("%s\n", index);
     if (failed)
         cli_die(1, "%d part%s of the report failed", failed, failed == 1 ? "" : "s");

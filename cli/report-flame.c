@@ -22,7 +22,7 @@ typedef struct fnode {
     size_t first, next; /* indexes + 1 */
 } fnode;
 
-typedef struct ftree {
+struct cli_flame {
     fnode *v;
     size_t n, cap;
     int32_t *renum; /* name index -> index in the page's table (-1: no kept node has it) */
@@ -30,7 +30,8 @@ typedef struct ftree {
     char **names;
     size_t nnames, capnames;
     size_t *name_slot, name_mask; /* name index + 1 by name */
-} ftree;
+};
+typedef struct cli_flame ftree;
 
 static void *xalloc(void *p, size_t n)
 {
@@ -176,32 +177,50 @@ static void number_names(ftree *t, size_t i, int depth)
             number_names(t, c - 1, depth + 1);
 }
 
-void cli_report_flame(json *j, hr_reader *r, const hr_profile *p)
+cli_flame *cli_flame_new(void)
 {
-    ftree t = {0};
-    t.cap = 1024;
-    t.v = xalloc(NULL, t.cap * sizeof *t.v);
-    t.v[0] = (fnode){-1, {0, 0, 0, 0}, 0, 0};
-    t.n = 1;
+    ftree *t = calloc(1, sizeof *t);
+    if (!t)
+        cli_die(1, "out of memory");
+    t->cap = 1024;
+    t->v = xalloc(NULL, t->cap * sizeof *t->v);
+    t->v[0] = (fnode){-1, {0, 0, 0, 0}, 0, 0};
+    t->n = 1;
+    return t;
+}
+
+void cli_flame_add(cli_flame *t, hr_reader *r, const hr_profile *p)
+{
     for (size_t i = 0; i < p->nsites; i++)
-        add_site(&t, r, &p->sites[i]);
-    t.renum = xalloc(NULL, (t.nnames ? t.nnames : 1) * sizeof *t.renum);
-    memset(t.renum, 0xff, (t.nnames ? t.nnames : 1) * sizeof *t.renum);
-    number_names(&t, 0, 0);
-    const char **order = xalloc(NULL, (t.nused ? t.nused : 1) * sizeof *order);
-    for (size_t i = 0; i < t.nnames; i++)
-        if (t.renum[i] >= 0)
-            order[t.renum[i]] = t.names[i];
+        add_site(t, r, &p->sites[i]);
+}
+
+void cli_flame_write(json *j, cli_flame *t)
+{
+    t->renum = xalloc(NULL, (t->nnames ? t->nnames : 1) * sizeof *t->renum);
+    memset(t->renum, 0xff, (t->nnames ? t->nnames : 1) * sizeof *t->renum);
+    t->nused = 0;
+    number_names(t, 0, 0);
+    const char **order = xalloc(NULL, (t->nused ? t->nused : 1) * sizeof *order);
+    for (size_t i = 0; i < t->nnames; i++)
+        if (t->renum[i] >= 0)
+            order[t->renum[i]] = t->names[i];
     json_array_begin(j, "frames");
-    for (size_t i = 0; i < t.nused; i++)
+    for (size_t i = 0; i < t->nused; i++)
         json_cstr(j, NULL, order[i]);
     json_array_end(j);
-    write_node(j, &t, 0, 0, "tree");
+    write_node(j, t, 0, 0, "tree");
     free(order);
-    free(t.renum);
-    free(t.v);
-    for (size_t i = 0; i < t.nnames; i++)
-        free(t.names[i]);
-    free(t.names);
-    free(t.name_slot);
+    free(t->renum);
+    t->renum = NULL;
+}
+
+void cli_flame_free(cli_flame *t)
+{
+    free(t->v);
+    for (size_t i = 0; i < t->nnames; i++)
+        free(t->names[i]);
+    free(t->names);
+    free(t->name_slot);
+    free(t);
 }

@@ -25,48 +25,190 @@
 #define TOP_LEAKS 50
 #define TOP_FINDINGS 100
 
-/* A stack as "function (file:line)" lines, innermost first. */
-static void json_frames(json *j, const char *key, hr_reader *r, uint64_t stack)
+/* A stack as "function (file:line)" lines, innermost first, joined by '\n' (malloc'd). */
+static char *frames_text(hr_reader *r, uint64_t stack)
 {
     const hr_symframe *f;
-    size_t n = stack ? cli_stack_frames(r, stack, &f) : 0;
-    json_array_begin(j, key);
+    size_t n = stack ? cli_stack_frames(r, stack, &f) : 0, len = 0;
+    char *out = NULL;
+    FILE *m = open_memstream(&out, &len);
+    if (!m)
+        cli_die(1, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        char name[1024], line[1400];
+        char name[1024];
         cli_frame_name(&f[i], name, sizeof name);
+        fprintf(m, "%s%s", i ? "\n" : "", name);
         if (f[i].function && f[i].file)
-            snprintf(line, sizeof line, "%s (%s:%u)%s", name, f[i].file, f[i].line, f[i].inlined ? " [inlined]" : "");
-        else
-            snprintf(line, sizeof line, "%s", name);
-        json_cstr(j, NULL, line);
+            fprintf(m, " (%s:%u)%s", f[i].file, f[i].line, f[i].inlined ? " [inlined]" : "");
+    }
+    if (fclose(m) != 0)
+        cli_die(1, "out of memory");
+    return out;
+}
+
+static void json_lines(json *j, const char *key, const char *text)
+{
+    json_array_begin(j, key);
+    for (const char *s = text; s && *s;) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        json_str(j, NULL, s, n);
+        s += n + (nl != NULL);
     }
     json_array_end(j);
 }
 
-static void summary(json *j, const char *path, hr_reader *r, const hr_profile *p)
+static void json_frames(json *j, const char *key, hr_reader *r, uint64_t stack)
+{
+    char *text = frames_text(r, stack);
+    json_lines(j, key, text);
+    free(text);
+}
+
+/* ---- what is gathered over the traces ---- */
+
+typedef struct leak_entry {
+    uint64_t bytes, blocks;
+    uint32_t pid;
+    char *frames;
+} leak_entry;
+
+typedef struct process_row {
+    const char *path;
+    uint32_t pid, ppid;
+    char cmd[1024];
+    uint64_t calls, allocs, frees, failed, bytes, peak_bytes, peak_blocks, leaked_bytes, leaked_blocks, duration_ns;
+} process_row;
+
+typedef struct gathered {
+    cli_flame *flame;
+    leak_entry *leaks;
+    size_t nleaks, capleaks;
+    process_row *procs;
+    size_t nprocs;
+    hr_bins bins;
+} gathered;
+
+static void process(gathered *g, const char *path, hr_reader *r, const hr_profile *p)
 {
     const hr_header *h = hr_reader_header(r);
-    char cmd[4096] = "";
-    for (size_t i = 0; h && i < h->cmdline.len && i + 1 < sizeof cmd; i++)
-        cmd[i] = h->cmdline.ptr[i] ? h->cmdline.ptr[i] : ' ';
-    json_cstr(j, "file", path);
-    json_cstr(j, "cmd", cmd);
-    json_u64(j, "pid", h ? h->pid : 0);
+    process_row *row = &g->procs[g->nprocs++];
+    *row = (process_row){.path = path,
+                         .pid = h ? h->pid : 0,
+                         .ppid = h ? h->ppid : 0,
+                         .calls = p->calls,
+                         .allocs = p->allocs,
+                         .frees = p->frees,
+                         .failed = p->failed,
+                         .bytes = p->bytes,
+                         .peak_bytes = p->peak_bytes,
+                         .peak_blocks = p->peak_blocks,
+                         .leaked_bytes = p->leaked_bytes,
+                         .leaked_blocks = p->leaked_blocks,
+                         .duration_ns = p->duration_ns};
+    for (size_t i = 0; h && i < h->cmdline.len && i + 1 < sizeof row->cmd; i++)
+        row->cmd[i] = h->cmdline.ptr[i] ? h->cmdline.ptr[i] : ' ';
+}
+
+static void gather_leaks(gathered *g, hr_reader *r, const hr_profile *p, uint32_t pid)
+{
+    for (size_t i = 0; i < p->nsites; i++) {
+        const hr_site *s = &p->sites[i];
+        if (!s->live_bytes && !s->live_blocks)
+            continue;
+        if (g->nleaks == g->capleaks) {
+            g->capleaks = g->capleaks ? g->capleaks * 2 : 64;
+            g->leaks = realloc(g->leaks, g->capleaks * sizeof *g->leaks);
+            if (!g->leaks)
+                cli_die(1, "out of memory");
+        }
+        g->leaks[g->nleaks++] = (leak_entry){s->live_bytes, s->live_blocks, pid, frames_text(r, s->stack)};
+    }
+}
+
+static void gather_bins(gathered *g, const char *path, int first)
+{
+    hr_bins b;
+    hr_bins_default(&b);
+    hr_reader *r = cli_bins_pass(path, &b);
+    if (first)
+        g->bins = b;
+    else
+        for (uint32_t i = 0; i < b.n && i < g->bins.n; i++) {
+            g->bins.bins[i].allocs += b.bins[i].allocs;
+            g->bins.bins[i].frees += b.bins[i].frees;
+            g->bins.bins[i].live += b.bins[i].live;
+            g->bins.bins[i].peak_live += b.bins[i].peak_live;
+        }
+    cli_pass_end(r);
+}
+
+/* ---- writing ---- */
+
+static void summary(json *j, const gathered *g)
+{
+    process_row sum = {0};
+    for (size_t i = 0; i < g->nprocs; i++) {
+        const process_row *p = &g->procs[i];
+        sum.calls += p->calls;
+        sum.allocs += p->allocs;
+        sum.frees += p->frees;
+        sum.failed += p->failed;
+        sum.bytes += p->bytes;
+        sum.leaked_bytes += p->leaked_bytes;
+        sum.leaked_blocks += p->leaked_blocks;
+        if (p->peak_bytes > sum.peak_bytes) {
+            sum.peak_bytes = p->peak_bytes;
+            sum.peak_blocks = p->peak_blocks;
+        }
+    }
+    json_cstr(j, "file", g->procs[0].path);
+    json_cstr(j, "cmd", g->procs[0].cmd);
+    json_u64(j, "pid", g->procs[0].pid);
     json_object_begin(j, "summary");
-    json_u64(j, "calls", p->calls);
-    json_u64(j, "allocs", p->allocs);
-    json_u64(j, "frees", p->frees);
-    json_u64(j, "failed", p->failed);
-    json_u64(j, "bytes", p->bytes);
-    json_u64(j, "peak_bytes", p->peak_bytes);
-    json_u64(j, "peak_blocks", p->peak_blocks);
-    json_u64(j, "leaked_bytes", p->leaked_bytes);
-    json_u64(j, "leaked_blocks", p->leaked_blocks);
-    json_u64(j, "duration_ns", p->duration_ns);
+    json_u64(j, "processes", g->nprocs);
+    json_u64(j, "calls", sum.calls);
+    json_u64(j, "allocs", sum.allocs);
+    json_u64(j, "frees", sum.frees);
+    json_u64(j, "failed", sum.failed);
+    json_u64(j, "bytes", sum.bytes);
+    json_u64(j, "peak_bytes", sum.peak_bytes);
+    json_u64(j, "peak_blocks", sum.peak_blocks);
+    json_u64(j, "leaked_bytes", sum.leaked_bytes);
+    json_u64(j, "leaked_blocks", sum.leaked_blocks);
+    json_u64(j, "duration_ns", g->procs[0].duration_ns);
     json_object_end(j);
 }
 
-/* [t_ns, live bytes] pairs: each the highest live heap of the buckets it stands for. */
+static void processes(json *j, const gathered *g, const cli_trace_set *t)
+{
+    json_array_begin(j, "processes");
+    for (size_t i = 0; i < g->nprocs; i++) {
+        const process_row *p = &g->procs[i];
+        int depth = 0;
+        for (const char *parent = t->parents[i]; parent && depth < 64; depth++) {
+            const char *up = NULL;
+            for (size_t k = 0; k < i; k++)
+                if (strcmp(t->paths[k], parent) == 0)
+                    up = t->parents[k];
+            parent = up;
+        }
+        json_object_begin(j, NULL);
+        json_cstr(j, "trace", p->path);
+        json_u64(j, "pid", p->pid);
+        json_u64(j, "ppid", p->ppid);
+        json_u64(j, "depth", (uint64_t)depth);
+        json_cstr(j, "cmd", p->cmd);
+        json_u64(j, "calls", p->calls);
+        json_u64(j, "bytes", p->bytes);
+        json_u64(j, "peak_bytes", p->peak_bytes);
+        json_u64(j, "leaked_bytes", p->leaked_bytes);
+        json_object_end(j);
+    }
+    json_array_end(j);
+}
+
+/* [t_ns, live bytes] pairs of the first process: each the highest of the buckets it stands for. */
 static void timeline(json *j, const hr_profile *p)
 {
     size_t per = (p->nsamples + TIMELINE_POINTS - 1) / TIMELINE_POINTS;
@@ -94,56 +236,48 @@ static void timeline(json *j, const hr_profile *p)
 
 static int by_leaked(const void *a, const void *b)
 {
-    const hr_site *x = *(hr_site *const *)a, *y = *(hr_site *const *)b;
-    return x->live_bytes > y->live_bytes ? -1 : x->live_bytes < y->live_bytes;
+    const leak_entry *x = a, *y = b;
+    return x->bytes > y->bytes ? -1 : x->bytes < y->bytes ? 1 : (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-static void leaks(json *j, hr_reader *r, const hr_profile *p)
+static void leaks(json *j, gathered *g)
 {
-    const hr_site **v = malloc((p->nsites ? p->nsites : 1) * sizeof *v);
-    if (!v)
-        cli_die(1, "out of memory");
-    size_t n = 0;
-    for (size_t i = 0; i < p->nsites; i++)
-        if (p->sites[i].live_bytes || p->sites[i].live_blocks)
-            v[n++] = &p->sites[i];
-    qsort(v, n, sizeof *v, by_leaked);
+    qsort(g->leaks, g->nleaks, sizeof *g->leaks, by_leaked);
     json_array_begin(j, "leaks");
-    for (size_t i = 0; i < n && i < TOP_LEAKS; i++) {
+    for (size_t i = 0; i < g->nleaks && i < TOP_LEAKS; i++) {
         json_object_begin(j, NULL);
-        json_u64(j, "bytes", v[i]->live_bytes);
-        json_u64(j, "blocks", v[i]->live_blocks);
-        json_frames(j, "stack", r, v[i]->stack);
+        json_u64(j, "bytes", g->leaks[i].bytes);
+        json_u64(j, "blocks", g->leaks[i].blocks);
+        json_u64(j, "pid", g->leaks[i].pid);
+        json_lines(j, "stack", g->leaks[i].frames);
         json_object_end(j);
     }
     json_array_end(j);
-    free(v);
+    for (size_t i = 0; i < g->nleaks; i++)
+        free(g->leaks[i].frames);
+    free(g->leaks);
 }
 
-static void bins(json *j, const char *path)
+static void bins(json *j, const hr_bins *b)
 {
-    hr_bins b;
-    hr_bins_default(&b);
-    hr_reader *r = cli_bins_pass(path, &b);
     json_array_begin(j, "bins");
-    for (uint32_t i = 0; i < b.n; i++) {
+    for (uint32_t i = 0; i < b->n; i++) {
         json_object_begin(j, NULL);
-        if (b.bins[i].le == UINT64_MAX)
+        if (b->bins[i].le == UINT64_MAX)
             json_null(j, "le");
         else
-            json_u64(j, "le", b.bins[i].le);
-        json_u64(j, "allocs", b.bins[i].allocs);
-        json_u64(j, "frees", b.bins[i].frees);
-        json_u64(j, "live", b.bins[i].live);
-        json_u64(j, "peak_live", b.bins[i].peak_live);
+            json_u64(j, "le", b->bins[i].le);
+        json_u64(j, "allocs", b->bins[i].allocs);
+        json_u64(j, "frees", b->bins[i].frees);
+        json_u64(j, "live", b->bins[i].live);
+        json_u64(j, "peak_live", b->bins[i].peak_live);
         json_object_end(j);
     }
     json_array_end(j);
-    cli_pass_end(r);
 }
 
-/* The replay's findings on the band model with the default checker, with their three stacks. */
-static void findings(json *j, const char *path)
+/* One trace's replay on the band model with the default checker: its findings with their stacks. */
+static void findings(json *j, const char *path, uint32_t pid)
 {
     hr_reader *r = cli_open_trace(path, 0);
     hr_replay_options o = {.check = HR_CHECK_BASIC};
@@ -159,7 +293,6 @@ static void findings(json *j, const char *path)
         cli_trace_error(r);
     size_t n;
     const hr_finding *f = hr_replay_findings(rp, &n);
-    json_array_begin(j, "findings");
     for (size_t i = 0; i < n && i < TOP_FINDINGS; i++) {
         char text[512];
         snprintf(text, sizeof text, "%s(0x%" PRIx64 ") at event #%" PRIu64 ", block 0x%" PRIx64 " of %" PRIu64 " bytes",
@@ -168,19 +301,38 @@ static void findings(json *j, const char *path)
         json_object_begin(j, NULL);
         json_cstr(j, "kind", hr_finding_name(f[i].kind));
         json_cstr(j, "text", text);
+        json_u64(j, "pid", pid);
         json_frames(j, "stack", r, f[i].stack);
         json_frames(j, "alloc_stack", r, f[i].alloc_stack);
         json_frames(j, "free_stack", r, f[i].free_stack);
         json_object_end(j);
     }
-    json_array_end(j);
     hr_replay_free(rp);
     cli_stacks_done();
     hr_reader_close(r);
 }
 
+/* One trace's part: its profile into the flame graph, leaks, bins and its process line; the first
+ * trace's timeline and moments are written as they come. */
+static void one_trace(json *j, gathered *g, const char *path, int first)
+{
+    hr_profile p;
+    hr_reader *r = cli_profile_pass(path, "report", &p);
+    process(g, path, r, &p);
+    cli_flame_add(g->flame, r, &p);
+    gather_leaks(g, r, &p, g->procs[g->nprocs - 1].pid);
+    cli_stacks_done();
+    if (first) {
+        timeline(j, &p);
+        cli_report_moments(j, path, &p);
+    }
+    cli_profile_free(&p);
+    cli_pass_end(r);
+    gather_bins(g, path, first);
+}
+
 /* The data, into a memory buffer. */
-static char *data(const char *path, size_t *len)
+static char *data(const cli_trace_set *t, size_t *len)
 {
     char *buf = NULL;
     FILE *m = open_memstream(&buf, len);
@@ -189,18 +341,22 @@ static char *data(const char *path, size_t *len)
     json j;
     json_init_compact(&j, m);
     json_object_begin(&j, NULL);
-    hr_profile p;
-    hr_reader *r = cli_profile_pass(path, "report", &p);
-    summary(&j, path, r, &p);
-    cli_report_flame(&j, r, &p);
-    timeline(&j, &p);
-    leaks(&j, r, &p);
-    cli_stacks_done();
-    cli_report_moments(&j, path, &p);
-    cli_profile_free(&p);
-    cli_pass_end(r);
-    bins(&j, path);
-    findings(&j, path);
+    gathered g = {cli_flame_new(), NULL, 0, 0, calloc(t->n, sizeof(process_row)), 0, {{{0}}, 0}};
+    if (!g.procs)
+        cli_die(1, "out of memory");
+    for (size_t i = 0; i < t->n; i++)
+        one_trace(&j, &g, t->paths[i], i == 0);
+    summary(&j, &g);
+    processes(&j, &g, t);
+    cli_flame_write(&j, g.flame);
+    cli_flame_free(g.flame);
+    leaks(&j, &g);
+    bins(&j, &g.bins);
+    json_array_begin(&j, "findings");
+    for (size_t i = 0; i < t->n; i++)
+        findings(&j, t->paths[i], g.procs[i].pid);
+    json_array_end(&j);
+    free(g.procs);
     json_object_end(&j);
     if (fclose(m) != 0)
         cli_die(1, "out of memory");
@@ -217,14 +373,14 @@ static void write_data(FILE *out, const char *d, size_t n)
     }
 }
 
-void cli_report_html(const char *path, FILE *out)
+void cli_report_html(const cli_trace_set *t, FILE *out)
 {
     static const char mark[] = "/*HEAPRR_DATA*/";
     const char *at = strstr(cli_report_page, mark);
     if (!at)
         cli_die(1, "the report page has no place for the data (a broken build)");
     size_t n;
-    char *d = data(path, &n);
+    char *d = data(t, &n);
     fwrite(cli_report_page, 1, (size_t)(at - cli_report_page), out);
     write_data(out, d, n);
     fputs(at + sizeof mark - 1, out);

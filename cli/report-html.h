@@ -6,6 +6,7 @@
 #define HEAPRR_CLI_REPORT_HTML_H
 
 #include "cli.h"
+#include "traces.h"
 
 #include <heaprr/profile.h>
 
@@ -15,11 +16,17 @@
 extern const char cli_report_page[];
 extern const size_t cli_report_page_len;
 
-/* Writes the report of the trace at path to out. Exits with one line on an unreadable trace. */
-void cli_report_html(const char *path, FILE *out);
+/* Writes the report of the traces (one, or a process tree) to out. Exits with one line on an
+ * unreadable trace. */
+void cli_report_html(const cli_trace_set *t, FILE *out);
 
-/* "frames": [names], "tree": [frame, [bytes, calls, leaked, peak], [children]] (report-flame.c). */
-void cli_report_flame(json *j, hr_reader *r, const hr_profile *p);
+/* The flame graph's tree (report-flame.c): the sites of one or more profiles merged, then written
+ * as "frames": [names], "tree": [frame, [bytes, calls, leaked, peak], [children]]. */
+typedef struct cli_flame cli_flame;
+cli_flame *cli_flame_new(void);
+void cli_flame_add(cli_flame *f, hr_reader *r, const hr_profile *p);
+void cli_flame_write(json *j, cli_flame *f);
+void cli_flame_free(cli_flame *f);
 /* "snapshots": [{t, n (calls so far), live, peak?, top: [{bytes, blocks, site}]}] (report-moments.c). */
 void cli_report_moments(json *j, const char *path, const hr_profile *p);
 

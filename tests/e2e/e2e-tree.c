@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/* Process trees: bash (a real program) running a loop of command substitutions forks a child for
+ * each, and heaprr record writes a trace per process. summary --tree finds them all from the first
+ * trace (by the parent each names), and its totals are the sums of what heaprr stats says of each
+ * trace; summary of the files listed gives the same; leaks --tree holds the same leaked total;
+ * diff --tree of the tree with itself changes nothing; the processes are listed with their parent
+ * pids; report --html --tree writes a page holding every process. */
+#include "e2e-json.h"
+#include "e2e.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char root[4096];
+static char names[16][256];
+static size_t ntraces;
+
+static uint64_t sum_stats(const char *field)
+{
+    uint64_t s = 0;
+    for (size_t i = 0; i < ntraces; i++) {
+        char path[4096];
+        int status;
+        e2e_path(path, sizeof path, names[i]);
+        jv *st = e2e_heaprr_json("stats", "", path, &status);
+        CHECK_FATAL(st != NULL);
+        s += e2e_json_u64(st, field);
+        jv_free(st);
+    }
+    return s;
+}
+
+static void record_tree(void)
+{
+    e2e_path(root, sizeof root, "tree.hrr");
+    char *argv[] = {(char *)e2e_heaprr(), "record", "-q", "-o", root, "--", "/bin/bash", "-c",
+                    "for i in 1 2 3; do x=$(echo $i); done; echo $x", NULL};
+    run_result r;
+    CHECK_FATAL(e2e_run(&r, argv, NULL) == 0 && r.exited && r.code == 0);
+    CHECK(strcmp(r.out, "3\n") == 0);
+    ntraces = e2e_list("tree.", names, 16);
+    CHECK(ntraces == 4); /* bash and three subshells */
+}
+
+static void summary(void)
+{
+    int status;
+    jv *s = e2e_heaprr_json("summary", "--tree", root, &status);
+    CHECK_FATAL(s != NULL);
+    CHECK_EQ_U64(status, 0);
+    CHECK_EQ_U64(e2e_json_u64(s, "totals.traces"), ntraces);
+    CHECK_EQ_U64(e2e_json_u64(s, "totals.calls"), sum_stats("calls"));
+    CHECK_EQ_U64(e2e_json_u64(s, "totals.leaked_bytes"), sum_stats("leaked_bytes"));
+    CHECK_EQ_U64(e2e_json_u64(s, "totals.bytes_allocated"), sum_stats("total_bytes"));
+    const jv *procs = jv_get(s, "processes");
+    CHECK_FATAL(procs && procs->child);
+    uint64_t root_pid = e2e_json_u64(procs->child, "pid"), children = 0;
+    for (const jv *p = procs->child->next; p; p = p->next) {
+        CHECK_EQ_U64(e2e_json_u64(p, "ppid"), root_pid);
+        CHECK_EQ_U64(e2e_json_u64(p, "depth"), 1);
+        children++;
+    }
+    CHECK_EQ_U64(children, ntraces - 1);
+    /* the same traces named one by one: the same totals */
+    char list[8192] = "";
+    for (size_t i = 1; i < ntraces; i++) {
+        char path[4096];
+        e2e_path(path, sizeof path, names[i]);
+        strncat(list, "'", sizeof list - strlen(list) - 1);
+        strncat(list, path, sizeof list - strlen(list) - 1);
+        strncat(list, "' ", sizeof list - strlen(list) - 1);
+    }
+    char first[4096];
+    e2e_path(first, sizeof first, names[0]);
+    jv *s2 = e2e_heaprr_json("summary", list, first, &status);
+    CHECK_FATAL(s2 != NULL);
+    CHECK_EQ_U64(e2e_json_u64(s2, "totals.calls"), e2e_json_u64(s, "totals.calls"));
+    CHECK_EQ_U64(e2e_json_u64(s2, "totals.leaked_bytes"), e2e_json_u64(s, "totals.leaked_bytes"));
+    jv_free(s2);
+    jv *l = e2e_heaprr_json("leaks", "--tree", root, &status);
+    CHECK_FATAL(l != NULL);
+    CHECK_EQ_U64(e2e_json_u64(l, "leaked_bytes"), e2e_json_u64(s, "totals.leaked_bytes"));
+    CHECK_EQ_U64(e2e_json_u64(l, "traces"), ntraces);
+    jv_free(l);
+    jv_free(s);
+}
+
+static void diff_and_report(void)
+{
+    char cmd[16384], page[4096];
+    snprintf(cmd, sizeof cmd, "'%s' diff --tree '%s' '%s'", e2e_heaprr(), root, root);
+    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+    run_result r;
+    CHECK_FATAL(e2e_run(&r, sh, NULL) == 0 && r.exited && r.code == 0);
+    CHECK(strstr(r.out, "+1") == NULL && strstr(r.out, "-1") == NULL); /* nothing changed */
+    e2e_path(page, sizeof page, "tree.html");
+    char *rep[] = {(char *)e2e_heaprr(), "report", "--html", "--tree", root, "-o", page, NULL};
+    CHECK_FATAL(e2e_run(&r, rep, NULL) == 0 && r.exited && r.code == 0);
+    FILE *f = fopen(page, "r");
+    CHECK_FATAL(f != NULL);
+    static char text[1 << 20];
+    text[fread(text, 1, sizeof text - 1, f)] = 0;
+    fclose(f);
+    const char *procs = strstr(text, "\"processes\":[");
+    CHECK_FATAL(procs != NULL);
+    size_t n = 0;
+    for (const char *p = procs; (p = strstr(p, "\"trace\":")) && p < strstr(procs, "]"); p++)
+        n++;
+    CHECK_EQ_U64(n, ntraces);
+}
+
+int main(void)
+{
+    record_tree();
+    summary();
+    diff_and_report();
+    return check_done("e2e-tree");
+}
