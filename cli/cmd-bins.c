@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* heaprr bins: allocations, frees, live and peak live blocks and bytes requested per size bin. */
 #include "cli.h"
+#include "traces.h"
 #include "passes.h"
 
 #include <heaprr/analyze.h>
@@ -11,7 +12,7 @@
 #include <inttypes.h>
 
 static const char help[] =
-    "usage: heaprr bins [--bins 2,4,8,...] [--json] [--plot out.png|out.svg] FILE\n"
+    "usage: heaprr bins [--bins 2,4,8,...] [--json] [--plot out.png|out.svg] [--tree] FILE...\n"
     "\n"
     "Statistics per size bin, as the QNX allocator keeps them: a bin counts the requests of at\n"
     "most its bound and more than the previous bound (default bounds 2, 4, 8, ..., 4096 and\n"
@@ -59,11 +60,12 @@ int cmd_bins(int argc, char **argv)
     static const struct option opts[] = {{"bins", required_argument, NULL, 'b'},
                                          {"json", no_argument, NULL, 'j'},
                                          {"plot", required_argument, NULL, 'p'},
+                                         {"tree", no_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     hr_bins b;
     hr_bins_default(&b);
-    int as_json = 0, c;
+    int as_json = 0, tree = 0, c;
     const char *plot = NULL;
     char why[256];
     while ((c = cli_getopt("bins", argc, argv, "h", opts)) != -1) {
@@ -75,9 +77,30 @@ int cmd_bins(int argc, char **argv)
             plot = optarg;
         else if (c == 'b' && hr_bins_parse(&b, optarg, why, sizeof why) < 0)
             cli_usage("bins", "%s", why);
+        else if (c == 'T')
+            tree = 1;
     }
-    const char *path = cli_trace_operand("bins", argc, argv);
-    hr_reader *r = cli_bins_pass(path, &b);
+    cli_trace_set set;
+    cli_trace_set_collect("bins", argc, argv, tree, &set);
+    char label_all[4200];
+    const char *path = set.paths[0];
+    if (set.n > 1) { /* a process tree, or several traces: the counts of all, summed */
+        snprintf(label_all, sizeof label_all, "%s and %zu more trace%s", set.paths[0], set.n - 1, set.n == 2 ? "" : "s");
+        path = label_all;
+    }
+    hr_bins one = b;
+    hr_reader *r = cli_bins_pass(set.paths[0], &b);
+    for (size_t t = 1; t < set.n; t++) {
+        hr_bins more = one;
+        cli_pass_end(cli_bins_pass(set.paths[t], &more));
+        for (uint32_t i = 0; i < b.n; i++) {
+            b.bins[i].allocs += more.bins[i].allocs;
+            b.bins[i].frees += more.bins[i].frees;
+            b.bins[i].live += more.bins[i].live;
+            b.bins[i].peak_live += more.bins[i].peak_live;
+            b.bins[i].bytes += more.bins[i].bytes;
+        }
+    }
     if (as_json) {
         json j;
         json_init(&j, stdout);
@@ -109,10 +132,11 @@ int cmd_bins(int argc, char **argv)
     }
     if (plot) {
         char title[512];
-        snprintf(title, sizeof title, "Requests per size bin: %s", path);
+        snprintf(title, sizeof title, "Requests per size bin: %.480s", path);
         cli_plot_bins(&b, title, plot);
     }
     cli_truncation_note(r, NULL);
     cli_pass_end(r);
+    cli_trace_set_free(&set);
     return 0;
 }

@@ -2,6 +2,7 @@
 /* heaprr flame: collapsed stacks ("outer;...;inner weight"), the input of flamegraph.pl and
  * speedscope. */
 #include "cli.h"
+#include "traces.h"
 #include "passes.h"
 #include "stacks.h"
 
@@ -13,7 +14,7 @@
 #include <string.h>
 
 static const char help[] =
-    "usage: heaprr flame [--weight bytes|calls|leaked|peak] FILE > out.folded\n"
+    "usage: heaprr flame [--weight bytes|calls|leaked|peak] [--tree] FILE... > out.folded\n"
     "\n"
     "Prints one line per allocation stack, frames from the outermost to the allocating call\n"
     "separated by ';', then its weight: the input format of flamegraph.pl and speedscope\n"
@@ -82,12 +83,34 @@ static void print_merged(folded *f)
     free(f->lines);
 }
 
+/* The sites of the trace at path, weighted, into f. */
+static void add_trace(folded *f, const char *path, char weight)
+{
+    hr_profile p;
+    hr_reader *r = cli_profile_pass(path, "flame", &p);
+    hr_profile_sort(&p, weight == 'c'   ? HR_BY_CALLS
+                        : weight == 'l' ? HR_BY_LEAKED
+                        : weight == 'p' ? HR_BY_PEAK
+                                        : HR_BY_BYTES);
+    for (size_t i = 0; i < p.nsites; i++) {
+        uint64_t w = weight_of(&p.sites[i], weight);
+        if (w && add_line(f, r, p.sites[i].stack, w) < 0)
+            cli_die(1, "out of memory");
+    }
+    cli_truncation_note(r, NULL);
+    cli_profile_free(&p);
+    cli_stacks_done();
+    cli_pass_end(r);
+}
+
 int cmd_flame(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"weight", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'}, {0}};
+    static const struct option opts[] = {{"weight", required_argument, NULL, 'w'},
+                                         {"tree", no_argument, NULL, 'T'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
     char weight = 'b';
-    int c;
+    int c, tree = 0;
     while ((c = cli_getopt("flame", argc, argv, "h", opts)) != -1) {
         if (c == 'h')
             cli_help(help);
@@ -96,25 +119,15 @@ int cmd_flame(int argc, char **argv)
                 strcmp(optarg, "peak"))
                 cli_usage("flame", "--weight expects bytes, calls, leaked or peak, not '%s'", optarg);
             weight = optarg[0];
-        }
+        } else if (c == 'T')
+            tree = 1;
     }
-    const char *path = cli_trace_operand("flame", argc, argv);
-    hr_profile p;
-    hr_reader *r = cli_profile_pass(path, "flame", &p);
-    hr_profile_sort(&p, weight == 'c'   ? HR_BY_CALLS
-                        : weight == 'l' ? HR_BY_LEAKED
-                        : weight == 'p' ? HR_BY_PEAK
-                                        : HR_BY_BYTES);
+    cli_trace_set set;
+    cli_trace_set_collect("flame", argc, argv, tree, &set);
     folded f = {NULL, 0, 0};
-    for (size_t i = 0; i < p.nsites; i++) {
-        uint64_t w = weight_of(&p.sites[i], weight);
-        if (w && add_line(&f, r, p.sites[i].stack, w) < 0)
-            cli_die(1, "out of memory");
-    }
+    for (size_t t = 0; t < set.n; t++) /* several traces: their stacks merged (same names, one line) */
+        add_trace(&f, set.paths[t], weight);
     print_merged(&f);
-    cli_truncation_note(r, NULL);
-    cli_profile_free(&p);
-    cli_stacks_done();
-    cli_pass_end(r);
+    cli_trace_set_free(&set);
     return ferror(stdout) ? 1 : 0;
 }

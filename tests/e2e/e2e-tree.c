@@ -4,7 +4,8 @@
  * trace (by the parent each names), and its totals are the sums of what heaprr stats says of each
  * trace; summary of the files listed gives the same; leaks --tree holds the same leaked total;
  * diff --tree of the tree with itself changes nothing; the processes are listed with their parent
- * pids; report --html --tree writes a page holding every process. */
+ * pids; report --html --tree writes a page holding every process; flame --tree weighs as many
+ * bytes as the tree allocated, bins --tree counts its allocations. */
 #include "e2e-json.h"
 #include "e2e.h"
 
@@ -110,10 +111,59 @@ static void diff_and_report(void)
     CHECK_EQ_U64(n, ntraces);
 }
 
+/* The sum of the numbers ending each line of the command's output; column k (0-based) of the rows
+ * starting with spaces and a "<=" instead when column is not negative. */
+static uint64_t sum_output(const char *cmd, int column)
+{
+    char out[4096], full[12400];
+    e2e_path(out, sizeof out, "output.txt");
+    snprintf(full, sizeof full, "%s > '%s'", cmd, out); /* the output may be long */
+    char *sh[] = {"/bin/sh", "-c", full, NULL};
+    run_result r;
+    CHECK_FATAL(e2e_run(&r, sh, NULL) == 0 && r.exited && r.code == 0);
+    static char text[1 << 22];
+    FILE *f = fopen(out, "r");
+    CHECK_FATAL(f != NULL);
+    text[fread(text, 1, sizeof text - 1, f)] = 0;
+    fclose(f);
+    uint64_t sum = 0;
+    for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        if (column < 0) {
+            const char *sp = strrchr(line, ' ');
+            sum += sp ? strtoull(sp + 1, NULL, 10) : 0;
+        } else if (strstr(line, "<= ") || strstr(line, "> ")) {
+            char *tok = strtok(line, " "); /* "<=" "2" then the columns */
+            for (int k = 0; tok && k < column + 2; k++)
+                tok = strtok(NULL, " ");
+            sum += tok ? strtoull(tok, NULL, 10) : 0;
+        }
+    }
+    return sum;
+}
+
+static void flame_and_bins(void)
+{
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd, "'%s' flame --tree '%s'", e2e_heaprr(), root);
+    CHECK_EQ_U64(sum_output(cmd, -1), sum_stats("total_bytes"));
+    snprintf(cmd, sizeof cmd, "'%s' bins --tree '%s'", e2e_heaprr(), root);
+    uint64_t allocs = sum_output(cmd, 0);
+    CHECK(allocs > 0);
+    int status;
+    jv *s = e2e_heaprr_json("summary", "--tree", root, &status);
+    CHECK_FATAL(s != NULL);
+    CHECK_EQ_U64(allocs, e2e_json_u64(s, "totals.allocs"));
+    jv_free(s);
+}
+
 int main(void)
 {
     record_tree();
     summary();
     diff_and_report();
+    flame_and_bins();
     return check_done("e2e-tree");
 }
