@@ -185,14 +185,7 @@ static void processes(json *j, const gathered *g, const cli_trace_set *t)
     json_array_begin(j, "processes");
     for (size_t i = 0; i < g->nprocs; i++) {
         const process_row *p = &g->procs[i];
-        int depth = 0;
-        for (const char *parent = t->parents[i]; parent && depth < 64; depth++) {
-            const char *up = NULL;
-            for (size_t k = 0; k < i; k++)
-                if (strcmp(t->paths[k], parent) == 0)
-                    up = t->parents[k];
-            parent = up;
-        }
+        int depth = cli_trace_set_depth(t, i);
         json_object_begin(j, NULL);
         json_cstr(j, "trace", p->path);
         json_u64(j, "pid", p->pid);

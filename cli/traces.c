@@ -145,6 +145,19 @@ void cli_trace_set_add(cli_trace_set *t, const char *path, int tree)
     cli_trace_set_free(&c);
 }
 
+int cli_trace_set_depth(const cli_trace_set *t, size_t i)
+{
+    int depth = 0;
+    for (const char *parent = t->parents[i]; parent && depth < 64; depth++) {
+        const char *up = NULL;
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(t->paths[k], parent) == 0)
+                up = t->parents[k];
+        parent = up;
+    }
+    return depth;
+}
+
 void cli_trace_set_free(cli_trace_set *t)
 {
     for (size_t i = 0; i < t->n; i++) {

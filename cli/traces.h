@@ -19,5 +19,7 @@ void cli_trace_set_collect(const char *cmd, int argc, char **argv, int tree, cli
 /* Adds path (with tree, and the traces of its descendants) to t. */
 void cli_trace_set_add(cli_trace_set *t, const char *path, int tree);
 void cli_trace_set_free(cli_trace_set *t);
+/* How deep trace i is under its root (0: a root). */
+int cli_trace_set_depth(const cli_trace_set *t, size_t i);
 
 #endif

@@ -141,13 +141,7 @@ static void process(merged *m, const cli_trace_set *t, size_t i)
     row->leaked_bytes = p.leaked_bytes;
     row->leaked_blocks = p.leaked_blocks;
     row->truncated = p.truncated;
-    for (const char *parent = t->parents ? t->parents[i] : NULL; parent; row->depth++) {
-        const char *up = NULL;
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(t->paths[k], parent) == 0)
-                up = t->parents[k];
-        parent = up;
-    }
+    row->depth = cli_trace_set_depth(t, i);
     for (size_t k = 0; k < p.nsites; k++) {
         const hr_site *s = &p.sites[k];
         merged_site *ms = site_of(m, r, s->stack);
