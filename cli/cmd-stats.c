@@ -2,6 +2,7 @@
 /* heaprr stats FILE [--json]: counts per call kind and a summary. The JSON keys are a contract
  * for scripts and CI (README.md). */
 #include "cli.h"
+#include "traces.h"
 
 #include <heaprr/analyze.h>
 
@@ -9,46 +10,47 @@
 #include <inttypes.h>
 
 static const char help[] =
-    "usage: heaprr stats [--json] FILE\n"
+    "usage: heaprr stats [--json] [--tree] FILE...\n"
     "\n"
     "Counts the calls of each kind and summarizes the trace: threads, failed calls, peak live\n"
     "bytes, bytes and blocks still live at the end (leaked), duration, and whether the trace is\n"
     "truncated (the process died without finishing it: see 'heaprr recover').\n"
     "\n"
+    "Several traces (or --tree FILE: a trace and its descendants'): the report of each in turn\n"
+    "(with --json, {\"traces\": [...]}, one object each).\n"
+    "\n"
+    "  --tree   FILE and the traces of its descendants\n"
     "  --json   machine-readable output\n";
 
-static void print_json(const hr_stats *s, const char *path, const hr_header *h)
+static void write_json(json *j, const hr_stats *s, const char *path, const hr_header *h)
 {
-    json j;
-    json_init(&j, stdout);
-    json_object_begin(&j, NULL);
-    json_cstr(&j, "file", path);
-    json_u64(&j, "pid", h->pid);
-    json_object_begin(&j, "events");
+    json_object_begin(j, NULL);
+    json_cstr(j, "file", path);
+    json_u64(j, "pid", h->pid);
+    json_object_begin(j, "events");
     for (unsigned k = 1; k < HR_KIND_COUNT; k++)
-        json_u64(&j, hr_kind_name(k), s->events[k]);
+        json_u64(j, hr_kind_name(k), s->events[k]);
     json_object_end(&j);
-    json_u64(&j, "calls", s->calls);
-    json_u64(&j, "threads", s->threads);
-    json_u64(&j, "failed_calls", s->failed_calls);
-    json_u64(&j, "injected_calls", s->injected_calls);
-    json_u64(&j, "incomplete_calls", s->incomplete_calls);
-    json_u64(&j, "null_frees", s->null_frees);
-    json_u64(&j, "unknown_frees", s->unknown_frees);
-    json_u64(&j, "peak_live_bytes", s->peak_live_bytes);
-    json_u64(&j, "peak_live_blocks", s->peak_live_blocks);
-    json_u64(&j, "peak_seq", s->peak_seq);
-    json_u64(&j, "total_bytes", s->total_bytes);
-    json_u64(&j, "leaked_bytes", s->leaked_bytes);
-    json_u64(&j, "leaked_blocks", s->leaked_blocks);
-    json_bool(&j, "truncated", s->truncated);
-    json_u64(&j, "duration_ns", s->duration_ns);
-    json_u64(&j, "records", s->records);
-    json_u64(&j, "stack_nodes", s->stack_nodes);
-    json_u64(&j, "modules", s->modules);
-    json_u64(&j, "marks", s->marks);
+    json_u64(j, "calls", s->calls);
+    json_u64(j, "threads", s->threads);
+    json_u64(j, "failed_calls", s->failed_calls);
+    json_u64(j, "injected_calls", s->injected_calls);
+    json_u64(j, "incomplete_calls", s->incomplete_calls);
+    json_u64(j, "null_frees", s->null_frees);
+    json_u64(j, "unknown_frees", s->unknown_frees);
+    json_u64(j, "peak_live_bytes", s->peak_live_bytes);
+    json_u64(j, "peak_live_blocks", s->peak_live_blocks);
+    json_u64(j, "peak_seq", s->peak_seq);
+    json_u64(j, "total_bytes", s->total_bytes);
+    json_u64(j, "leaked_bytes", s->leaked_bytes);
+    json_u64(j, "leaked_blocks", s->leaked_blocks);
+    json_bool(j, "truncated", s->truncated);
+    json_u64(j, "duration_ns", s->duration_ns);
+    json_u64(j, "records", s->records);
+    json_u64(j, "stack_nodes", s->stack_nodes);
+    json_u64(j, "modules", s->modules);
+    json_u64(j, "marks", s->marks);
     json_object_end(&j);
-    json_finish(&j);
 }
 
 static void print_text(const hr_stats *s, const char *path, const hr_header *h)
@@ -77,24 +79,48 @@ static void print_text(const hr_stats *s, const char *path, const hr_header *h)
 
 int cmd_stats(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {0}};
-    int as_json = 0, c;
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"tree", no_argument, NULL, 'T'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {0}};
+    int as_json = 0, tree = 0, c;
     while ((c = cli_getopt("stats", argc, argv, "h", opts)) != -1)
         if (c == 'h')
             cli_help(help);
         else if (c == 'j')
             as_json = 1;
-    const char *path = cli_trace_operand("stats", argc, argv);
-    hr_reader *r = cli_open_trace(path, 0);
-    hr_stats s;
-    if (hr_stats_compute(r, &s) < 0)
-        cli_trace_error(r);
+        else if (c == 'T')
+            tree = 1;
+    cli_trace_set set;
+    cli_trace_set_collect("stats", argc, argv, tree, &set);
+    int many = set.n > 1;
+    json j;
+    json_init(&j, stdout);
+    if (as_json && many) {
+        json_object_begin(&j, NULL);
+        json_array_begin(&j, "traces");
+    }
+    for (size_t i = 0; i < set.n; i++) {
+        hr_reader *r = cli_open_trace(set.paths[i], 0);
+        hr_stats s;
+        if (hr_stats_compute(r, &s) < 0)
+            cli_trace_error(r);
+        if (as_json)
+            write_json(&j, &s, set.paths[i], hr_reader_header(r));
+        else
+            print_text(&s, set.paths[i], hr_reader_header(r));
+        if (!as_json)
+            cli_truncation_note(r, NULL);
+        if (!as_json && many && i + 1 < set.n)
+            printf("\n");
+        hr_reader_close(r);
+    }
+    if (as_json && many) {
+        json_array_end(&j);
+        json_object_end(&j);
+    }
     if (as_json)
-        print_json(&s, path, hr_reader_header(r));
-    else
-        print_text(&s, path, hr_reader_header(r));
-    if (!as_json)
-        cli_truncation_note(r, NULL);
-    hr_reader_close(r);
+        json_finish(&j);
+    cli_trace_set_free(&set);
     return 0;
 }

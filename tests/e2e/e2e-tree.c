@@ -79,6 +79,13 @@ static void summary(void)
     CHECK_EQ_U64(e2e_json_u64(s2, "totals.calls"), e2e_json_u64(s, "totals.calls"));
     CHECK_EQ_U64(e2e_json_u64(s2, "totals.leaked_bytes"), e2e_json_u64(s, "totals.leaked_bytes"));
     jv_free(s2);
+    jv *all = e2e_heaprr_json("stats", "--tree", root, &status); /* one object per trace */
+    CHECK_FATAL(all != NULL);
+    size_t n = 0;
+    for (const jv *t = jv_get(all, "traces")->child; t; t = t->next)
+        n++;
+    CHECK_EQ_U64(n, ntraces);
+    jv_free(all);
     jv *l = e2e_heaprr_json("leaks", "--tree", root, &status);
     CHECK_FATAL(l != NULL);
     CHECK_EQ_U64(e2e_json_u64(l, "leaked_bytes"), e2e_json_u64(s, "totals.leaked_bytes"));
