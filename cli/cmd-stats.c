@@ -30,7 +30,7 @@ static void write_json(json *j, const hr_stats *s, const char *path, const hr_he
     json_object_begin(j, "events");
     for (unsigned k = 1; k < HR_KIND_COUNT; k++)
         json_u64(j, hr_kind_name(k), s->events[k]);
-    json_object_end(&j);
+    json_object_end(j);
     json_u64(j, "calls", s->calls);
     json_u64(j, "threads", s->threads);
     json_u64(j, "failed_calls", s->failed_calls);
@@ -50,7 +50,7 @@ static void write_json(json *j, const hr_stats *s, const char *path, const hr_he
     json_u64(j, "stack_nodes", s->stack_nodes);
     json_u64(j, "modules", s->modules);
     json_u64(j, "marks", s->marks);
-    json_object_end(&j);
+    json_object_end(j);
 }
 
 static void print_text(const hr_stats *s, const char *path, const hr_header *h)
