@@ -220,6 +220,8 @@ int main(void)
     char *cut_rep[] = {(char *)e2e_heaprr(), "report", "-o", out, cut, NULL};
     CHECK_FATAL(e2e_run(&r, cut_rep, NULL) == 0);
     CHECK(r.exited && r.code == 0);
+    if (!r.exited || r.code != 0)
+        fprintf(stderr, "report of the cut trace:\n%s%s", r.out, r.err);
     const char *note = strstr(r.err, "trace truncated");
     CHECK(note != NULL && strstr(note + 1, "trace truncated") == NULL);
     return check_done("e2e-analyze");
