@@ -24,14 +24,6 @@
 #define THRESHOLD 0.01 /* of the snapshot's bytes: massif's default */
 #define MAX_DEPTH 256
 
-static void *xalloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p)
-        cli_die(1, "out of memory");
-    return p;
-}
-
 /* ---- the tree of a detailed snapshot: nodes by (parent, return address) ---- */
 
 typedef struct node {
@@ -81,7 +73,7 @@ static size_t child(tree *t, size_t parent, uint64_t ip)
     }
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 1024;
-        t->v = xalloc(t->v, t->cap * sizeof *t->v);
+        t->v = cli_realloc(t->v, t->cap * sizeof *t->v);
     }
     t->v[t->n] = (node){ip, 0, parent + 1, 0, t->v[parent].first};
     t->v[parent].first = t->n + 1;
@@ -144,7 +136,7 @@ static void write_node(writer *w, tree *t, size_t i, int depth)
     size_t n = 0, sig = 0;
     for (size_t c = t->v[i].first; c; c = t->v[c - 1].next)
         n++;
-    node **kids = xalloc(NULL, n * sizeof *kids);
+    node **kids = cli_realloc(NULL, n * sizeof *kids);
     n = 0;
     for (size_t c = t->v[i].first; c; c = t->v[c - 1].next)
         kids[n++] = &t->v[c - 1];
@@ -203,7 +195,7 @@ static void snapshots(writer *w, const char *path, hr_reader *r, uint64_t calls,
     if (!h)
         cli_die(1, "out of memory");
     lp.t.cap = 1024;
-    lp.t.v = xalloc(NULL, lp.t.cap * sizeof *lp.t.v);
+    lp.t.v = cli_realloc(NULL, lp.t.cap * sizeof *lp.t.v);
     uint64_t step = calls / SNAPSHOTS ? calls / SNAPSHOTS : 1, events = 0, time = 0;
     size_t num = 0;
     hr_record rec;

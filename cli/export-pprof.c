@@ -32,21 +32,13 @@ typedef Perftools__Profiles__Function pb_function;
 #define MAX_FRAMES 256
 #define MAX_INLINED 64
 
-static void *xalloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p)
-        cli_die(1, "out of memory");
-    return p;
-}
-
 /* Room for one more of an array of n items of size bytes, capacity *cap. */
 static void *room(void *p, size_t n, size_t *cap, size_t size)
 {
     if (n < *cap)
         return p;
     *cap = *cap ? *cap * 2 : 64;
-    return xalloc(p, *cap * size);
+    return cli_realloc(p, *cap * size);
 }
 
 /* ---- keys to indexes: strings (the string table, functions) and numbers (locations) ---- */
@@ -129,7 +121,7 @@ static int64_t str_of(builder *b, const char *s)
     if (*slot)
         return (int64_t)(*slot - 1);
     b->p.string_table = room(b->p.string_table, b->p.n_string_table, &b->cap_str, sizeof(char *));
-    b->p.string_table[b->p.n_string_table] = strcpy(xalloc(NULL, strlen(s) + 1), s);
+    b->p.string_table[b->p.n_string_table] = strcpy(cli_realloc(NULL, strlen(s) + 1), s);
     *slot = ++b->p.n_string_table;
     b->strs.n++;
     return (int64_t)(*slot - 1);
@@ -162,10 +154,10 @@ static uint64_t function_of(builder *b, const char *name, const char *file)
     size_t n = b->p.n_function, cap = b->cap_fn;
     b->p.function = room(b->p.function, n, &b->cap_fn, sizeof(pb_function *));
     if (b->cap_fn != cap) {
-        b->fn_key_name = xalloc(b->fn_key_name, b->cap_fn * sizeof(uint64_t));
-        b->fn_key_file = xalloc(b->fn_key_file, b->cap_fn * sizeof(uint64_t));
+        b->fn_key_name = cli_realloc(b->fn_key_name, b->cap_fn * sizeof(uint64_t));
+        b->fn_key_file = cli_realloc(b->fn_key_file, b->cap_fn * sizeof(uint64_t));
     }
-    pb_function *f = xalloc(NULL, sizeof *f);
+    pb_function *f = cli_realloc(NULL, sizeof *f);
     perftools__profiles__function__init(f);
     f->id = n + 1;
     f->name = f->system_name = (int64_t)k.name;
@@ -189,7 +181,7 @@ static void add_mapping(builder *b, uint64_t id, const hr_module_info *m)
         snprintf(build_id + 2 * i, 3, "%02x", (unsigned char)m->build_id.ptr[i]);
     size_t n = b->p.n_mapping;
     b->p.mapping = room(b->p.mapping, n, &b->cap_map, sizeof(pb_mapping *));
-    pb_mapping *mp = xalloc(NULL, sizeof *mp);
+    pb_mapping *mp = cli_realloc(NULL, sizeof *mp);
     perftools__profiles__mapping__init(mp);
     mp->id = n + 1;
     mp->memory_start = m->start;
@@ -249,14 +241,14 @@ static void location_lines(builder *b, pb_location *l, uint64_t ip)
 {
     hr_symframe f[MAX_INLINED];
     size_t n = b->sym ? hr_sym_resolve(b->sym, ip, f, MAX_INLINED) : 0;
-    l->line = xalloc(NULL, (n ? n : 1) * sizeof *l->line);
+    l->line = cli_realloc(NULL, (n ? n : 1) * sizeof *l->line);
     for (size_t i = 0; i < n || (!n && i == 0); i++) {
         char name[1024];
         if (n)
             cli_frame_name(&f[i], name, sizeof name);
         else
             snprintf(name, sizeof name, "0x%" PRIx64, ip);
-        pb_line *ln = xalloc(NULL, sizeof *ln);
+        pb_line *ln = cli_realloc(NULL, sizeof *ln);
         perftools__profiles__line__init(ln);
         ln->function_id = function_of(b, name, n && f[i].function ? f[i].file : NULL);
         ln->line = n ? f[i].line : 0;
@@ -272,7 +264,7 @@ static uint64_t location_of(builder *b, uint64_t ip)
         return *slot;
     size_t n = b->p.n_location;
     b->p.location = room(b->p.location, n, &b->cap_loc, sizeof(pb_location *));
-    pb_location *l = xalloc(NULL, sizeof *l);
+    pb_location *l = cli_realloc(NULL, sizeof *l);
     perftools__profiles__location__init(l);
     l->id = n + 1;
     l->address = ip;
@@ -289,7 +281,7 @@ static uint64_t location_of(builder *b, uint64_t ip)
 
 static pb_value_type *value_type(builder *b, const char *type, const char *unit)
 {
-    pb_value_type *v = xalloc(NULL, sizeof *v);
+    pb_value_type *v = cli_realloc(NULL, sizeof *v);
     perftools__profiles__value_type__init(v);
     v->type = str_of(b, type);
     v->unit = str_of(b, unit);
@@ -298,17 +290,17 @@ static pb_value_type *value_type(builder *b, const char *type, const char *unit)
 
 static void samples(builder *b, const hr_profile *prof, int at_peak)
 {
-    b->p.sample = xalloc(NULL, (prof->nsites ? prof->nsites : 1) * sizeof *b->p.sample);
+    b->p.sample = cli_realloc(NULL, (prof->nsites ? prof->nsites : 1) * sizeof *b->p.sample);
     for (size_t i = 0; i < prof->nsites; i++) {
         const hr_site *site = &prof->sites[i];
         uint64_t ips[MAX_FRAMES];
         size_t depth = site->stack ? hr_reader_stack(b->r, site->stack, ips, MAX_FRAMES) : 0;
-        pb_sample *s = xalloc(NULL, sizeof *s);
+        pb_sample *s = cli_realloc(NULL, sizeof *s);
         perftools__profiles__sample__init(s);
-        s->location_id = xalloc(NULL, (depth ? depth : 1) * sizeof *s->location_id);
+        s->location_id = cli_realloc(NULL, (depth ? depth : 1) * sizeof *s->location_id);
         for (size_t k = 0; k < depth; k++)
             s->location_id[s->n_location_id++] = location_of(b, ips[k]);
-        s->value = xalloc(NULL, 4 * sizeof *s->value);
+        s->value = cli_realloc(NULL, 4 * sizeof *s->value);
         s->n_value = 4;
         s->value[0] = (int64_t)site->calls;
         s->value[1] = (int64_t)site->bytes;
@@ -323,7 +315,7 @@ static void samples(builder *b, const hr_profile *prof, int at_peak)
 static void write_gzip(const pb_profile *p, FILE *out)
 {
     size_t n = perftools__profiles__profile__get_packed_size(p);
-    uint8_t *buf = xalloc(NULL, n);
+    uint8_t *buf = cli_realloc(NULL, n);
     perftools__profiles__profile__pack(p, buf);
     fflush(out);
     int fd = dup(fileno(out));
@@ -382,7 +374,7 @@ int cli_export_pprof(const char *path, FILE *out, int at_peak)
     str_of(&b, ""); /* string 0 */
     static const char *const types[4][2] = {
         {"alloc_objects", "count"}, {"alloc_space", "bytes"}, {"inuse_objects", "count"}, {"inuse_space", "bytes"}};
-    b.p.sample_type = xalloc(NULL, 4 * sizeof *b.p.sample_type);
+    b.p.sample_type = cli_realloc(NULL, 4 * sizeof *b.p.sample_type);
     for (int i = 0; i < 4; i++)
         b.p.sample_type[b.p.n_sample_type++] = value_type(&b, types[i][0], types[i][1]);
     b.p.period_type = value_type(&b, "space", "bytes");

@@ -44,17 +44,9 @@ static int same(const frame_key *k, const char *name, const char *file, unsigned
     return k->line == line && strcmp(k->name, name) == 0 && strcmp(k->file ? k->file : "", file ? file : "") == 0;
 }
 
-static void *xalloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p)
-        cli_die(1, "out of memory");
-    return p;
-}
-
 static char *dup_or_null(const char *s)
 {
-    return s ? strcpy(xalloc(NULL, strlen(s) + 1), s) : NULL;
+    return s ? strcpy(cli_realloc(NULL, strlen(s) + 1), s) : NULL;
 }
 
 static void grow(frames *t)
@@ -84,7 +76,7 @@ static size_t frame_index(frames *t, const char *name, const char *file, unsigne
             return t->slot[h] - 1;
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 256;
-        t->v = xalloc(t->v, t->cap * sizeof *t->v);
+        t->v = cli_realloc(t->v, t->cap * sizeof *t->v);
     }
     t->v[t->n] = (frame_key){dup_or_null(name), dup_or_null(file), line};
     t->slot[h] = ++t->n;
@@ -112,14 +104,14 @@ static void site_stacks(hr_reader *r, const hr_profile *p, frames *t, stacks *s)
 {
     size_t used = 0, cap = 0;
     s->idx = NULL;
-    s->start = xalloc(NULL, p->nsites * sizeof *s->start);
-    s->len = xalloc(NULL, p->nsites * sizeof *s->len);
+    s->start = cli_realloc(NULL, p->nsites * sizeof *s->start);
+    s->len = cli_realloc(NULL, p->nsites * sizeof *s->len);
     for (size_t i = 0; i < p->nsites; i++) {
         const hr_symframe *f;
         size_t n = cli_stack_frames(r, p->sites[i].stack, &f);
         if (used + n + 1 > cap) {
             cap = (used + n + 1) * 2;
-            s->idx = xalloc(s->idx, cap * sizeof *s->idx);
+            s->idx = cli_realloc(s->idx, cap * sizeof *s->idx);
         }
         s->start[i] = used;
         for (size_t k = n; k-- > 0;) {

@@ -36,7 +36,8 @@ static size_t group(const hr_injected_call *calls, size_t n, fail_site **out)
     fail_site *s = malloc((n ? n : 1) * sizeof *s);
     if (!c || !s)
         cli_die(1, "out of memory");
-    memcpy(c, calls, n * sizeof *c);
+    if (n)
+        memcpy(c, calls, n * sizeof *c);
     qsort(c, n, sizeof *c, by_stack);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {

@@ -33,14 +33,6 @@ struct cli_flame {
 };
 typedef struct cli_flame ftree;
 
-static void *xalloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p)
-        cli_die(1, "out of memory");
-    return p;
-}
-
 static uint64_t hash_name(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
@@ -76,9 +68,9 @@ static int32_t name_index(ftree *t, const char *name)
             return (int32_t)(t->name_slot[h] - 1);
     if (t->nnames == t->capnames) {
         t->capnames = t->capnames ? t->capnames * 2 : 256;
-        t->names = xalloc(t->names, t->capnames * sizeof *t->names);
+        t->names = cli_realloc(t->names, t->capnames * sizeof *t->names);
     }
-    t->names[t->nnames] = strcpy(xalloc(NULL, strlen(name) + 1), name);
+    t->names[t->nnames] = strcpy(cli_realloc(NULL, strlen(name) + 1), name);
     t->name_slot[h] = ++t->nnames;
     return (int32_t)(t->nnames - 1);
 }
@@ -91,7 +83,7 @@ static size_t child(ftree *t, size_t p, int32_t frame)
             return c - 1;
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 1024;
-        t->v = xalloc(t->v, t->cap * sizeof *t->v);
+        t->v = cli_realloc(t->v, t->cap * sizeof *t->v);
     }
     t->v[t->n] = (fnode){frame, {0, 0, 0, 0}, 0, t->v[p].first};
     t->v[p].first = ++t->n;
@@ -107,7 +99,7 @@ static void add_site(ftree *t, hr_reader *r, const hr_site *s)
         t->v[0].w[k] += w[k];
     if (n > MAX_DEPTH)
         n = MAX_DEPTH;
-    int32_t *ids = xalloc(NULL, (n ? n : 1) * sizeof *ids);
+    int32_t *ids = cli_realloc(NULL, (n ? n : 1) * sizeof *ids);
     for (size_t i = 0; i < n; i++) {
         char name[1024];
         cli_frame_name(&f[i], name, sizeof name);
@@ -153,7 +145,7 @@ static void write_node(json *j, ftree *t, size_t i, int depth, const char *key)
     size_t count = 0;
     for (size_t c = n->first; c; c = t->v[c - 1].next)
         count += kept(t, &t->v[c - 1]);
-    fnode **kids = xalloc(NULL, (count ? count : 1) * sizeof *kids);
+    fnode **kids = cli_realloc(NULL, (count ? count : 1) * sizeof *kids);
     count = 0;
     for (size_t c = n->first; c; c = t->v[c - 1].next)
         if (kept(t, &t->v[c - 1]))
@@ -183,7 +175,7 @@ cli_flame *cli_flame_new(void)
     if (!t)
         cli_die(1, "out of memory");
     t->cap = 1024;
-    t->v = xalloc(NULL, t->cap * sizeof *t->v);
+    t->v = cli_realloc(NULL, t->cap * sizeof *t->v);
     t->v[0] = (fnode){-1, {0, 0, 0, 0}, 0, 0};
     t->n = 1;
     return t;
@@ -197,11 +189,11 @@ void cli_flame_add(cli_flame *t, hr_reader *r, const hr_profile *p)
 
 void cli_flame_write(json *j, cli_flame *t)
 {
-    t->renum = xalloc(NULL, (t->nnames ? t->nnames : 1) * sizeof *t->renum);
+    t->renum = cli_realloc(NULL, (t->nnames ? t->nnames : 1) * sizeof *t->renum);
     memset(t->renum, 0xff, (t->nnames ? t->nnames : 1) * sizeof *t->renum);
     t->nused = 0;
     number_names(t, 0, 0);
-    const char **order = xalloc(NULL, (t->nused ? t->nused : 1) * sizeof *order);
+    const char **order = cli_realloc(NULL, (t->nused ? t->nused : 1) * sizeof *order);
     for (size_t i = 0; i < t->nnames; i++)
         if (t->renum[i] >= 0)
             order[t->renum[i]] = t->names[i];

@@ -235,7 +235,8 @@ static int by_leaked(const void *a, const void *b)
 
 static void leaks(json *j, gathered *g)
 {
-    qsort(g->leaks, g->nleaks, sizeof *g->leaks, by_leaked);
+    if (g->nleaks > 1)
+        qsort(g->leaks, g->nleaks, sizeof *g->leaks, by_leaked);
     json_array_begin(j, "leaks");
     for (size_t i = 0; i < g->nleaks && i < TOP_LEAKS; i++) {
         json_object_begin(j, NULL);

@@ -66,7 +66,8 @@ static tt_leakset *leaks_of(hr_reader *r)
             s->v[s->n++] = (leak_key){k, l.groups[i].stack, l.groups[i].bytes, l.groups[i].blocks};
     }
     hr_leaks_free(&l);
-    qsort(s->v, s->n, sizeof *s->v, by_key);
+    if (s->n > 1)
+        qsort(s->v, s->n, sizeof *s->v, by_key);
     return s;
 }
 

@@ -16,14 +16,6 @@
 
 #define KEY_MAX 16384
 
-static void *xalloc(void *p, size_t n)
-{
-    p = realloc(p, n ? n : 1);
-    if (!p)
-        cli_die(1, "out of memory");
-    return p;
-}
-
 /* ---- sites merged by stack ---- */
 
 typedef struct merged_site {
@@ -109,7 +101,7 @@ static merged_site *site_of(merged *m, hr_reader *r, uint64_t stack)
             return &m->v[m->slot[h] - 1];
     if (m->n == m->cap) {
         m->cap = m->cap ? m->cap * 2 : 256;
-        m->v = xalloc(m->v, m->cap * sizeof *m->v);
+        m->v = cli_realloc(m->v, m->cap * sizeof *m->v);
     }
     char label[2048];
     cli_site_label(r, stack, 3, label, sizeof label);
@@ -162,7 +154,7 @@ static void process(merged *m, const cli_trace_set *t, size_t i)
 static void merge(merged *m, const cli_trace_set *t)
 {
     memset(m, 0, sizeof *m);
-    m->procs = xalloc(NULL, t->n * sizeof *m->procs);
+    m->procs = cli_realloc(NULL, t->n * sizeof *m->procs);
     for (size_t i = 0; i < t->n; i++)
         process(m, t, i);
 }
@@ -235,8 +227,9 @@ static void summary_text(const merged *m, const cli_trace_set *t, size_t top)
                p->bytes, p->peak_bytes, p->leaked_bytes, 2 * p->depth, "", p->cmd,
                p->truncated ? " (trace cut short)" : "");
     }
-    merged_site *v = xalloc(NULL, (m->n ? m->n : 1) * sizeof *v);
-    memcpy(v, m->v, m->n * sizeof *v);
+    merged_site *v = cli_realloc(NULL, (m->n ? m->n : 1) * sizeof *v);
+    if (m->n)
+        memcpy(v, m->v, m->n * sizeof *v);
     qsort(v, m->n, sizeof *v, by_bytes);
     printf("\ntop %zu sites by bytes allocated, over all processes (merged by stack):\n", top < m->n ? top : m->n);
     printf("  %14s %10s %12s %6s  %s\n", "bytes", "calls", "leaked", "procs", "site");
@@ -292,8 +285,9 @@ static void summary_json(const merged *m, size_t top)
         json_object_end(&j);
     }
     json_array_end(&j);
-    merged_site *v = xalloc(NULL, (m->n ? m->n : 1) * sizeof *v);
-    memcpy(v, m->v, m->n * sizeof *v);
+    merged_site *v = cli_realloc(NULL, (m->n ? m->n : 1) * sizeof *v);
+    if (m->n)
+        memcpy(v, m->v, m->n * sizeof *v);
     qsort(v, m->n, sizeof *v, by_bytes);
     json_array_begin(&j, "top_sites");
     for (size_t i = 0; i < m->n && i < top; i++)
@@ -322,7 +316,8 @@ void cli_leaks_many(const cli_trace_set *t, size_t top, int as_json)
     merged m;
     merge(&m, t);
     totals s = sum(&m);
-    qsort(m.v, m.n, sizeof *m.v, by_leaked);
+    if (m.n > 1)
+        qsort(m.v, m.n, sizeof *m.v, by_leaked);
     size_t n = 0;
     while (n < m.n && (m.v[n].leaked_bytes || m.v[n].leaked_blocks))
         n++;

@@ -38,6 +38,14 @@ void cli_die(int status, const char *fmt, ...)
     exit(status);
 }
 
+void *cli_realloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p)
+        cli_die(1, "out of memory");
+    return p;
+}
+
 hr_reader *cli_open_trace(const char *path, unsigned flags)
 {
     hr_reader *r;
