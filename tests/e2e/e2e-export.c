@@ -6,7 +6,8 @@
  * allocated, calls, live at the peak, leaked, as heaprr stats says), every sample a valid stack,
  * outermost frame first, with the C++ leak of 5000 bytes under its demangled function; valgrind's
  * own ms_print reads the massif file, whose peak snapshot holds the trace's peak and names the
- * same function. A bad format exits 2, an unreadable trace 1 and leaves no file. */
+ * same function. The moments of report --html's timeline: the peak's is the trace's peak, the
+ * last holds the leaks by site. A bad format exits 2, an unreadable trace 1 and leaves no file. */
 #include "e2e-json.h"
 #include "e2e.h"
 
@@ -173,6 +174,65 @@ static void pprof(const jv *stats)
     CHECK_EQ_U64(pprof_total(peak, "inuse_space", "ns::Cache::grow"), e2e_json_u64(stats, "peak_live_bytes"));
 }
 
+/* The bytes live at one of the page's moments: its top sites, largest first, adding up to at
+ * most what was live; returns their sum. */
+static uint64_t moment_sites(const jv *m)
+{
+    uint64_t sum = 0;
+    double last = -1;
+    for (const jv *t = jv_get(m, "top")->child; t; t = t->next) {
+        double b = e2e_json_num(t, "bytes");
+        CHECK(b > 0 && (last < 0 || b <= last));
+        last = b;
+        sum += (uint64_t)b;
+    }
+    CHECK(sum <= (uint64_t)e2e_json_num(m, "live"));
+    return sum;
+}
+
+/* The moments of report --html's timeline: the peak's is the trace's peak; the last is what
+ * leaked, and its top sites (7 leaking stacks: all of them) add up to it and name the C++ leak. */
+static void html_moments(const jv *stats)
+{
+    char page[4096];
+    e2e_path(page, sizeof page, "leaks.html");
+    char *argv[] = {(char *)e2e_heaprr(), "report", "--html", trace, "-o", page, NULL};
+    run_result r;
+    CHECK_FATAL(e2e_run(&r, argv, NULL) == 0 && r.exited && r.code == 0);
+    size_t n;
+    char *text = slurp(page, &n);
+    CHECK_FATAL(text != NULL);
+    char *start = strstr(text, "id=\"data\">"), *end = start ? strstr(start, "</script>") : NULL;
+    CHECK_FATAL(start && end);
+    start += strlen("id=\"data\">");
+    char *w = start; /* "<\/" back to "</" */
+    for (char *c = start; c < end; c++)
+        if (!(c[0] == '\\' && c[1] == '/' && c > start && c[-1] == '<'))
+            *w++ = *c;
+    char why[256];
+    jv *data = jv_parse(start, (size_t)(w - start), why, sizeof why);
+    CHECK_FATAL(data != NULL);
+    const jv *snaps = jv_get(data, "snapshots"), *last = NULL;
+    CHECK_FATAL(snaps && snaps->child);
+    int peaks = 0;
+    for (const jv *m = snaps->child; m; m = m->next) {
+        last = m;
+        moment_sites(m);
+        if (jv_get(m, "peak")) {
+            peaks++;
+            CHECK_EQ_U64((uint64_t)e2e_json_num(m, "live"), e2e_json_u64(stats, "peak_live_bytes"));
+        }
+    }
+    CHECK(peaks == 1);
+    CHECK_EQ_U64((uint64_t)e2e_json_num(last, "live"), e2e_json_u64(stats, "leaked_bytes"));
+    CHECK_EQ_U64(moment_sites(last), e2e_json_u64(stats, "leaked_bytes"));
+    int named = 0;
+    for (const jv *t = jv_get(last, "top")->child; t; t = t->next)
+        named |= strstr(e2e_json_str(t, "site"), "ns::Cache::grow") != NULL;
+    CHECK(named);
+    jv_free(data);
+}
+
 static void bad_input(void)
 {
     char out[4096];
@@ -203,6 +263,7 @@ int main(void)
     pprof(stats);
     speedscope(stats);
     massif(stats);
+    html_moments(stats);
     bad_input();
     jv_free(stats);
     return check_done("e2e-export");
