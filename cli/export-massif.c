@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* heaprr export --to massif: valgrind massif's output file, read by ms_print and
- * massif-visualizer. The live heap is replayed event by event (formats' live set, SPEC section 7)
- * and written as about 50 snapshots evenly spread over the calls, every tenth one detailed, plus
- * the peak, detailed and marked as such. Time is in bytes allocated and freed so far (massif's
- * --time-unit=B). A detailed snapshot's tree is massif's: the allocation points under the root,
- * each with its callers under it, largest first; parts under 1% of the snapshot are summed up on
- * one line, as massif does. Massif's "extra heap" (allocator overhead) and stacks are 0: the trace
- * has neither. */
+ * massif-visualizer. The bytes live per allocation stack are followed through the trace
+ * (live-sites.h) and written as about 50 snapshots evenly spread over the calls, every tenth one
+ * detailed, plus the peak, detailed and marked as such. Time is in bytes allocated and freed so far
+ * (massif's --time-unit=B). A detailed snapshot's tree is massif's: the allocation points under the
+ * root, each with its callers under it, largest first; parts under 1% of the snapshot are summed up
+ * on one line, as massif does. Massif's "extra heap" (allocator overhead) and stacks are 0: the
+ * trace has neither. */
 #include "export.h"
 
+#include "live-sites.h"
 #include "passes.h"
 #include "stacks.h"
 
-#include <heaprr/live.h>
 #include <heaprr/symbolize.h>
 
 #include <inttypes.h>
@@ -81,20 +81,15 @@ static size_t child(tree *t, size_t parent, uint64_t ip)
     return t->n - 1;
 }
 
-typedef struct live_pass {
-    hr_reader *r;
-    tree t;
-} live_pass;
-
-static void add_block(void *ctx, const hr_block *b)
+/* A site's live bytes added under the root, along its stack. */
+static void add_site(tree *t, hr_reader *r, const cli_site_live *e)
 {
-    live_pass *lp = ctx;
     uint64_t ips[MAX_DEPTH];
-    size_t n = b->stack ? hr_reader_stack(lp->r, b->stack, ips, MAX_DEPTH) : 0, at = 0;
-    lp->t.v[0].bytes += b->size;
+    size_t n = e->stack ? hr_reader_stack(r, e->stack, ips, MAX_DEPTH) : 0, at = 0;
+    t->v[0].bytes += e->bytes;
     for (size_t i = 0; i < n; i++) {
-        at = child(&lp->t, at, ips[i]);
-        lp->t.v[at].bytes += b->size;
+        at = child(t, at, ips[i]);
+        t->v[at].bytes += e->bytes;
     }
 }
 
@@ -160,20 +155,29 @@ static void write_node(writer *w, tree *t, size_t i, int depth)
     free(kids);
 }
 
-static void snapshot(writer *w, live_pass *lp, hr_heap *h, size_t num, uint64_t time, const char *kind)
+/* One snapshot, taken during the replay and written after it. */
+typedef struct snap {
+    size_t num;
+    uint64_t time, bytes;
+    const char *kind;     /* "empty", "detailed" or "peak" */
+    cli_site_live *sites; /* detailed and peak: the sites live then */
+    size_t nsites;
+} snap;
+
+static void write_snapshot(writer *w, tree *t, hr_reader *r, const snap *sn)
 {
-    uint64_t bytes = hr_heap_live_bytes(h);
     fprintf(w->f, "#-----------\nsnapshot=%zu\n#-----------\ntime=%" PRIu64 "\nmem_heap_B=%" PRIu64
-            "\nmem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=%s\n", num, time, bytes, kind);
-    if (strcmp(kind, "empty") == 0)
+            "\nmem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=%s\n", sn->num, sn->time, sn->bytes, sn->kind);
+    if (strcmp(sn->kind, "empty") == 0)
         return;
-    lp->t.n = 1;
-    lp->t.v[0] = (node){0, 0, 0, 0, 0};
-    if (lp->t.slot)
-        memset(lp->t.slot, 0, (lp->t.mask + 1) * sizeof *lp->t.slot);
-    hr_heap_each(h, add_block, lp);
-    w->total = lp->t.v[0].bytes;
-    write_node(w, &lp->t, 0, 0);
+    t->n = 1;
+    t->v[0] = (node){0, 0, 0, 0, 0};
+    if (t->slot)
+        memset(t->slot, 0, (t->mask + 1) * sizeof *t->slot);
+    for (size_t i = 0; i < sn->nsites; i++)
+        add_site(t, r, &sn->sites[i]);
+    w->total = t->v[0].bytes;
+    write_node(w, t, 0, 0);
 }
 
 static void header(FILE *f, const char *path, hr_reader *r)
@@ -185,41 +189,68 @@ static void header(FILE *f, const char *path, hr_reader *r)
     fprintf(f, "\ntime_unit: B\n");
 }
 
-/* The replay of the events, with a snapshot every step events, detailed every DETAILED_EVERY, and
- * the peak one after the event peak_seq. */
+/* The snapshots of the replay: one every step events, detailed every DETAILED_EVERY, the peak one
+ * after the event peak_seq, and one at the end when no step fell there. */
+typedef struct snaps {
+    uint64_t step, events, time, peak_seq, peak_bytes;
+    snap *v;
+    size_t n, cap;
+} snaps;
+
+static void copy_site(void *ctx, const cli_site_live *e)
+{
+    snap *sn = ctx;
+    sn->sites[sn->nsites++] = *e;
+}
+
+static void take(snaps *ss, const hr_heap *h, const cli_live_sites *s, const char *kind)
+{
+    if (ss->n == ss->cap) {
+        ss->cap = ss->cap ? 2 * ss->cap : 64;
+        ss->v = cli_realloc(ss->v, ss->cap * sizeof *ss->v);
+    }
+    snap *sn = &ss->v[ss->n];
+    *sn = (snap){ss->n, ss->time, hr_heap_live_bytes(h), kind, NULL, 0};
+    ss->n++;
+    if (strcmp(kind, "empty") == 0)
+        return;
+    sn->sites = cli_realloc(NULL, (s->used + 1) * sizeof *sn->sites);
+    cli_live_sites_each(s, copy_site, sn);
+}
+
+static void on_event(void *ctx, const hr_record *rec, const hr_heap_change *c, const hr_heap *h,
+                     const cli_live_sites *s)
+{
+    snaps *ss = ctx;
+    if (!rec) {
+        if (ss->events % ss->step)
+            take(ss, h, s, "detailed");
+        return;
+    }
+    ss->time += (c->allocated ? c->alloc.size : 0) + (c->released ? c->freed.size : 0);
+    ss->events++;
+    if (rec->seq == ss->peak_seq && ss->peak_bytes && hr_heap_live_bytes(h) == ss->peak_bytes)
+        take(ss, h, s, "peak");
+    else if (ss->events % ss->step == 0)
+        take(ss, h, s, ss->n % DETAILED_EVERY == 0 ? "detailed" : "empty");
+}
+
 static void snapshots(writer *w, const char *path, hr_reader *r, uint64_t calls, uint64_t peak_seq,
                       uint64_t peak_bytes)
 {
-    hr_heap *h = hr_heap_new(NULL);
-    live_pass lp = {r, {0}};
-    if (!h)
-        cli_die(1, "out of memory");
-    lp.t.cap = 1024;
-    lp.t.v = cli_realloc(NULL, lp.t.cap * sizeof *lp.t.v);
-    uint64_t step = calls / SNAPSHOTS ? calls / SNAPSHOTS : 1, events = 0, time = 0;
-    size_t num = 0;
-    hr_record rec;
-    int rc;
-    snapshot(w, &lp, h, num++, 0, "empty");
-    while ((rc = hr_reader_next(r, &rec)) == 1) {
-        hr_heap_change c;
-        if (hr_heap_apply(h, &rec, &c) < 0)
-            cli_die(1, "out of memory");
-        if (rec.type != HR_REC_EVENT)
-            continue;
-        time += (c.allocated ? c.alloc.size : 0) + (c.released ? c.freed.size : 0);
-        events++;
-        if (rec.seq == peak_seq && peak_bytes && hr_heap_live_bytes(h) == peak_bytes)
-            snapshot(w, &lp, h, num++, time, "peak");
-        else if (events % step == 0)
-            snapshot(w, &lp, h, num, time, num % DETAILED_EVERY == 0 ? "detailed" : "empty"), num++;
+    snaps ss = {calls / SNAPSHOTS ? calls / SNAPSHOTS : 1, 0, 0, peak_seq, peak_bytes, NULL, 0, 0};
+    ss.v = cli_realloc(NULL, sizeof *ss.v);
+    ss.v[ss.n++] = (snap){0, 0, 0, "empty", NULL, 0};
+    ss.cap = 1;
+    cli_pass_done(cli_live_follow(r, on_event, &ss), r, path);
+    tree t = {cli_realloc(NULL, 1024 * sizeof(node)), 0, 1024, NULL, 0};
+    for (size_t i = 0; i < ss.n; i++) {
+        write_snapshot(w, &t, r, &ss.v[i]);
+        free(ss.v[i].sites);
     }
-    cli_pass_done(rc, r, path);
-    if (events % step)
-        snapshot(w, &lp, h, num++, time, "detailed");
-    free(lp.t.v);
-    free(lp.t.slot);
-    hr_heap_free(h);
+    free(ss.v);
+    free(t.v);
+    free(t.slot);
 }
 
 int cli_export_massif(const char *path, FILE *out)

@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The HTML report's moments (report-html.h): the live heap replayed event by event (formats' live
- * set, read through a feed), the bytes live per allocation site kept up to date as blocks come and
- * go, and at MOMENTS moments evenly spread over the calls, and at the peak, the sites with the most
- * bytes live then. The page shows the moment nearest to where the timeline is clicked. Sites are
- * named once the replay is over (while a feed is open, only it reads the trace). */
+/* The HTML report's moments (report-html.h): the trace's bytes live per allocation site
+ * (live-sites.h), and at MOMENTS moments evenly spread over the calls, and at the peak, the sites
+ * with the most bytes live then. The page shows the moment nearest to where the timeline is
+ * clicked. Sites are named once the replay is over (while a feed is open, only it reads the trace). */
 #include "report-html.h"
 
+#include "live-sites.h"
 #include "stacks.h"
-
-#include <heaprr/feed.h>
-#include <heaprr/live.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,81 +14,22 @@
 #define MOMENTS 40
 #define TOP 8
 
-typedef struct site_live {
-    uint64_t stack, bytes, blocks;
-} site_live;
-
-/* Bytes live per stack: open addressing, stack 0 slots empty (stack ids start at 1); blocks with
- * no stack in none. */
-typedef struct site_table {
-    site_live *v;
-    size_t mask, used;
-    site_live none;
-} site_table;
-
 typedef struct moment_at {
     uint64_t t, events, live;
     int peak;
     size_t ntop;
-    site_live top[TOP];
+    cli_site_live top[TOP];
 } moment_at;
 
-static size_t slot_of(const site_table *s, uint64_t stack)
-{
-    size_t i = (size_t)(stack * 0x9E3779B97F4A7C15ull >> 20) & s->mask;
-    while (s->v[i].stack && s->v[i].stack != stack)
-        i = (i + 1) & s->mask;
-    return i;
-}
-
-static void grow(site_table *s)
-{
-    site_table g = {cli_realloc(NULL, 2 * (s->mask + 1) * sizeof *s->v), 2 * s->mask + 1, s->used, s->none};
-    memset(g.v, 0, (g.mask + 1) * sizeof *g.v);
-    for (size_t i = 0; i <= s->mask; i++)
-        if (s->v[i].stack)
-            g.v[slot_of(&g, s->v[i].stack)] = s->v[i];
-    free(s->v);
-    *s = g;
-}
-
-static site_live *site(site_table *s, uint64_t stack)
-{
-    if (!stack)
-        return &s->none;
-    if (2 * (s->used + 1) > s->mask + 1)
-        grow(s);
-    site_live *e = &s->v[slot_of(s, stack)];
-    if (!e->stack) {
-        e->stack = stack;
-        s->used++;
-    }
-    return e;
-}
-
-/* What one event did to the bytes live per site. */
-static void count_change(site_table *s, const hr_heap_change *c)
-{
-    if (c->released) {
-        site_live *e = site(s, c->freed.stack);
-        e->bytes -= c->freed.size;
-        e->blocks--;
-    }
-    if (c->allocated) {
-        site_live *e = site(s, c->alloc.stack);
-        e->bytes += c->alloc.size;
-        e->blocks++;
-    }
-}
-
-static int before(const site_live *x, const site_live *y)
+static int before(const cli_site_live *x, const cli_site_live *y)
 {
     return x->bytes > y->bytes || (x->bytes == y->bytes && x->stack < y->stack);
 }
 
 /* e among the TOP largest of m so far, in order. */
-static void consider(moment_at *m, const site_live *e)
+static void consider(void *ctx, const cli_site_live *e)
 {
+    moment_at *m = ctx;
     if (!e->bytes || (m->ntop == TOP && !before(e, &m->top[TOP - 1])))
         return;
     size_t i = m->ntop < TOP ? m->ntop++ : TOP - 1;
@@ -102,13 +40,10 @@ static void consider(moment_at *m, const site_live *e)
     m->top[i] = *e;
 }
 
-static moment_at take(const site_table *s, const hr_heap *h, uint64_t t, uint64_t events, int peak)
+static moment_at take(const cli_live_sites *s, const hr_heap *h, uint64_t t, uint64_t events, int peak)
 {
     moment_at m = {t, events, hr_heap_live_bytes(h), peak, 0, {{0, 0, 0}}};
-    for (size_t i = 0; i <= s->mask; i++)
-        if (s->v[i].stack)
-            consider(&m, &s->v[i]);
-    consider(&m, &s->none);
+    cli_live_sites_each(s, consider, &m);
     return m;
 }
 
@@ -134,51 +69,39 @@ static void write_moment(json *j, hr_reader *r, const moment_at *m)
     json_object_end(j);
 }
 
-/* The moments of the trace r into at (room for MOMENTS + 2); returns how many, or a negative
- * hr_err of the reader. */
-static int replay(hr_reader *r, const hr_profile *p, moment_at *at, size_t *n)
+typedef struct moments {
+    const hr_profile *p;
+    uint64_t step, events;
+    moment_at at[MOMENTS + 2];
+    size_t n;
+} moments;
+
+static void on_event(void *ctx, const hr_record *rec, const hr_heap_change *c, const hr_heap *h,
+                     const cli_live_sites *s)
 {
-    hr_heap *h = hr_heap_new(NULL);
-    hr_feed *f = h ? hr_feed_open(r, h) : NULL;
-    site_table s = {cli_realloc(NULL, 1024 * sizeof(site_live)), 1023, 0, {0, 0, 0}};
-    if (!f)
-        cli_die(1, "out of memory");
-    memset(s.v, 0, 1024 * sizeof *s.v);
-    uint64_t step = p->calls > MOMENTS ? (p->calls + MOMENTS - 1) / MOMENTS : 1, events = 0;
-    const hr_record *rec;
-    int rc;
-    *n = 0;
-    while ((rc = hr_feed_next(f, &rec)) == 1) {
-        if (rec->type != HR_REC_EVENT)
-            continue;
-        hr_heap_change c;
-        memset(&c, 0, sizeof c);
-        if (hr_heap_apply(h, rec, &c) < 0)
-            cli_die(1, "out of memory");
-        count_change(&s, &c);
-        events++;
-        int peak = rec->seq == p->peak_seq && hr_heap_live_bytes(h) == p->peak_bytes;
-        if ((peak || events % step == 0) && *n < MOMENTS + 1)
-            at[(*n)++] = take(&s, h, rec->time_ns, events, peak);
+    (void)c;
+    moments *m = ctx;
+    if (!rec) { /* the end, when no step fell on it */
+        if (m->events % m->step)
+            m->at[m->n++] = take(s, h, m->p->duration_ns, m->events, 0);
+        return;
     }
-    if (events % step && *n < MOMENTS + 2)
-        at[(*n)++] = take(&s, h, p->duration_ns, events, 0);
-    hr_feed_close(f);
-    hr_heap_free(h);
-    free(s.v);
-    return rc;
+    m->events++;
+    int peak = rec->seq == m->p->peak_seq && hr_heap_live_bytes(h) == m->p->peak_bytes;
+    if ((peak || m->events % m->step == 0) && m->n < MOMENTS + 1)
+        m->at[m->n++] = take(s, h, rec->time_ns, m->events, peak);
 }
 
 void cli_report_moments(json *j, const char *path, const hr_profile *p)
 {
     hr_reader *r = cli_open_trace(path, 0);
-    moment_at at[MOMENTS + 2];
-    size_t n;
-    int rc = replay(r, p, at, &n);
-    cli_pass_done(rc, r, path);
+    moments *m = cli_realloc(NULL, sizeof *m);
+    *m = (moments){p, p->calls > MOMENTS ? (p->calls + MOMENTS - 1) / MOMENTS : 1, 0, {{0}}, 0};
+    cli_pass_done(cli_live_follow(r, on_event, m), r, path);
     json_array_begin(j, "snapshots");
-    for (size_t i = 0; i < n; i++)
-        write_moment(j, r, &at[i]);
+    for (size_t i = 0; i < m->n; i++)
+        write_moment(j, r, &m->at[i]);
+    free(m);
     json_array_end(j);
     cli_stacks_done();
     hr_reader_close(r);
