@@ -88,19 +88,7 @@ int cmd_bins(int argc, char **argv)
         snprintf(label_all, sizeof label_all, "%s and %zu more trace%s", set.paths[0], set.n - 1, set.n == 2 ? "" : "s");
         path = label_all;
     }
-    hr_bins one = b;
-    hr_reader *r = cli_bins_pass(set.paths[0], &b);
-    for (size_t t = 1; t < set.n; t++) {
-        hr_bins more = one;
-        cli_pass_end(cli_bins_pass(set.paths[t], &more));
-        for (uint32_t i = 0; i < b.n; i++) {
-            b.bins[i].allocs += more.bins[i].allocs;
-            b.bins[i].frees += more.bins[i].frees;
-            b.bins[i].live += more.bins[i].live;
-            b.bins[i].peak_live += more.bins[i].peak_live;
-            b.bins[i].bytes += more.bins[i].bytes;
-        }
-    }
+    hr_reader *r = cli_bins_pass_all(&set, &b);
     if (as_json) {
         json j;
         json_init(&j, stdout);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* heaprr dump FILE: every record of a trace, one line each, in file (= sequence) order. */
 #include "cli.h"
+#include "traces.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -8,11 +9,13 @@
 #include <time.h>
 
 static const char help[] =
-    "usage: heaprr dump [--stacks] FILE\n"
+    "usage: heaprr dump [--stacks] [--tree] FILE...\n"
     "\n"
     "Prints the header, then one line per record: sequence number, time in seconds since the\n"
     "start, thread index and the record (allocation calls with arguments and result, stack nodes,\n"
     "modules, threads, marks, fork and exec, trailer).\n"
+    "\n"
+    "Several traces, or --tree FILE for a trace and its descendants': each in turn.\n"
     "\n"
     "  --stacks   after each event, its backtrace as raw return addresses\n";
 
@@ -202,16 +205,8 @@ static void print_stack(hr_reader *rd, uint64_t id)
         printf("        #%zu 0x%" PRIx64 "\n", i, ips[i]);
 }
 
-int cmd_dump(int argc, char **argv)
+static void dump_one(const char *path, int stacks)
 {
-    static const struct option opts[] = {{"stacks", no_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'}, {0}};
-    int stacks = 0, c;
-    while ((c = cli_getopt("dump", argc, argv, "h", opts)) != -1)
-        if (c == 'h')
-            cli_help(help);
-        else if (c == 's')
-            stacks = 1;
-    const char *path = cli_trace_operand("dump", argc, argv);
     hr_reader *r = cli_open_trace(path, HR_READ_NODES | HR_READ_TRAILER);
     print_header(hr_reader_header(r), path);
     hr_record rec;
@@ -237,5 +232,27 @@ int cmd_dump(int argc, char **argv)
     if (st.truncated)
         printf("# %s\n", hr_reader_message(r));
     hr_reader_close(r);
+}
+
+int cmd_dump(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"stacks", no_argument, NULL, 's'}, {"tree", no_argument, NULL, 'T'}, {"help", no_argument, NULL, 'h'}, {0}};
+    int stacks = 0, tree = 0, c;
+    while ((c = cli_getopt("dump", argc, argv, "h", opts)) != -1)
+        if (c == 'h')
+            cli_help(help);
+        else if (c == 's')
+            stacks = 1;
+        else if (c == 'T')
+            tree = 1;
+    cli_trace_set t;
+    cli_trace_set_collect("dump", argc, argv, tree, &t);
+    for (size_t i = 0; i < t.n; i++) {
+        if (i)
+            putchar('\n');
+        dump_one(t.paths[i], stacks);
+    }
+    cli_trace_set_free(&t);
     return 0;
 }

@@ -5,6 +5,7 @@
 #include "heapopts.h"
 #include "passes.h"
 #include "progress.h"
+#include "traces.h"
 
 #include <heaprr/bins.h>
 #include <heaprr/plots.h>
@@ -17,13 +18,18 @@
 #define FRAG_POINTS 2000
 
 static const char help[] =
-    "usage: heaprr plot --kind heap|bins|frag|rate -o OUT.png|OUT.svg FILE\n"
+    "usage: heaprr plot --kind heap|bins|frag|rate -o OUT.png|OUT.svg [--tree] FILE...\n"
     "\n"
     "  heap   live heap over time (the most live bytes in each 10 ms, and at their end)\n"
     "  bins   allocations and most live blocks per size bin\n"
     "  frag   footprint, live bytes and fragmentation over time, replaying the trace on the band\n"
     "         model (the model options of 'heaprr replay' apply: --model, --band-config, ...)\n"
     "  rate   allocations and bytes allocated per second over time\n"
+    "\n"
+    "Several traces (a process and its children), or --tree FILE for a trace and its descendants':\n"
+    "one time axis from the first start; heap draws the live heap of all of them (each one's most\n"
+    "in each step, summed) and of the 8 with the highest peaks, rate the calls of all, bins the\n"
+    "counts of all. frag replays one process's heap: one trace.\n"
     "\n" CLI_HEAP_HELP;
 
 /* Replays r on the model, sampling every 1000 events, and keeps at most FRAG_POINTS points. */
@@ -126,16 +132,76 @@ static hr_reader *plot_kind(const char *path, const char *kind, const hr_heap_co
     return plot_profile(path, kind, title, out);
 }
 
+/* The label of a trace's process in the key: "pid N exe". */
+static void process_label(hr_reader *r, char *out, size_t cap)
+{
+    const hr_header *h = hr_reader_header(r);
+    const char *exe = h && h->exe.len ? h->exe.ptr : "?";
+    size_t len = h ? h->exe.len : 1;
+    for (size_t i = len; i > 0; i--)
+        if (exe[i - 1] == '/') {
+            exe += i;
+            len -= i;
+            break;
+        }
+    snprintf(out, cap, "pid %u %.*s", h ? h->pid : 0, (int)len, exe);
+}
+
+/* heap or rate of several traces on one time axis. */
+static void plot_many(const cli_trace_set *t, const char *kind, const char *out)
+{
+    hr_profile *p = calloc(t->n, sizeof *p);
+    hr_plot_series *s = calloc(t->n, sizeof *s);
+    char(*labels)[256] = calloc(t->n, sizeof *labels);
+    uint64_t *start = calloc(t->n, sizeof *start), first = UINT64_MAX;
+    if (!p || !s || !labels || !start)
+        cli_die(1, "out of memory");
+    for (size_t i = 0; i < t->n; i++) {
+        hr_reader *r = cli_profile_pass(t->paths[i], "plot", &p[i]);
+        process_label(r, labels[i], sizeof labels[i]);
+        start[i] = hr_reader_header(r) ? hr_reader_header(r)->start_realtime_ns : 0;
+        first = start[i] < first ? start[i] : first;
+        cli_truncation_note(r, NULL);
+        cli_pass_end(r);
+    }
+    for (size_t i = 0; i < t->n; i++)
+        s[i] = (hr_plot_series){&p[i], labels[i], start[i] - first};
+    char title[4200], why[512];
+    snprintf(title, sizeof title, "%s: %s and %zu more trace%s",
+             strcmp(kind, "heap") == 0 ? "Live heap" : "Allocation rate", t->paths[0], t->n - 1,
+             t->n == 2 ? "" : "s");
+    int rc = strcmp(kind, "heap") == 0 ? hr_plot_heap_many(s, t->n, title, out, why, sizeof why)
+                                       : hr_plot_rate_many(s, t->n, title, out, why, sizeof why);
+    if (rc < 0)
+        cli_die(1, "%s", why);
+    for (size_t i = 0; i < t->n; i++)
+        cli_profile_free(&p[i]);
+    free(p), free(s), free(labels), free(start);
+}
+
+/* bins of several traces: their counts summed. */
+static void plot_bins_many(const cli_trace_set *t, const char *out)
+{
+    hr_bins b;
+    hr_bins_default(&b);
+    cli_pass_end(cli_bins_pass_all(t, &b));
+    char title[4200];
+    snprintf(title, sizeof title, "Requests per size bin: %s and %zu more trace%s", t->paths[0], t->n - 1,
+             t->n == 2 ? "" : "s");
+    cli_plot_bins(&b, title, out);
+}
+
 int cmd_plot(int argc, char **argv)
 {
     static const struct option opts[] = {CLI_HEAP_LONGOPTS,
                                          {"kind", required_argument, NULL, 'k'},
                                          {"output", required_argument, NULL, 'o'},
+                                         {"tree", no_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     const char *kind = NULL, *out = NULL;
     cli_heapopts ho = {0};
-    int c;
+    int c, tree = 0;
     while ((c = cli_getopt("plot", argc, argv, "ho:", opts)) != -1) {
         if (c == 'h')
             cli_help(help);
@@ -143,6 +209,8 @@ int cmd_plot(int argc, char **argv)
             kind = optarg;
         else if (c == 'o')
             out = optarg;
+        else if (c == 'T')
+            tree = 1;
         else
             cli_heap_option(&ho, c, optarg);
     }
@@ -153,11 +221,21 @@ int cmd_plot(int argc, char **argv)
     size_t len = strlen(out);
     if (len < 5 || (strcmp(out + len - 4, ".png") && strcmp(out + len - 4, ".svg")))
         cli_usage("plot", "-o %s: the plot file must end in .png or .svg", out);
-    const char *path = cli_trace_operand("plot", argc, argv);
     hr_heap_config cfg;
     cli_heap_config("plot", &ho, &cfg);
-    hr_reader *r = plot_kind(path, kind, &cfg, out);
-    cli_truncation_note(r, NULL);
-    cli_pass_end(r);
+    cli_trace_set t;
+    cli_trace_set_collect("plot", argc, argv, tree, &t);
+    if (t.n > 1 && strcmp(kind, "frag") == 0)
+        cli_usage("plot", "--kind frag replays one process's heap: give one trace, not %zu", t.n);
+    if (t.n > 1 && strcmp(kind, "bins") == 0) {
+        plot_bins_many(&t, out);
+    } else if (t.n > 1) {
+        plot_many(&t, kind, out);
+    } else {
+        hr_reader *r = plot_kind(t.paths[0], kind, &cfg, out);
+        cli_truncation_note(r, NULL);
+        cli_pass_end(r);
+    }
+    cli_trace_set_free(&t);
     return 0;
 }

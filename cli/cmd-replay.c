@@ -2,6 +2,7 @@
 /* heaprr replay: replays a trace against the band/arena model and the checker, and reports the
  * findings, footprint, fragmentation and per-band figures. */
 #include "cli.h"
+#include "traces.h"
 #include "heapopts.h"
 #include "replay-fail.h"
 #include "stacks.h"
@@ -19,12 +20,15 @@
 #define EXIT_FINDINGS 3
 
 static const char help[] =
-    "usage: heaprr replay [OPTIONS] FILE\n"
+    "usage: heaprr replay [OPTIONS] [--tree] FILE...\n"
     "\n"
     "Replays the allocation calls of a trace, in the order they happened, against a model of the\n"
     "QNX band/arena allocator and a heap checker. The replay is deterministic: the same trace and\n"
     "configuration give the same addresses, findings and digest. Exit status: 0 when the checker\n"
     "found nothing, 3 when it found errors, 1 for an unreadable trace, 2 for bad usage.\n"
+    "Several traces (a process and its children), or --tree FILE for a trace and its descendants':\n"
+    "each process's heap replayed in turn, a report each ({\"traces\": [...]} in JSON); exit status 3\n"
+    "when any had errors.\n"
     "\n"
     "  --allocator A          band (the model, default), system (the C library's malloc) or the path\n"
     "                         of a shared object exporting the malloc family (libjemalloc.so.2, ...);\n"
@@ -53,14 +57,16 @@ enum {
     OPT_ALLOCATOR,
     OPT_MAX_ERRORS,
     OPT_STOP_AFTER,
-    OPT_FAIL
+    OPT_FAIL,
+    OPT_TREE
 };
 
 typedef struct replay_args {
     hr_replay_options o;
-    const char *path, *timeline;
-    int as_json;
+    const char *path, *timeline, *fail_text; /* path: the trace being replayed */
+    int as_json, tree;
     hr_failspec fail;
+    cli_trace_set set;
 } replay_args;
 
 static hr_failspec *fail_rules(const char *text, hr_failspec *spec)
@@ -82,6 +88,7 @@ static void parse(int argc, char **argv, replay_args *a)
                                          {"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
                                          {"stop-after", required_argument, NULL, OPT_STOP_AFTER},
                                          {"fail", required_argument, NULL, OPT_FAIL},
+                                         {"tree", no_argument, NULL, OPT_TREE},
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
@@ -118,11 +125,16 @@ static void parse(int argc, char **argv, replay_args *a)
         else if (c == OPT_ALLOCATOR)
             a->o.allocator = optarg;
         else if (c == OPT_FAIL)
-            a->o.fail = fail_rules(optarg, &a->fail);
+            a->o.fail = fail_rules(a->fail_text = optarg, &a->fail);
+        else if (c == OPT_TREE)
+            a->tree = 1;
         else
             cli_heap_option(&ho, c, optarg);
     }
-    a->path = cli_trace_operand("replay", argc, argv);
+    cli_trace_set_collect("replay", argc, argv, a->tree, &a->set);
+    a->path = a->set.paths[0];
+    if (a->set.n > 1 && a->timeline)
+        cli_usage("replay", "--timeline writes one trace's timeline: give one trace, not %zu", a->set.n);
     const char *al = a->o.allocator;
     if (al && strcmp(al, "band") != 0 && strcmp(al, "system") != 0 && access(al, R_OK) != 0)
         cli_usage("replay", "--allocator expects band, system or a shared object, not '%s' (%s)", al,
@@ -217,89 +229,86 @@ static void json_finding(json *j, hr_reader *r, const hr_finding *f)
     json_object_end(j);
 }
 
-static void print_json(const replay_args *a, hr_reader *r, const hr_replay_result *res, const hr_finding *f,
-                       size_t nf, const hr_injected_call *calls, size_t ncalls)
+static void print_json(json *j, const replay_args *a, hr_reader *r, const hr_replay_result *res,
+                       const hr_finding *f, size_t nf, const hr_injected_call *calls, size_t ncalls)
 {
     char digest[20];
     snprintf(digest, sizeof digest, "%016" PRIx64, res->digest);
-    json j;
-    json_init(&j, stdout);
-    json_object_begin(&j, NULL);
-    json_cstr(&j, "file", a->path);
-    json_cstr(&j, "allocator", res->allocator);
-    json_cstr(&j, "model", a->o.heap.layout.kind == HR_LAYOUT_QNX32 ? "qnx32" : "native");
-    json_cstr(&j, "check", hr_check_name(res->check));
-    json_u64(&j, "events", res->events);
+    json_object_begin(j, NULL);
+    json_cstr(j, "file", a->path);
+    json_cstr(j, "allocator", res->allocator);
+    json_cstr(j, "model", a->o.heap.layout.kind == HR_LAYOUT_QNX32 ? "qnx32" : "native");
+    json_cstr(j, "check", hr_check_name(res->check));
+    json_u64(j, "events", res->events);
     if (res->digest)
-        json_cstr(&j, "digest", digest);
+        json_cstr(j, "digest", digest);
     else
-        json_null(&j, "digest");
-    json_u64(&j, "error_count", res->findings_total);
-    json_object_begin(&j, "error_counts");
+        json_null(j, "digest");
+    json_u64(j, "error_count", res->findings_total);
+    json_object_begin(j, "error_counts");
     for (int k = 0; k < HR_FIND_COUNT; k++)
-        json_u64(&j, hr_finding_name((hr_finding_kind)k), res->findings[k]);
-    json_object_end(&j);
-    json_array_begin(&j, "errors");
+        json_u64(j, hr_finding_name((hr_finding_kind)k), res->findings[k]);
+    json_object_end(j);
+    json_array_begin(j, "errors");
     for (size_t i = 0; i < nf; i++)
-        json_finding(&j, r, &f[i]);
-    json_array_end(&j);
-    json_bool(&j, "stopped", res->stopped);
-    json_u64(&j, "allocs", res->allocs);
-    json_u64(&j, "frees", res->frees);
-    json_u64(&j, "reallocs", res->reallocs);
-    json_u64(&j, "failed_calls", res->failed_skipped);
-    json_u64(&j, "recorded_injected_calls", res->recorded_injected);
+        json_finding(j, r, &f[i]);
+    json_array_end(j);
+    json_bool(j, "stopped", res->stopped);
+    json_u64(j, "allocs", res->allocs);
+    json_u64(j, "frees", res->frees);
+    json_u64(j, "reallocs", res->reallocs);
+    json_u64(j, "failed_calls", res->failed_skipped);
+    json_u64(j, "recorded_injected_calls", res->recorded_injected);
     if (a->o.fail)
-        cli_replay_fail_json(&j, r, res, calls, ncalls);
-    json_u64(&j, "inherited_frees", res->inherited_frees);
-    json_u64(&j, "guard_records", res->guard_records);
-    json_object_begin(&j, "mallopt");
-    json_u64(&j, "calls", res->mallopt_calls);
-    json_u64(&j, "applied", res->mallopt_applied);
-    json_object_end(&j);
-    json_u64(&j, "peak_footprint_bytes", res->peak_footprint);
-    json_u64(&j, "peak_live_bytes", res->peak_live);
-    json_u64(&j, "live_at_peak_footprint_bytes", res->live_at_peak_footprint);
-    json_u64(&j, "final_footprint_bytes", res->footprint_end);
-    json_u64(&j, "final_live_bytes", res->live_end);
-    json_u64(&j, "final_live_blocks", res->live_blocks_end);
-    json_object_begin(&j, "fragmentation");
-    json_double(&j, "at_peak_footprint", res->frag_at_peak_footprint);
-    json_double(&j, "peak_vs_peak", res->frag_peak_vs_peak);
-    json_object_end(&j);
-    json_array_begin(&j, "bands");
+        cli_replay_fail_json(j, r, res, calls, ncalls);
+    json_u64(j, "inherited_frees", res->inherited_frees);
+    json_u64(j, "guard_records", res->guard_records);
+    json_object_begin(j, "mallopt");
+    json_u64(j, "calls", res->mallopt_calls);
+    json_u64(j, "applied", res->mallopt_applied);
+    json_object_end(j);
+    json_u64(j, "peak_footprint_bytes", res->peak_footprint);
+    json_u64(j, "peak_live_bytes", res->peak_live);
+    json_u64(j, "live_at_peak_footprint_bytes", res->live_at_peak_footprint);
+    json_u64(j, "final_footprint_bytes", res->footprint_end);
+    json_u64(j, "final_live_bytes", res->live_end);
+    json_u64(j, "final_live_blocks", res->live_blocks_end);
+    json_object_begin(j, "fragmentation");
+    json_double(j, "at_peak_footprint", res->frag_at_peak_footprint);
+    json_double(j, "peak_vs_peak", res->frag_peak_vs_peak);
+    json_object_end(j);
+    json_array_begin(j, "bands");
     for (uint32_t k = 0; k < res->nbands; k++) {
         const hr_band_report *b = &res->bands[k];
-        json_object_begin(&j, NULL);
-        json_u64(&j, "size", b->size);
-        json_u64(&j, "blocks", b->blocks);
-        json_u64(&j, "allocs", b->allocs);
-        json_u64(&j, "peak_in_use", b->peak_in_use);
-        json_u64(&j, "peak_arenas", b->peak_arenas);
-        json_double(&j, "utilization", b->utilization);
-        json_double(&j, "internal_fragmentation", b->internal_frag);
-        json_object_end(&j);
+        json_object_begin(j, NULL);
+        json_u64(j, "size", b->size);
+        json_u64(j, "blocks", b->blocks);
+        json_u64(j, "allocs", b->allocs);
+        json_u64(j, "peak_in_use", b->peak_in_use);
+        json_u64(j, "peak_arenas", b->peak_arenas);
+        json_double(j, "utilization", b->utilization);
+        json_double(j, "internal_fragmentation", b->internal_frag);
+        json_object_end(j);
     }
-    json_array_end(&j);
-    json_object_begin(&j, "large");
-    json_u64(&j, "allocs", res->large_allocs);
-    json_u64(&j, "peak_in_use", res->peak_large_in_use);
-    json_object_end(&j);
-    json_object_begin(&j, "arena_cache");
-    json_u64(&j, "hits", res->cache_hits);
-    json_u64(&j, "misses", res->cache_misses);
-    json_u64(&j, "os_maps", res->os_maps);
-    json_u64(&j, "os_unmaps", res->os_unmaps);
-    json_object_end(&j);
+    json_array_end(j);
+    json_object_begin(j, "large");
+    json_u64(j, "allocs", res->large_allocs);
+    json_u64(j, "peak_in_use", res->peak_large_in_use);
+    json_object_end(j);
+    json_object_begin(j, "arena_cache");
+    json_u64(j, "hits", res->cache_hits);
+    json_u64(j, "misses", res->cache_misses);
+    json_u64(j, "os_maps", res->os_maps);
+    json_u64(j, "os_unmaps", res->os_unmaps);
+    json_object_end(j);
     if (!res->digest) /* a real allocator: what the process used (the model's figures are exact) */
-        json_u64(&j, "peak_rss_bytes", res->peak_rss);
-    json_double(&j, "seconds", res->seconds);
-    json_double(&j, "events_per_second", res->seconds > 0 ? (double)res->events / res->seconds : 0.0);
-    json_double(&j, "engine_seconds", res->engine_seconds);
-    json_double(&j, "engine_events_per_second",
+        json_u64(j, "peak_rss_bytes", res->peak_rss);
+    json_double(j, "seconds", res->seconds);
+    json_double(j, "events_per_second", res->seconds > 0 ? (double)res->events / res->seconds : 0.0);
+    json_double(j, "engine_seconds", res->engine_seconds);
+    json_double(j, "engine_events_per_second",
                 res->engine_seconds > 0 ? (double)res->events / res->engine_seconds : 0.0);
-    json_object_end(&j);
-    json_finish(&j);
+    json_object_end(j);
 }
 
 static const char *bytes_word(uint64_t n)
@@ -486,6 +495,42 @@ static int run_in_child(int argc, char **argv)
     return WEXITSTATUS(status);
 }
 
+/* Replays the trace at a->path and prints its report (into j for JSON); returns its findings. */
+static uint64_t replay_one(replay_args *a, json *j)
+{
+    hr_reader *r = cli_open_trace(a->path, 0);
+    FILE *tl = NULL;
+    if (a->timeline && !(tl = fopen(a->timeline, "w")))
+        cli_die(EXIT_USAGE, "cannot write %s: %s", a->timeline, strerror(errno));
+    a->o.timeline = tl;
+    hr_replay *rp;
+    int rc = hr_replay_new(&rp, &a->o);
+    if (rc < 0)
+        cli_die(1, "%s", hr_replay_setup_error());
+    rc = hr_replay_run(rp, r);
+    if (rc < 0 && rc != HR_ERR_NOMEM)
+        cli_trace_error(r);
+    if (rc == HR_ERR_NOMEM)
+        cli_die(1, "out of memory replaying %s", a->path);
+    hr_replay_result res;
+    hr_replay_result_get(rp, &res);
+    size_t nf;
+    const hr_finding *f = hr_replay_findings(rp, &nf);
+    size_t ncalls;
+    const hr_injected_call *calls = hr_replay_injected(rp, &ncalls);
+    if (j)
+        print_json(j, a, r, &res, f, nf, calls, ncalls);
+    else
+        print_text(a, r, &res, f, nf, calls, ncalls);
+    cli_truncation_note(r, "replayed what it holds");
+    if (tl && fclose(tl) != 0)
+        cli_die(1, "cannot write %s: %s", a->timeline, strerror(errno));
+    hr_replay_free(rp);
+    cli_stacks_done();
+    hr_reader_close(r);
+    return res.findings_total;
+}
+
 int cmd_replay(int argc, char **argv)
 {
     replay_args a;
@@ -500,35 +545,28 @@ int cmd_replay(int argc, char **argv)
         return status;
     }
     free(orig);
-    hr_reader *r = cli_open_trace(a.path, 0);
-    FILE *tl = NULL;
-    if (a.timeline && !(tl = fopen(a.timeline, "w")))
-        cli_die(EXIT_USAGE, "cannot write %s: %s", a.timeline, strerror(errno));
-    a.o.timeline = tl;
-    hr_replay *rp;
-    int rc = hr_replay_new(&rp, &a.o);
-    if (rc < 0)
-        cli_die(1, "%s", hr_replay_setup_error());
-    rc = hr_replay_run(rp, r);
-    if (rc < 0 && rc != HR_ERR_NOMEM)
-        cli_trace_error(r);
-    if (rc == HR_ERR_NOMEM)
-        cli_die(1, "out of memory replaying %s", a.path);
-    hr_replay_result res;
-    hr_replay_result_get(rp, &res);
-    size_t nf;
-    const hr_finding *f = hr_replay_findings(rp, &nf);
-    size_t ncalls;
-    const hr_injected_call *calls = hr_replay_injected(rp, &ncalls);
+    int many = a.set.n > 1;
+    uint64_t findings = 0;
+    json j;
+    json_init(&j, stdout);
+    if (a.as_json && many) {
+        json_object_begin(&j, NULL);
+        json_array_begin(&j, "traces");
+    }
+    for (size_t i = 0; i < a.set.n; i++) {
+        if (i && !a.as_json)
+            printf("\n");
+        a.path = a.set.paths[i];
+        if (i && a.fail_text) /* the rules count what they failed, and learn each trace's modules */
+            a.o.fail = fail_rules(a.fail_text, &a.fail);
+        findings += replay_one(&a, a.as_json ? &j : NULL);
+    }
+    if (a.as_json && many) {
+        json_array_end(&j);
+        json_object_end(&j);
+    }
     if (a.as_json)
-        print_json(&a, r, &res, f, nf, calls, ncalls);
-    else
-        print_text(&a, r, &res, f, nf, calls, ncalls);
-    cli_truncation_note(r, "replayed what it holds");
-    if (tl && fclose(tl) != 0)
-        cli_die(1, "cannot write %s: %s", a.timeline, strerror(errno));
-    hr_replay_free(rp);
-    cli_stacks_done();
-    hr_reader_close(r);
-    return res.findings_total ? EXIT_FINDINGS : 0;
+        json_finish(&j);
+    cli_trace_set_free(&a.set);
+    return findings ? EXIT_FINDINGS : 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Analysis passes, run or shared (passes.h). */
 #include "passes.h"
+#include "traces.h"
 
 #include "cli.h"
 #include "progress.h"
@@ -97,6 +98,24 @@ hr_reader *cli_bins_pass(const char *path, hr_bins *b)
         return shared.bins_r;
     }
     return run_or_die(path, "bins", bins_pass, b);
+}
+
+hr_reader *cli_bins_pass_all(const cli_trace_set *t, hr_bins *b)
+{
+    hr_bins one = *b;
+    hr_reader *r = cli_bins_pass(t->paths[0], b);
+    for (size_t k = 1; k < t->n; k++) {
+        hr_bins more = one;
+        cli_pass_end(cli_bins_pass(t->paths[k], &more));
+        for (uint32_t i = 0; i < b->n; i++) {
+            b->bins[i].allocs += more.bins[i].allocs;
+            b->bins[i].frees += more.bins[i].frees;
+            b->bins[i].live += more.bins[i].live;
+            b->bins[i].peak_live += more.bins[i].peak_live;
+            b->bins[i].bytes += more.bins[i].bytes;
+        }
+    }
+    return r;
 }
 
 void cli_profile_free(hr_profile *p)

@@ -17,6 +17,10 @@ hr_reader *cli_profile_pass(const char *path, const char *what, hr_profile *p);
 hr_reader *cli_leaks_pass(const char *path, hr_leaks *l);
 /* b holds the bounds to count with (shared only for the default ones). */
 hr_reader *cli_bins_pass(const char *path, hr_bins *b);
+/* The bins of every trace of t (b configured as for cli_bins_pass), their counts summed; returns
+ * the first trace's reader, for cli_pass_end (the others' are ended). */
+struct cli_trace_set;
+hr_reader *cli_bins_pass_all(const struct cli_trace_set *t, hr_bins *b);
 
 /* Frees what a pass gave, unless it is the shared copy. */
 void cli_profile_free(hr_profile *p);

@@ -52,7 +52,7 @@ int main(void)
     expect(2, "unknown option '--bogus'", "stats", "--bogus", trace, NULL);
     expect(2, "option '--top' needs a value", "leaks", "--top", NULL, NULL);
     expect(2, "option '-o' needs a value", "record", "-o", NULL, NULL);
-    expect(2, "expects one trace file", "dump", trace, trace, NULL);
+    expect(2, "expects one trace file", "report", "-o/nonexistent/heaprr-report", trace, trace);
     expect(2, "missing program", "record", NULL, NULL, NULL);
     expect(2, "--depth expects a number", "record", "--depth", "x", "true");
     expect(2, "--torture x: the torture is 'realloc'", "record", "--torture", "x", "true");

@@ -5,13 +5,16 @@
  * trace; summary of the files listed gives the same; leaks --tree holds the same leaked total;
  * diff --tree of the tree with itself changes nothing; the processes are listed with their parent
  * pids; report --html --tree writes a page holding every process; flame --tree weighs as many
- * bytes as the tree allocated, bins --tree counts its allocations. */
+ * bytes as the tree allocated, bins --tree counts its allocations; plot --tree draws all of them
+ * on one time axis; replay --tree replays each process in turn,
+ * dump --tree dumps each. */
 #include "e2e-json.h"
 #include "e2e.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char root[4096];
 static char names[16][256];
@@ -166,11 +169,81 @@ static void flame_and_bins(void)
     jv_free(s);
 }
 
+/* The file at path holds text. */
+static int file_has(const char *path, const char *text)
+{
+    static char buf[1 << 21];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    buf[fread(buf, 1, sizeof buf - 1, f)] = 0;
+    fclose(f);
+    return strstr(buf, text) != NULL;
+}
+
+/* plot --tree: one time axis, the live heap and the calls of all the processes, a line for each
+ * (there are fewer than 8); the bins of all; frag replays one heap and takes one trace. */
+static void plots(void)
+{
+    static const char *const kinds[] = {"heap", "rate", "bins", "frag"};
+    for (size_t k = 0; k < 4; k++) {
+        char out[4096], want[128];
+        e2e_path(out, sizeof out, "tree.svg");
+        unlink(out);
+        char *argv[] = {(char *)e2e_heaprr(), "plot", "--kind", (char *)kinds[k], "--tree", root, "-o", out, NULL};
+        run_result r;
+        CHECK_FATAL(e2e_run(&r, argv, NULL) == 0 && r.exited);
+        if (k == 3) {
+            CHECK(r.code == 2 && strstr(r.err, "one trace") != NULL && access(out, F_OK) != 0);
+            continue;
+        }
+        CHECK(r.code == 0 && file_has(out, "</svg>"));
+        snprintf(want, sizeof want, "and %zu more traces", ntraces - 1);
+        CHECK(file_has(out, want));
+        if (k == 0) {
+            snprintf(want, sizeof want, "all %zu processes", ntraces);
+            CHECK(file_has(out, want) && file_has(out, "pid ") && file_has(out, " bash"));
+        }
+    }
+}
+
+/* replay --tree: each process's heap replayed in turn, a report each, no error in a correct
+ * program; --timeline takes one trace. */
+static void replays(void)
+{
+    int status;
+    jv *all = e2e_heaprr_json("replay", "--tree", root, &status);
+    CHECK_FATAL(all != NULL);
+    CHECK(status == 0);
+    size_t n = 0;
+    uint64_t events = 0;
+    for (const jv *t = jv_get(all, "traces")->child; t; t = t->next, n++) {
+        events += (uint64_t)e2e_json_num(t, "events");
+        CHECK(e2e_json_num(t, "error_count") == 0);
+    }
+    CHECK_EQ_U64(n, ntraces);
+    CHECK(events > 0);
+    jv_free(all);
+    char csv[4096];
+    e2e_path(csv, sizeof csv, "tree.csv");
+    char *argv[] = {(char *)e2e_heaprr(), "replay", "--timeline", csv, "--tree", root, NULL};
+    run_result r;
+    CHECK_FATAL(e2e_run(&r, argv, NULL) == 0 && r.exited);
+    CHECK(r.code == 2 && strstr(r.err, "one trace") != NULL);
+    char cmd[8192]; /* dump --tree: each trace in turn, its header first */
+    snprintf(cmd, sizeof cmd, "'%s' dump --tree '%s' | grep -c ': heaprr trace '", e2e_heaprr(), root);
+    char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+    CHECK_FATAL(e2e_run(&r, sh, NULL) == 0 && r.exited && r.code == 0);
+    CHECK_EQ_U64(strtoull(r.out, NULL, 10), ntraces);
+}
+
 int main(void)
 {
     record_tree();
     summary();
     diff_and_report();
     flame_and_bins();
+    plots();
+    replays();
     return check_done("e2e-tree");
 }

@@ -15,6 +15,24 @@ extern "C" {
 int hr_plot_heap(const hr_profile *p, const char *title, const char *out, char *why, size_t why_size);
 int hr_plot_rate(const hr_profile *p, const char *title, const char *out, char *why, size_t why_size);
 
+/* One process of several drawn on one time axis: its profile, its name in the key, and when it
+ * started after the first of them started. */
+typedef struct hr_plot_series {
+    const hr_profile *p;
+    const char *label;
+    uint64_t offset_ns;
+} hr_plot_series;
+
+/* Several processes (a process tree) on one time axis, each returning 0 or -1 with why. heap: the
+ * live heap of all of them (each one's most live bytes in each time step, summed) and of the
+ * HR_PLOT_SERIES_DRAWN with the highest peaks, one line each. rate: allocations and bytes allocated
+ * per second by all of them. */
+#define HR_PLOT_SERIES_DRAWN 8
+int hr_plot_heap_many(const hr_plot_series *s, size_t n, const char *title, const char *out, char *why,
+                      size_t why_size);
+int hr_plot_rate_many(const hr_plot_series *s, size_t n, const char *title, const char *out, char *why,
+                      size_t why_size);
+
 /* One sample of a replay on the band model. */
 typedef struct hr_frag_point {
     double seconds;
