@@ -85,24 +85,39 @@ static void series_block(FILE *d, const hr_plot_series *s)
                 s->p->samples[i].live_max);
 }
 
-int hr_plot_heap_many(const hr_plot_series *s, size_t n, const char *title, const char *out, char *why,
-                      size_t why_size)
+int hr_series_live(const hr_plot_series *s, size_t n, uint64_t **live, size_t *steps, uint64_t *step_ns)
 {
     grid g = grid_of(s, n);
     uint64_t *all = calloc(g.n, sizeof *all), *one = calloc(g.n, sizeof *one);
-    const hr_plot_series **order = malloc((n ? n : 1) * sizeof *order);
-    if (!all || !one || !order) {
-        free(all), free(one), free(order);
-        return no_memory(why, why_size);
+    if (!all || !one) {
+        free(all), free(one);
+        return -1;
     }
     for (size_t i = 0; i < n; i++) {
         memset(one, 0, g.n * sizeof *one);
         live_of(&g, &s[i], one);
         for (size_t k = 0; k < g.n; k++)
             all[k] += one[k];
-        order[i] = &s[i];
     }
     free(one);
+    *live = all;
+    *steps = g.n;
+    *step_ns = g.step_ns;
+    return 0;
+}
+
+int hr_plot_heap_many(const hr_plot_series *s, size_t n, const char *title, const char *out, char *why,
+                      size_t why_size)
+{
+    grid g;
+    uint64_t *all = NULL;
+    const hr_plot_series **order = malloc((n ? n : 1) * sizeof *order);
+    if (!order || hr_series_live(s, n, &all, &g.n, &g.step_ns) < 0) {
+        free(order);
+        return no_memory(why, why_size);
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = &s[i];
     qsort(order, n, sizeof *order, by_peak);
     size_t drawn = n < HR_PLOT_SERIES_DRAWN ? n : HR_PLOT_SERIES_DRAWN, peak_at = 0;
     hr_plot *pl = hr_plot_begin(out, why, why_size);

@@ -542,6 +542,7 @@ int cmd_replay(int argc, char **argv)
     if (a.o.allocator && strcmp(a.o.allocator, "band") != 0 && !getenv("HEAPRR_REPLAY_CHILD")) {
         int status = run_in_child(argc, orig);
         free(orig);
+        cli_trace_set_free(&a.set);
         return status;
     }
     free(orig);

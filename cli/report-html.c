@@ -13,6 +13,7 @@
 #include "stacks.h"
 
 #include <heaprr/bins.h>
+#include <heaprr/plots.h>
 #include <heaprr/replay.h>
 #include <heaprr/symbolize.h>
 
@@ -80,7 +81,14 @@ typedef struct process_row {
     uint64_t calls, allocs, frees, failed, bytes, peak_bytes, peak_blocks, leaked_bytes, leaked_blocks, duration_ns;
 } process_row;
 
+/* What the timeline of a tree needs of each process's profile: its samples, and when it started. */
+typedef struct process_time {
+    hr_profile light; /* samples, nsamples, bucket_ns, duration_ns, peak_bytes only */
+    uint64_t start_ns;
+} process_time;
+
 typedef struct gathered {
+    process_time *times; /* several traces: one per trace */
     cli_flame *flame;
     leak_entry *leaks;
     size_t nleaks, capleaks;
@@ -201,30 +209,89 @@ static void processes(json *j, const gathered *g, const cli_trace_set *t)
     json_array_end(j);
 }
 
-/* [t_ns, live bytes] pairs of the first process: each the highest of the buckets it stands for. */
-static void timeline(json *j, const hr_profile *p)
+/* [t_ns, live bytes] pairs: each the highest of the steps it stands for. */
+static void series(json *j, const uint64_t *live, size_t n, uint64_t step_ns)
 {
-    size_t per = (p->nsamples + TIMELINE_POINTS - 1) / TIMELINE_POINTS;
+    size_t per = (n + TIMELINE_POINTS - 1) / TIMELINE_POINTS;
     per = per ? per : 1;
     json_array_begin(j, "timeline");
     json_array_begin(j, NULL);
     json_u64(j, NULL, 0);
     json_u64(j, NULL, 0);
     json_array_end(j);
-    for (size_t i = 0; i < p->nsamples; i += per) {
-        uint64_t live = 0;
-        for (size_t k = i; k < i + per && k < p->nsamples; k++)
-            live = p->samples[k].live_max > live ? p->samples[k].live_max : live;
+    for (size_t i = 0; i < n; i += per) {
+        uint64_t most = 0;
+        for (size_t k = i; k < i + per && k < n; k++)
+            most = live[k] > most ? live[k] : most;
         json_array_begin(j, NULL);
-        json_u64(j, NULL, (uint64_t)(i + per) * p->bucket_ns);
-        json_u64(j, NULL, live);
+        json_u64(j, NULL, (uint64_t)(i + per) * step_ns);
+        json_u64(j, NULL, most);
         json_array_end(j);
     }
     json_array_end(j);
+}
+
+static void peak(json *j, uint64_t t, uint64_t bytes)
+{
     json_object_begin(j, "peak");
-    json_u64(j, "t", p->peak_time_ns);
-    json_u64(j, "bytes", p->peak_bytes);
+    json_u64(j, "t", t);
+    json_u64(j, "bytes", bytes);
     json_object_end(j);
+}
+
+/* The timeline of one process (the first of several given without their times). */
+static void timeline(json *j, const hr_profile *p)
+{
+    uint64_t *live = cli_realloc(NULL, (p->nsamples ? p->nsamples : 1) * sizeof *live);
+    for (size_t i = 0; i < p->nsamples; i++)
+        live[i] = p->samples[i].live_max;
+    series(j, live, p->nsamples, p->bucket_ns);
+    free(live);
+    peak(j, p->peak_time_ns, p->peak_bytes);
+    json_cstr(j, "timeline_of", "first");
+}
+
+/* When in step `at` of step_ns the summed heap peaked: the peak of the process with the highest one
+ * in that step (its event is where the live heap was highest), else the step's start. */
+static uint64_t peak_time(const gathered *g, size_t n, const uint64_t *offsets, size_t at, uint64_t step_ns)
+{
+    uint64_t t = at * step_ns, best = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t pt = offsets[i] + g->times[i].light.peak_time_ns;
+        if (pt >= at * step_ns && pt < (at + 1) * step_ns && g->times[i].light.peak_bytes > best) {
+            best = g->times[i].light.peak_bytes;
+            t = pt;
+        }
+    }
+    return t;
+}
+
+/* The timeline of several processes: their live heaps summed on one time axis from the first start,
+ * and the moments of all of them. */
+static void tree_timeline(json *j, const gathered *g, const cli_trace_set *t)
+{
+    hr_plot_series *s = cli_realloc(NULL, t->n * sizeof *s);
+    uint64_t *offsets = cli_realloc(NULL, t->n * sizeof *offsets), *durations = cli_realloc(NULL, t->n * sizeof *durations);
+    uint64_t first = UINT64_MAX, *live, step_ns, span = 0;
+    for (size_t i = 0; i < t->n; i++)
+        first = g->times[i].start_ns < first ? g->times[i].start_ns : first;
+    for (size_t i = 0; i < t->n; i++) {
+        offsets[i] = g->times[i].start_ns - first;
+        durations[i] = g->times[i].light.duration_ns;
+        span = offsets[i] + durations[i] > span ? offsets[i] + durations[i] : span;
+        s[i] = (hr_plot_series){&g->times[i].light, g->procs[i].path, offsets[i]};
+    }
+    size_t n, at = 0;
+    if (hr_series_live(s, t->n, &live, &n, &step_ns) < 0)
+        cli_die(1, "out of memory");
+    for (size_t k = 0; k < n; k++)
+        at = live[k] > live[at] ? k : at;
+    uint64_t when = n ? peak_time(g, t->n, offsets, at, step_ns) : 0;
+    series(j, live, n, step_ns);
+    peak(j, when, n ? live[at] : 0);
+    json_cstr(j, "timeline_of", "all");
+    cli_report_moments_tree(j, t, offsets, durations, span, when);
+    free(live), free(s), free(offsets), free(durations);
 }
 
 static int by_leaked(const void *a, const void *b)
@@ -312,11 +379,20 @@ static void one_trace(json *j, gathered *g, const char *path, int first)
 {
     hr_profile p;
     hr_reader *r = cli_profile_pass(path, "report", &p);
+    if (g->times) {
+        process_time *pt = &g->times[g->nprocs];
+        pt->light = (hr_profile){.nsamples = p.nsamples, .bucket_ns = p.bucket_ns, .duration_ns = p.duration_ns,
+                                 .peak_bytes = p.peak_bytes, .peak_time_ns = p.peak_time_ns};
+        pt->light.samples = cli_realloc(NULL, (p.nsamples ? p.nsamples : 1) * sizeof *p.samples);
+        if (p.nsamples)
+            memcpy(pt->light.samples, p.samples, p.nsamples * sizeof *p.samples);
+        pt->start_ns = hr_reader_header(r) ? hr_reader_header(r)->start_realtime_ns : 0;
+    }
     process(g, path, r, &p);
     cli_flame_add(g->flame, r, &p);
     gather_leaks(g, r, &p, g->procs[g->nprocs - 1].pid);
     cli_stacks_done();
-    if (first) {
+    if (first && !g->times) {
         timeline(j, &p);
         cli_report_moments(j, path, &p);
     }
@@ -335,11 +411,19 @@ static char *data(const cli_trace_set *t, size_t *len)
     json j;
     json_init_compact(&j, m);
     json_object_begin(&j, NULL);
-    gathered g = {cli_flame_new(), NULL, 0, 0, calloc(t->n, sizeof(process_row)), 0, {{{0}}, 0}};
-    if (!g.procs)
+    gathered g = {NULL, cli_flame_new(), NULL, 0, 0, calloc(t->n, sizeof(process_row)), 0, {{{0}}, 0}};
+    if (t->n > 1)
+        g.times = calloc(t->n, sizeof *g.times);
+    if (!g.procs || (t->n > 1 && !g.times))
         cli_die(1, "out of memory");
     for (size_t i = 0; i < t->n; i++)
         one_trace(&j, &g, t->paths[i], i == 0);
+    if (g.times) {
+        tree_timeline(&j, &g, t);
+        for (size_t i = 0; i < t->n; i++)
+            free(g.times[i].light.samples);
+        free(g.times);
+    }
     summary(&j, &g);
     processes(&j, &g, t);
     cli_flame_write(&j, g.flame);

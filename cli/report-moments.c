@@ -106,3 +106,143 @@ void cli_report_moments(json *j, const char *path, const hr_profile *p)
     cli_stacks_done();
     hr_reader_close(r);
 }
+
+/* ---- the moments of a process tree: at given times from the first start ---- */
+
+/* A site live at a moment of the tree: the same label in several processes is one site. */
+typedef struct named_site {
+    char *site;
+    uint64_t bytes, blocks;
+} named_site;
+
+typedef struct tree_moment {
+    uint64_t t, events, live;
+    int peak;
+    named_site *v;
+    size_t n;
+} tree_moment;
+
+/* One process's pass: its moments at the tree's times that fall in its life. */
+typedef struct follower {
+    const uint64_t *times;
+    size_t ntimes, k;
+    uint64_t offset, duration_ns, events;
+    moment_at *at; /* at[k]: the moment at times[k] (ntop 0, live 0 outside its life) */
+} follower;
+
+static void on_tree_event(void *ctx, const hr_record *rec, const hr_heap_change *c, const hr_heap *h,
+                          const cli_live_sites *s)
+{
+    (void)c;
+    follower *f = ctx;
+    uint64_t now = f->offset + (rec ? rec->time_ns : f->duration_ns);
+    for (; f->k < f->ntimes && f->times[f->k] <= now; f->k++)
+        f->at[f->k] = take(s, h, f->times[f->k], f->events, 0);
+    f->events += rec != NULL;
+}
+
+static void add_site(tree_moment *m, const char *label, const cli_site_live *e)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->v[i].site, label) == 0) {
+            m->v[i].bytes += e->bytes;
+            m->v[i].blocks += e->blocks;
+            return;
+        }
+    m->v = cli_realloc(m->v, (m->n + 1) * sizeof *m->v);
+    char *copy = strdup(label);
+    if (!copy)
+        cli_die(1, "out of memory");
+    m->v[m->n++] = (named_site){copy, e->bytes, e->blocks};
+}
+
+/* Process path's moments into the tree's: its live bytes, calls so far and top sites by label. */
+static void follow_process(const char *path, uint64_t offset, uint64_t duration_ns, const uint64_t *times,
+                           size_t ntimes, tree_moment *tm)
+{
+    size_t first = 0;
+    while (first < ntimes && times[first] < offset)
+        first++; /* before it started: nothing of it */
+    hr_reader *r = cli_open_trace(path, 0);
+    follower f = {times, ntimes, first, offset, duration_ns, 0, cli_realloc(NULL, ntimes * sizeof(moment_at))};
+    cli_pass_done(cli_live_follow(r, on_tree_event, &f), r, path);
+    for (size_t k = first; k < ntimes; k++) {
+        if (k >= f.k) { /* after it ended: all its calls, nothing live */
+            tm[k].events += f.events;
+            continue;
+        }
+        tm[k].events += f.at[k].events;
+        tm[k].live += f.at[k].live;
+        for (size_t i = 0; i < f.at[k].ntop; i++) {
+            char label[2048];
+            cli_site_label(r, f.at[k].top[i].stack, 3, label, sizeof label);
+            add_site(&tm[k], label, &f.at[k].top[i]);
+        }
+    }
+    free(f.at);
+    cli_stacks_done();
+    hr_reader_close(r);
+}
+
+static int by_site_bytes(const void *a, const void *b)
+{
+    const named_site *x = a, *y = b;
+    return x->bytes > y->bytes ? -1 : x->bytes < y->bytes ? 1 : strcmp(x->site, y->site);
+}
+
+static void write_tree_moment(json *j, tree_moment *m)
+{
+    if (m->n > 1)
+        qsort(m->v, m->n, sizeof *m->v, by_site_bytes);
+    json_object_begin(j, NULL);
+    json_u64(j, "t", m->t);
+    json_u64(j, "n", m->events);
+    json_u64(j, "live", m->live);
+    if (m->peak)
+        json_bool(j, "peak", 1);
+    json_array_begin(j, "top");
+    for (size_t i = 0; i < m->n && i < TOP; i++) {
+        json_object_begin(j, NULL);
+        json_u64(j, "bytes", m->v[i].bytes);
+        json_u64(j, "blocks", m->v[i].blocks);
+        json_cstr(j, "site", m->v[i].site);
+        json_object_end(j);
+    }
+    json_array_end(j);
+    json_object_end(j);
+    for (size_t i = 0; i < m->n; i++)
+        free(m->v[i].site);
+    free(m->v);
+}
+
+void cli_report_moments_tree(json *j, const cli_trace_set *t, const uint64_t *offsets, const uint64_t *durations,
+                             uint64_t span_ns, uint64_t peak_t)
+{
+    uint64_t times[MOMENTS + 1];
+    size_t n = 0;
+    int peak_placed = 0;
+    for (size_t k = 1; k <= MOMENTS; k++) { /* evenly over the span, the peak's time in its place */
+        uint64_t at = span_ns / MOMENTS * k;
+        if (!peak_placed && peak_t <= at) {
+            if (peak_t < at || k == MOMENTS)
+                times[n++] = peak_t;
+            peak_placed = 1;
+        }
+        if (!n || times[n - 1] != at)
+            times[n++] = at;
+    }
+    tree_moment *tm = calloc(n, sizeof *tm);
+    if (!tm)
+        cli_die(1, "out of memory");
+    for (size_t k = 0; k < n; k++) {
+        tm[k].t = times[k];
+        tm[k].peak = times[k] == peak_t;
+    }
+    for (size_t i = 0; i < t->n; i++)
+        follow_process(t->paths[i], offsets[i], durations[i], times, n, tm);
+    json_array_begin(j, "snapshots");
+    for (size_t k = 0; k < n; k++)
+        write_tree_moment(j, &tm[k]);
+    json_array_end(j);
+    free(tm);
+}

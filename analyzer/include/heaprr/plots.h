@@ -32,6 +32,10 @@ int hr_plot_heap_many(const hr_plot_series *s, size_t n, const char *title, cons
                       size_t why_size);
 int hr_plot_rate_many(const hr_plot_series *s, size_t n, const char *title, const char *out, char *why,
                       size_t why_size);
+/* The live heap of several processes on the grid those plots draw: *live (malloc'd, *steps
+ * entries) the sum of each one's most live bytes in each step of *step_ns from the first start.
+ * Returns 0, or -1 out of memory. */
+int hr_series_live(const hr_plot_series *s, size_t n, uint64_t **live, size_t *steps, uint64_t *step_ns);
 
 /* One sample of a replay on the band model. */
 typedef struct hr_frag_point {
