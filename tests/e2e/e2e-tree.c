@@ -119,6 +119,10 @@ static void diff_and_report(void)
     for (const char *p = procs; (p = strstr(p, "\"trace\":")) && p < strstr(procs, "]"); p++)
         n++;
     CHECK_EQ_U64(n, ntraces);
+    /* its timeline is the tree's: all the processes on one clock, a moment at the summed peak */
+    CHECK(strstr(text, "\"timeline_of\":\"all\"") != NULL);
+    const char *snaps = strstr(text, "\"snapshots\":[");
+    CHECK(snaps && strstr(snaps, "\"peak\":true") != NULL);
 }
 
 /* The sum of the numbers ending each line of the command's output; column k (0-based) of the rows
