@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The symbolizer (include/heaprr/symbolize.h), on libdwfl: one Dwfl session per module record, so
- * that modules which occupied the same addresses at different times never collide. */
+/* The symbolizer (include/heaprr/symbolize.h), on libdwfl: one Dwfl session per file, so that
+ * modules which occupied the same addresses at different times never collide. A file is opened
+ * once for all the symbolizers of the process (the traces of a process tree load the same files,
+ * at other addresses): by path and build id, at the bias it was first seen at, addresses of other
+ * loads moved by the difference. Not thread-safe: the tools symbolize from one thread. */
 #include <heaprr/bigmem.h>
 #include <heaprr/keyed.h>
 #include <heaprr/symbolize.h>
@@ -26,6 +29,24 @@ typedef struct sym_module {
     int tried, indexed;
 } sym_module;
 
+/* A file opened for symbols, shared by every symbolizer. */
+typedef struct pooled {
+    char *path;
+    unsigned char build_id[64];
+    size_t build_id_len;
+    uint64_t bias; /* where its Dwfl session has it */
+    sym_module m;
+} pooled;
+
+static pooled **pool;
+static size_t npool, cappool;
+
+/* A module record's file, once looked for. */
+typedef struct sym_load {
+    pooled *file; /* NULL: no symbols */
+    int tried;
+} sym_load;
+
 typedef struct sym_entry {
     uint64_t address;      /* 0: empty */
     uint32_t first, count; /* frames in s->frames */
@@ -33,7 +54,7 @@ typedef struct sym_entry {
 
 struct hr_symbolizer {
     hr_reader *reader;
-    sym_module *mods;
+    sym_load *mods;
     uint64_t nmods;
     sym_entry *cache;
     size_t mask, used;
@@ -67,11 +88,6 @@ void hr_sym_free(hr_symbolizer *s)
 {
     if (!s)
         return;
-    for (uint64_t i = 0; i < s->nmods; i++) {
-        hr_symtab_free(s->mods[i].symtab);
-        if (s->mods[i].dwfl)
-            dwfl_end(s->mods[i].dwfl);
-    }
     for (size_t i = 0; i < s->nstrings; i++)
         free(s->strings[i]);
     free(s->strings);
@@ -126,39 +142,75 @@ static const hr_module_info *module_of(hr_symbolizer *s, uint64_t address, uint6
     return best;
 }
 
-static Dwfl_Module *open_module(hr_symbolizer *s, uint64_t id, const hr_module_info *m)
+/* Opens path for symbols at bias (sm->mod stays NULL when it is not there, or another file with
+ * another build id is). */
+static void open_file(sym_module *sm, const char *path, uint64_t bias, const hr_str *build_id)
+{
+    if (!(sm->dwfl = dwfl_begin(&callbacks)))
+        return;
+    dwfl_report_begin(sm->dwfl);
+    sm->mod = dwfl_report_elf(sm->dwfl, path, path, -1, bias, false);
+    dwfl_report_end(sm->dwfl, NULL, NULL);
+    if (sm->mod && build_id->len) { /* a different file now lives at that path: no symbols */
+        const unsigned char *bits;
+        GElf_Addr vaddr;
+        int n = dwfl_module_build_id(sm->mod, &bits, &vaddr);
+        if (n > 0 && ((size_t)n != build_id->len || memcmp(bits, build_id->ptr, (size_t)n) != 0))
+            sm->mod = NULL;
+    }
+}
+
+/* The pool's entry for the file of module record m (made and opened when new), NULL out of memory. */
+static pooled *pooled_file(const char *path, const hr_module_info *m)
+{
+    size_t idlen = m->build_id.len < 64 ? m->build_id.len : 64;
+    for (size_t i = 0; i < npool; i++)
+        if (strcmp(pool[i]->path, path) == 0 && pool[i]->build_id_len == idlen &&
+            memcmp(pool[i]->build_id, m->build_id.ptr, idlen) == 0)
+            return pool[i];
+    if (npool == cappool) {
+        size_t cap = cappool ? 2 * cappool : 16;
+        pooled **p = realloc(pool, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        pool = p;
+        cappool = cap;
+    }
+    pooled *f = calloc(1, sizeof *f);
+    if (!f || !(f->path = strdup(path))) {
+        free(f);
+        return NULL;
+    }
+    memcpy(f->build_id, m->build_id.ptr, idlen);
+    f->build_id_len = idlen;
+    f->bias = m->bias;
+    open_file(&f->m, path, m->bias, &m->build_id);
+    pool[npool++] = f;
+    return f;
+}
+
+static pooled *open_module(hr_symbolizer *s, uint64_t id, const hr_module_info *m)
 {
     if (id >= s->nmods) {
         uint64_t n = hr_reader_module_limit(s->reader);
-        sym_module *mods = realloc(s->mods, n * sizeof *mods);
+        sym_load *mods = realloc(s->mods, n * sizeof *mods);
         if (!mods)
             return NULL;
         memset(mods + s->nmods, 0, (n - s->nmods) * sizeof *mods);
         s->mods = mods;
         s->nmods = n;
     }
-    sym_module *sm = &s->mods[id];
-    if (sm->tried)
-        return sm->mod;
-    sm->tried = 1;
+    sym_load *l = &s->mods[id];
+    if (l->tried)
+        return l->file && l->file->m.mod ? l->file : NULL;
+    l->tried = 1;
     char path[4096];
     if (!m->path.len || m->path.len >= sizeof path)
         return NULL;
     memcpy(path, m->path.ptr, m->path.len);
     path[m->path.len] = 0;
-    if (!(sm->dwfl = dwfl_begin(&callbacks)))
-        return NULL;
-    dwfl_report_begin(sm->dwfl);
-    sm->mod = dwfl_report_elf(sm->dwfl, path, path, -1, m->bias, false);
-    dwfl_report_end(sm->dwfl, NULL, NULL);
-    if (sm->mod && m->build_id.len) { /* a different file now lives at that path: no symbols */
-        const unsigned char *bits;
-        GElf_Addr vaddr;
-        int n = dwfl_module_build_id(sm->mod, &bits, &vaddr);
-        if (n > 0 && ((size_t)n != m->build_id.len || memcmp(bits, m->build_id.ptr, (size_t)n) != 0))
-            sm->mod = NULL;
-    }
-    return sm->mod;
+    l->file = pooled_file(path, m);
+    return l->file && l->file->m.mod ? l->file : NULL;
 }
 
 static const char *call_file(Dwarf_Die *cu, Dwarf_Die *scope)
@@ -271,9 +323,9 @@ static size_t lookup(hr_symbolizer *s, uint64_t address, hr_symframe *f, size_t 
         f->module = keep(s, path, 0);
     }
     f->offset = address - m->bias;
-    Dwfl_Module *mod = open_module(s, id, m);
-    /* a return address: the call is the instruction before it */
-    return mod ? describe(s, &s->mods[id], address - 1, f, max) : 1;
+    pooled *file = open_module(s, id, m);
+    /* a return address: the call is the instruction before it; where the file's session has it */
+    return file ? describe(s, &file->m, address - 1 - m->bias + file->bias, f, max) : 1;
 }
 
 static int remember(hr_symbolizer *s, uint64_t address, const hr_symframe *f, size_t n)
