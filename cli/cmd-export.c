@@ -13,6 +13,7 @@
 
 static const char help[] =
     "usage: heaprr export --to mtrace|ctf|pprof|massif|speedscope [--at-peak] FILE -o OUT\n"
+    "       heaprr export --to pprof|speedscope [--at-peak] [--tree] FILE... -o OUT\n"
     "\n"
     "  --to mtrace   glibc's mtrace text, which its mtrace(1) script reads ('mtrace OUT' lists\n"
     "                what was never freed). Every allocation kind becomes '+', frees and deletes\n"
@@ -31,18 +32,24 @@ static const char help[] =
     "                command): four profiles of the allocation stacks, weighted by bytes\n"
     "                allocated, allocations, bytes live at the peak and bytes leaked\n"
     "  -o OUT        the file or folder to write ('-': standard output, for mtrace, massif and\n"
-    "                speedscope)\n";
+    "                speedscope)\n"
+    "\n"
+    "pprof and speedscope take several traces (a process and its children), or --tree FILE for a\n"
+    "trace and its descendants': one profile of all of them (pprof: each sample labelled with its\n"
+    "pid; speedscope: the same function in several processes is one frame).\n";
 
 /* A format written by one function: into OUT ('-': standard output), removed if it fails. */
-static int export_to_file(int (*fn)(const char *, FILE *), const char *path, const char *out)
+static int export_to_file(int (*fn)(const cli_trace_set *, FILE *), const cli_trace_set *t, const char *out)
 {
-    hr_reader *check = cli_open_trace(path, 0); /* an unreadable trace: one line, and no file */
-    hr_reader_close(check);
+    for (size_t i = 0; i < t->n; i++) { /* an unreadable trace: one line, and no file */
+        hr_reader *check = cli_open_trace(t->paths[i], 0);
+        hr_reader_close(check);
+    }
     int to_stdout = strcmp(out, "-") == 0;
     FILE *f = to_stdout ? stdout : fopen(out, "w");
     if (!f)
         cli_die(1, "cannot create %s: %s", out, strerror(errno));
-    fn(path, f);
+    fn(t, f);
     if (ferror(f) || (to_stdout ? fflush(f) : fclose(f)) != 0) {
         if (!to_stdout)
             unlink(out);
@@ -53,9 +60,14 @@ static int export_to_file(int (*fn)(const char *, FILE *), const char *path, con
 
 static int at_peak; /* --at-peak */
 
-static int to_pprof(const char *path, FILE *out)
+static int to_pprof(const cli_trace_set *t, FILE *out)
 {
-    return cli_export_pprof(path, out, at_peak);
+    return cli_export_pprof(t, out, at_peak);
+}
+
+static int to_massif(const cli_trace_set *t, FILE *out)
+{
+    return cli_export_massif(t->paths[0], out);
 }
 
 int cmd_export(int argc, char **argv)
@@ -63,10 +75,11 @@ int cmd_export(int argc, char **argv)
     static const struct option opts[] = {{"to", required_argument, NULL, 't'},
                                          {"output", required_argument, NULL, 'o'},
                                          {"at-peak", no_argument, NULL, 'P'},
+                                         {"tree", no_argument, NULL, 'T'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     const char *to = NULL, *out = NULL;
-    int c;
+    int c, tree = 0;
     while ((c = cli_getopt("export", argc, argv, "ho:", opts)) != -1) {
         if (c == 'h')
             cli_help(help);
@@ -76,10 +89,12 @@ int cmd_export(int argc, char **argv)
             out = optarg;
         else if (c == 'P')
             at_peak = 1;
+        else if (c == 'T')
+            tree = 1;
     }
     if (!to)
         cli_usage("export", "missing --to FORMAT (mtrace, ctf, pprof, massif or speedscope)");
-    int (*to_file)(const char *, FILE *) = strcmp(to, "massif") == 0       ? cli_export_massif
+    int (*to_file)(const cli_trace_set *, FILE *) = strcmp(to, "massif") == 0   ? to_massif
                                            : strcmp(to, "speedscope") == 0 ? cli_export_speedscope
                                            : strcmp(to, "pprof") == 0      ? to_pprof
                                                                           : NULL;
@@ -89,15 +104,23 @@ int cmd_export(int argc, char **argv)
         cli_usage("export", "--at-peak is for --to pprof");
     if (!out || !*out)
         cli_usage("export", "missing -o OUT");
-    const char *path = cli_trace_operand("export", argc, argv);
-    if (to_file)
-        return export_to_file(to_file, path, out);
+    cli_trace_set t;
+    cli_trace_set_collect("export", argc, argv, tree, &t);
+    if (t.n > 1 && to_file != to_pprof && to_file != cli_export_speedscope)
+        cli_usage("export", "--to %s writes one process: give one trace, not %zu", to, t.n);
+    if (to_file) {
+        export_to_file(to_file, &t, out);
+        cli_trace_set_free(&t);
+        return 0;
+    }
+    const char *path = t.paths[0];
     hr_reader *r = cli_open_trace(path, 0);
     if (strcmp(to, "ctf") == 0) {
         hr_reader_close(r);
         char why[512];
         if (hr_ctf_export(path, out, why, sizeof why) < 0)
             cli_die(1, "%s", why);
+        cli_trace_set_free(&t);
         return 0;
     }
     int to_stdout = strcmp(out, "-") == 0;
@@ -118,5 +141,6 @@ int cmd_export(int argc, char **argv)
     }
     cli_truncation_note(r, NULL);
     hr_reader_close(r);
+    cli_trace_set_free(&t);
     return 0;
 }

@@ -98,7 +98,7 @@ typedef struct builder {
     hr_reader *r;
     hr_symbolizer *sym;
     pb_profile p;
-    size_t cap_str, cap_loc, cap_fn, cap_map;
+    size_t cap_str, cap_loc, cap_fn, cap_map, cap_sample;
     keymap strs, fns, locs;
     size_t *map_of_module; /* module id -> mapping index + 1 */
     uint64_t *fn_key_name, *fn_key_file; /* each function's name and file string indexes */
@@ -288,9 +288,21 @@ static pb_value_type *value_type(builder *b, const char *type, const char *unit)
     return v;
 }
 
-static void samples(builder *b, const hr_profile *prof, int at_peak)
+/* A label pid=N on s. */
+static void label_pid(builder *b, pb_sample *s, uint32_t pid)
 {
-    b->p.sample = cli_realloc(NULL, (prof->nsites ? prof->nsites : 1) * sizeof *b->p.sample);
+    Perftools__Profiles__Label *l = cli_realloc(NULL, sizeof *l);
+    perftools__profiles__label__init(l);
+    l->key = str_of(b, "pid");
+    l->num = pid;
+    s->label = cli_realloc(NULL, sizeof *s->label);
+    s->label[0] = l;
+    s->n_label = 1;
+}
+
+/* The sites of one trace's profile as samples (labelled with the process's pid when pid is not 0). */
+static void samples(builder *b, const hr_profile *prof, int at_peak, uint32_t pid)
+{
     for (size_t i = 0; i < prof->nsites; i++) {
         const hr_site *site = &prof->sites[i];
         uint64_t ips[MAX_FRAMES];
@@ -306,6 +318,9 @@ static void samples(builder *b, const hr_profile *prof, int at_peak)
         s->value[1] = (int64_t)site->bytes;
         s->value[2] = (int64_t)(at_peak ? site->peak_blocks : site->live_blocks);
         s->value[3] = (int64_t)(at_peak ? site->peak_bytes : site->live_bytes);
+        if (pid)
+            label_pid(b, s, pid);
+        b->p.sample = room(b->p.sample, b->p.n_sample, &b->cap_sample, sizeof *b->p.sample);
         b->p.sample[b->p.n_sample++] = s;
     }
 }
@@ -339,6 +354,9 @@ static void free_profile(pb_profile *p)
     for (size_t i = 0; i < p->n_sample; i++) {
         free(p->sample[i]->location_id);
         free(p->sample[i]->value);
+        for (size_t k = 0; k < p->sample[i]->n_label; k++)
+            free(p->sample[i]->label[k]);
+        free(p->sample[i]->label);
         free(p->sample[i]);
     }
     for (size_t i = 0; i < p->n_location; i++) {
@@ -364,12 +382,30 @@ static void free_profile(pb_profile *p)
     free(p->string_table);
 }
 
-int cli_export_pprof(const char *path, FILE *out, int at_peak)
+/* One trace's mappings, locations and samples into the profile (locations are its own: the same
+ * address is other code in another process). */
+static void add_trace(builder *b, const char *path, int at_peak, int label, uint64_t *first, uint64_t *end)
 {
     hr_profile prof;
+    b->r = cli_profile_pass(path, "export", &prof);
+    b->sym = cli_symbolizer(b->r);
+    free(b->locs.slot);
+    b->locs = (keymap){NULL, 0, 0};
+    free(b->map_of_module);
+    mappings(b);
+    const hr_header *h = hr_reader_header(b->r);
+    uint64_t start = h ? h->start_realtime_ns : 0;
+    *first = start < *first ? start : *first;
+    *end = start + prof.duration_ns > *end ? start + prof.duration_ns : *end;
+    samples(b, &prof, at_peak, label && h ? h->pid : 0);
+    cli_profile_free(&prof);
+    cli_stacks_done();
+    cli_pass_end(b->r);
+}
+
+int cli_export_pprof(const cli_trace_set *t, FILE *out, int at_peak)
+{
     builder b = {0};
-    b.r = cli_profile_pass(path, "export", &prof);
-    b.sym = cli_symbolizer(b.r);
     perftools__profiles__profile__init(&b.p);
     str_of(&b, ""); /* string 0 */
     static const char *const types[4][2] = {
@@ -380,13 +416,14 @@ int cli_export_pprof(const char *path, FILE *out, int at_peak)
     b.p.period_type = value_type(&b, "space", "bytes");
     b.p.period = 1; /* every allocation, not sampled */
     b.p.default_sample_type = str_of(&b, "inuse_space");
-    const hr_header *h = hr_reader_header(b.r);
-    b.p.time_nanos = h ? (int64_t)h->start_realtime_ns : 0;
-    b.p.duration_nanos = (int64_t)prof.duration_ns;
-    mappings(&b);
-    samples(&b, &prof, at_peak);
-    char comment[256];
-    snprintf(comment, sizeof comment, "heaprr export --to pprof%s %s", at_peak ? " --at-peak" : "", path);
+    uint64_t first = UINT64_MAX, end = 0;
+    for (size_t i = 0; i < t->n; i++)
+        add_trace(&b, t->paths[i], at_peak, t->n > 1, &first, &end);
+    b.p.time_nanos = (int64_t)first;
+    b.p.duration_nanos = (int64_t)(end - first);
+    char comment[4400];
+    snprintf(comment, sizeof comment, "heaprr export --to pprof%s %s%s", at_peak ? " --at-peak" : "", t->paths[0],
+             t->n > 1 ? " (and the other traces of the set)" : "");
     int64_t c = str_of(&b, comment);
     b.p.comment = &c;
     b.p.n_comment = 1;
@@ -400,8 +437,5 @@ int cli_export_pprof(const char *path, FILE *out, int at_peak)
     free(b.map_of_module);
     free(b.fn_key_name);
     free(b.fn_key_file);
-    cli_profile_free(&prof);
-    cli_stacks_done();
-    cli_pass_end(b.r);
     return 0;
 }

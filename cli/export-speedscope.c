@@ -93,51 +93,68 @@ static void frames_free(frames *t)
     free(t->slot);
 }
 
-/* ---- samples: each site's stack as frame indices, outermost first ---- */
+/* ---- samples: each site's stack as frame indices, outermost first, with its weights ---- */
 
-typedef struct stacks {
+typedef enum weight { BY_BYTES, BY_CALLS, BY_PEAK, BY_LEAKED, WEIGHTS } weight;
+
+typedef struct samples {
     size_t *idx; /* all stacks, one after another */
+    size_t used, cap;
     size_t *start, *len;
-} stacks;
+    uint64_t (*w)[WEIGHTS];
+    size_t n, capn;
+} samples;
 
-static void site_stacks(hr_reader *r, const hr_profile *p, frames *t, stacks *s)
+static void add_sample(samples *s, const hr_site *site)
 {
-    size_t used = 0, cap = 0;
-    s->idx = NULL;
-    s->start = cli_realloc(NULL, p->nsites * sizeof *s->start);
-    s->len = cli_realloc(NULL, p->nsites * sizeof *s->len);
+    if (s->n == s->capn) {
+        s->capn = s->capn ? 2 * s->capn : 256;
+        s->start = cli_realloc(s->start, s->capn * sizeof *s->start);
+        s->len = cli_realloc(s->len, s->capn * sizeof *s->len);
+        s->w = cli_realloc(s->w, s->capn * sizeof *s->w);
+    }
+    s->start[s->n] = s->used;
+    s->len[s->n] = 0;
+    s->w[s->n][BY_BYTES] = site->bytes;
+    s->w[s->n][BY_CALLS] = site->calls;
+    s->w[s->n][BY_PEAK] = site->peak_bytes;
+    s->w[s->n][BY_LEAKED] = site->live_bytes;
+    s->n++;
+}
+
+static void add_frame(samples *s, size_t frame)
+{
+    if (s->used == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 1024;
+        s->idx = cli_realloc(s->idx, s->cap * sizeof *s->idx);
+    }
+    s->idx[s->used++] = frame;
+    s->len[s->n - 1]++;
+}
+
+/* The sites of one trace's profile as samples. */
+static void add_sites(hr_reader *r, const hr_profile *p, frames *t, samples *s)
+{
     for (size_t i = 0; i < p->nsites; i++) {
         const hr_symframe *f;
         size_t n = cli_stack_frames(r, p->sites[i].stack, &f);
-        if (used + n + 1 > cap) {
-            cap = (used + n + 1) * 2;
-            s->idx = cli_realloc(s->idx, cap * sizeof *s->idx);
-        }
-        s->start[i] = used;
+        add_sample(s, &p->sites[i]);
         for (size_t k = n; k-- > 0;) {
             char name[1024];
             cli_frame_name(&f[k], name, sizeof name);
-            s->idx[used++] = frame_index(t, name, f[k].function ? f[k].file : NULL, 0);
+            add_frame(s, frame_index(t, name, f[k].function ? f[k].file : NULL, 0));
         }
         if (!n) /* no stack recorded: one frame that says so */
-            s->idx[used++] = frame_index(t, "(no stack)", NULL, 0);
-        s->len[i] = used - s->start[i];
+            add_frame(s, frame_index(t, "(no stack)", NULL, 0));
     }
 }
 
-typedef enum weight { BY_BYTES, BY_CALLS, BY_PEAK, BY_LEAKED } weight;
-
-static uint64_t weight_of(const hr_site *site, weight w)
-{
-    return w == BY_BYTES ? site->bytes : w == BY_CALLS ? site->calls : w == BY_PEAK ? site->peak_bytes : site->live_bytes;
-}
-
-static void profile(json *j, const hr_profile *p, const stacks *s, weight w)
+static void profile(json *j, const samples *s, weight w)
 {
     static const char *const names[] = {"bytes allocated", "allocations", "bytes live at the peak", "bytes leaked"};
     uint64_t total = 0;
-    for (size_t i = 0; i < p->nsites; i++)
-        total += weight_of(&p->sites[i], w);
+    for (size_t i = 0; i < s->n; i++)
+        total += s->w[i][w];
     json_object_begin(j, NULL);
     json_cstr(j, "type", "sampled");
     json_cstr(j, "name", names[w]);
@@ -145,8 +162,8 @@ static void profile(json *j, const hr_profile *p, const stacks *s, weight w)
     json_u64(j, "startValue", 0);
     json_u64(j, "endValue", total);
     json_array_begin(j, "samples");
-    for (size_t i = 0; i < p->nsites; i++) {
-        if (!weight_of(&p->sites[i], w))
+    for (size_t i = 0; i < s->n; i++) {
+        if (!s->w[i][w])
             continue;
         json_array_begin(j, NULL);
         for (size_t k = 0; k < s->len[i]; k++)
@@ -155,26 +172,34 @@ static void profile(json *j, const hr_profile *p, const stacks *s, weight w)
     }
     json_array_end(j);
     json_array_begin(j, "weights");
-    for (size_t i = 0; i < p->nsites; i++)
-        if (weight_of(&p->sites[i], w))
-            json_u64(j, NULL, weight_of(&p->sites[i], w));
+    for (size_t i = 0; i < s->n; i++)
+        if (s->w[i][w])
+            json_u64(j, NULL, s->w[i][w]);
     json_array_end(j);
     json_object_end(j);
 }
 
-int cli_export_speedscope(const char *path, FILE *out)
+int cli_export_speedscope(const cli_trace_set *set, FILE *out)
 {
-    hr_profile p;
-    hr_reader *r = cli_profile_pass(path, "export", &p);
     frames t = {0};
-    stacks s;
-    site_stacks(r, &p, &t, &s);
+    samples s = {0};
+    for (size_t i = 0; i < set->n; i++) { /* the same function in several processes: one frame */
+        hr_profile p;
+        hr_reader *r = cli_profile_pass(set->paths[i], "export", &p);
+        add_sites(r, &p, &t, &s);
+        cli_profile_free(&p);
+        cli_stacks_done();
+        cli_pass_end(r);
+    }
+    char name[4200];
+    if (set->n > 1)
+        snprintf(name, sizeof name, "%s and %zu more trace%s", set->paths[0], set->n - 1, set->n == 2 ? "" : "s");
     json j;
     json_init_compact(&j, out);
     json_object_begin(&j, NULL);
     json_cstr(&j, "$schema", "https://www.speedscope.app/file-format-schema.json");
     json_cstr(&j, "exporter", "heaprr " HEAPRR_VERSION);
-    json_cstr(&j, "name", path);
+    json_cstr(&j, "name", set->n > 1 ? name : set->paths[0]);
     json_u64(&j, "activeProfileIndex", 0);
     json_object_begin(&j, "shared");
     json_array_begin(&j, "frames");
@@ -188,17 +213,15 @@ int cli_export_speedscope(const char *path, FILE *out)
     json_array_end(&j);
     json_object_end(&j);
     json_array_begin(&j, "profiles");
-    for (weight w = BY_BYTES; w <= BY_LEAKED; w++)
-        profile(&j, &p, &s, w);
+    for (weight w = BY_BYTES; w < WEIGHTS; w++)
+        profile(&j, &s, w);
     json_array_end(&j);
     json_object_end(&j);
     json_finish(&j);
     free(s.idx);
     free(s.start);
     free(s.len);
+    free(s.w);
     frames_free(&t);
-    cli_profile_free(&p);
-    cli_stacks_done();
-    cli_pass_end(r);
     return 0;
 }

@@ -7,7 +7,7 @@
  * pids; report --html --tree writes a page holding every process; flame --tree weighs as many
  * bytes as the tree allocated, bins --tree counts its allocations; plot --tree draws all of them
  * on one time axis; replay --tree replays each process in turn,
- * dump --tree dumps each. */
+ * dump --tree dumps each; export --tree writes one pprof or speedscope profile of all. */
 #include "e2e-json.h"
 #include "e2e.h"
 
@@ -241,6 +241,62 @@ static void replays(void)
     CHECK_EQ_U64(strtoull(r.out, NULL, 10), ntraces);
 }
 
+/* The output of a shell command, in a file of the test's folder (it may be long); NULL when it
+ * failed. */
+static char *shell_output(const char *cmd)
+{
+    char out[4096], full[24600];
+    e2e_path(out, sizeof out, "shell.txt");
+    snprintf(full, sizeof full, "%s > '%s' 2>&1", cmd, out);
+    char *sh[] = {"/bin/sh", "-c", full, NULL};
+    run_result r;
+    if (e2e_run(&r, sh, NULL) != 0 || !r.exited || r.code != 0)
+        return NULL;
+    static char text[1 << 22];
+    FILE *f = fopen(out, "r");
+    if (!f)
+        return NULL;
+    text[fread(text, 1, sizeof text - 1, f)] = 0;
+    fclose(f);
+    return text;
+}
+
+/* export --tree: one pprof profile of all the processes (go tool pprof totals the bytes they
+ * allocated, and its samples carry their pids), one speedscope file of all; massif writes one
+ * process and takes one trace. */
+static void exports(void)
+{
+    uint64_t allocated = sum_stats("total_bytes");
+    char pb[4096], ss[4096], cmd[20000];
+    e2e_path(pb, sizeof pb, "tree.pb.gz");
+    e2e_path(ss, sizeof ss, "tree.speedscope.json");
+    snprintf(cmd, sizeof cmd, "'%s' export --to pprof --tree '%s' -o '%s' && go tool pprof -top -unit=B "
+             "-sample_index=alloc_space '%s'", e2e_heaprr(), root, pb, pb);
+    const char *top = shell_output(cmd);
+    CHECK_FATAL(top != NULL);
+    const char *t = strstr(top, "B total");
+    CHECK_FATAL(t != NULL);
+    while (t > top && t[-1] >= '0' && t[-1] <= '9')
+        t--;
+    CHECK_EQ_U64(strtoull(t, NULL, 10), allocated);
+    snprintf(cmd, sizeof cmd, "go tool pprof -tags '%s'", pb);
+    const char *tags = shell_output(cmd);
+    CHECK(tags && strstr(tags, "pid: Total") != NULL);
+    snprintf(cmd, sizeof cmd, "'%s' export --to speedscope --tree '%s' -o '%s' && cat '%s'", e2e_heaprr(), root, ss, ss);
+    const char *json = shell_output(cmd);
+    CHECK_FATAL(json != NULL);
+    char why[256];
+    jv *doc = jv_parse(json, strlen(json), why, sizeof why);
+    CHECK_FATAL(doc != NULL);
+    const jv *first = jv_get(doc, "profiles")->child;
+    CHECK_EQ_U64((uint64_t)e2e_json_num(first, "endValue"), allocated);
+    jv_free(doc);
+    char *massif[] = {(char *)e2e_heaprr(), "export", "--to", "massif", "--tree", root, "-o", ss, NULL};
+    run_result r;
+    CHECK_FATAL(e2e_run(&r, massif, NULL) == 0 && r.exited);
+    CHECK(r.code == 2 && strstr(r.err, "one trace") != NULL);
+}
+
 int main(void)
 {
     record_tree();
@@ -249,5 +305,6 @@ int main(void)
     flame_and_bins();
     plots();
     replays();
+    exports();
     return check_done("e2e-tree");
 }
