@@ -15,7 +15,7 @@
 
 static const char help[] =
     "usage: heaprr report -o DIR FILE\n"
-    "       heaprr report --html [--tree] FILE... -o REPORT.html\n"
+    "       heaprr report --html [--tree] [--no-replay] FILE... -o REPORT.html\n"
     "\n"
     "Writes into DIR (created if needed): index.html (the page --html writes), summary.txt/.json,\n"
     "leaks.txt/.json, bins.txt/.json, replay.txt/.json (the band model and its checker),\n"
@@ -28,15 +28,17 @@ static const char help[] =
     "the live heap over time with the peak marked (click it for the sites live then); the\n"
     "leaks with their stacks; the size bins; the replay's heap errors with their stacks.\n"
     "Several traces (a process and its children), or --tree FILE for a trace and its\n"
-    "descendants': the processes, and the figures of all of them (the timeline is the first's).\n";
+    "descendants': the processes, and the figures of all of them on one timeline.\n"
+    "--no-replay: without the heap errors, whose replay on the band model is most of the time\n"
+    "and memory the page costs on a big trace.\n";
 
 /* The page of the traces into path. */
-static void write_html(const cli_trace_set *t, const char *path)
+static void write_html(const cli_trace_set *t, const char *path, int replay)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         cli_die(1, "cannot create %s: %s", path, strerror(errno));
-    cli_report_html(t, f);
+    cli_report_html(t, f, replay);
     if (ferror(f) | (fclose(f) != 0)) {
         unlink(path);
         cli_die(1, "cannot write %s: %s", path, strerror(errno));
@@ -91,10 +93,11 @@ int cmd_report(int argc, char **argv)
     static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
                                          {"html", no_argument, NULL, 'H'},
                                          {"tree", no_argument, NULL, 'T'},
+                                         {"no-replay", no_argument, NULL, 'R'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     const char *dir = NULL;
-    int c, html = 0, tree = 0;
+    int c, html = 0, tree = 0, replay = 1;
     while ((c = cli_getopt("report", argc, argv, "ho:", opts)) != -1) {
         if (c == 'h')
             cli_help(help);
@@ -104,19 +107,21 @@ int cmd_report(int argc, char **argv)
             html = 1;
         else if (c == 'T')
             tree = 1;
+        else if (c == 'R')
+            replay = 0;
     }
     if (!dir || !*dir)
         cli_usage("report", html ? "missing -o REPORT.html" : "missing -o DIR");
     if (html) { /* a bad trace: one line, before any file is made */
         cli_trace_set t;
         cli_trace_set_collect("report", argc, argv, tree, &t);
-        write_html(&t, dir);
+        write_html(&t, dir, replay);
         printf("%s\n", dir);
         cli_trace_set_free(&t);
         return 0;
     }
-    if (tree)
-        cli_usage("report", "--tree is for --html");
+    if (tree || !replay)
+        cli_usage("report", "%s is for --html", tree ? "--tree" : "--no-replay");
     const char *trace = cli_trace_operand("report", argc, argv);
     hr_reader_close(cli_open_trace(trace, 0)); /* a bad trace: one line, before any file is made */
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -153,7 +158,7 @@ int cmd_report(int argc, char **argv)
     snprintf(index, sizeof index, "%s/index.html", dir);
     cli_trace_set one = {0};
     cli_trace_set_add(&one, trace, 0);
-    write_html(&one, index);
+    write_html(&one, index, 1);
     cli_trace_set_free(&one);
     printf("%s\n", index);
     if (failed)

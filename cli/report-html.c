@@ -402,7 +402,7 @@ static void one_trace(json *j, gathered *g, const char *path, int first)
 }
 
 /* The data, into a memory buffer. */
-static char *data(const cli_trace_set *t, size_t *len)
+static char *data(const cli_trace_set *t, size_t *len, int replay)
 {
     char *buf = NULL;
     FILE *m = open_memstream(&buf, len);
@@ -430,10 +430,12 @@ static char *data(const cli_trace_set *t, size_t *len)
     cli_flame_free(g.flame);
     leaks(&j, &g);
     bins(&j, &g.bins);
-    json_array_begin(&j, "findings");
-    for (size_t i = 0; i < t->n; i++)
-        findings(&j, t->paths[i], g.procs[i].pid);
-    json_array_end(&j);
+    if (replay) { /* none: the page says the traces were not replayed */
+        json_array_begin(&j, "findings");
+        for (size_t i = 0; i < t->n; i++)
+            findings(&j, t->paths[i], g.procs[i].pid);
+        json_array_end(&j);
+    }
     free(g.procs);
     json_object_end(&j);
     if (fclose(m) != 0)
@@ -451,14 +453,14 @@ static void write_data(FILE *out, const char *d, size_t n)
     }
 }
 
-void cli_report_html(const cli_trace_set *t, FILE *out)
+void cli_report_html(const cli_trace_set *t, FILE *out, int replay)
 {
     static const char mark[] = "/*HEAPRR_DATA*/";
     const char *at = strstr(cli_report_page, mark);
     if (!at)
         cli_die(1, "the report page has no place for the data (a broken build)");
     size_t n;
-    char *d = data(t, &n);
+    char *d = data(t, &n, replay);
     fwrite(cli_report_page, 1, (size_t)(at - cli_report_page), out);
     write_data(out, d, n);
     fputs(at + sizeof mark - 1, out);

@@ -16,9 +16,9 @@
 extern const char cli_report_page[];
 extern const size_t cli_report_page_len;
 
-/* Writes the report of the traces (one, or a process tree) to out. Exits with one line on an
- * unreadable trace. */
-void cli_report_html(const cli_trace_set *t, FILE *out);
+/* Writes the report of the traces (one, or a process tree) to out, with the findings of their
+ * replays on the band model unless replay is 0. Exits with one line on an unreadable trace. */
+void cli_report_html(const cli_trace_set *t, FILE *out, int replay);
 
 /* The flame graph's tree (report-flame.c): the sites of one or more profiles merged, then written
  * as "frames": [names], "tree": [frame, [bytes, calls, leaked, peak], [children]]. */

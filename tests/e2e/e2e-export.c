@@ -7,7 +7,7 @@
  * outermost frame first, with the C++ leak of 5000 bytes under its demangled function; valgrind's
  * own ms_print reads the massif file, whose peak snapshot holds the trace's peak and names the
  * same function. The moments of report --html's timeline: the peak's is the trace's peak, the
- * last holds the leaks by site. A bad format exits 2, an unreadable trace 1 and leaves no file. */
+ * last holds the leaks by site; --no-replay leaves the findings out. A bad format exits 2, an unreadable trace 1 and leaves no file. */
 #include "e2e-json.h"
 #include "e2e.h"
 
@@ -230,7 +230,17 @@ static void html_moments(const jv *stats)
     for (const jv *t = jv_get(last, "top")->child; t; t = t->next)
         named |= strstr(e2e_json_str(t, "site"), "ns::Cache::grow") != NULL;
     CHECK(named);
+    CHECK(jv_get(data, "findings") != NULL); /* replayed: its heap errors, none here */
     jv_free(data);
+    /* --no-replay: the same page without the replay's findings; only for --html */
+    char *noreplay[] = {(char *)e2e_heaprr(), "report", "--html", "--no-replay", trace, "-o", page, NULL};
+    CHECK_FATAL(e2e_run(&r, noreplay, NULL) == 0 && r.exited && r.code == 0);
+    text = slurp(page, &n);
+    CHECK_FATAL(text != NULL);
+    CHECK(strstr(text, "\"snapshots\":[") != NULL && strstr(text, "\"findings\":[") == NULL);
+    char *misuse[] = {(char *)e2e_heaprr(), "report", "--no-replay", "-o", page, trace, NULL};
+    CHECK_FATAL(e2e_run(&r, misuse, NULL) == 0 && r.exited);
+    CHECK(r.code == 2 && strstr(r.err, "--no-replay is for --html") != NULL);
 }
 
 static void bad_input(void)
