@@ -153,6 +153,18 @@ static void gather_bins(gathered *g, const char *path, int first)
 
 /* ---- writing ---- */
 
+/* From the first start of the processes to the last end. */
+static uint64_t tree_span(const gathered *g)
+{
+    uint64_t first = UINT64_MAX, end = 0;
+    for (size_t i = 0; i < g->nprocs; i++) {
+        uint64_t start = g->times[i].start_ns, stop = start + g->times[i].light.duration_ns;
+        first = start < first ? start : first;
+        end = stop > end ? stop : end;
+    }
+    return end > first ? end - first : 0;
+}
+
 static void summary(json *j, const gathered *g)
 {
     process_row sum = {0};
@@ -184,7 +196,7 @@ static void summary(json *j, const gathered *g)
     json_u64(j, "peak_blocks", sum.peak_blocks);
     json_u64(j, "leaked_bytes", sum.leaked_bytes);
     json_u64(j, "leaked_blocks", sum.leaked_blocks);
-    json_u64(j, "duration_ns", g->procs[0].duration_ns);
+    json_u64(j, "duration_ns", g->times ? tree_span(g) : g->procs[0].duration_ns);
     json_object_end(j);
 }
 

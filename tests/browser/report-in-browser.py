@@ -8,6 +8,8 @@
 #   [flame]    the flame graph holds that function; a click on a frame zooms to it (the page's own
 #              click handler, driven by "#selftest": the clicked frame becomes the top, full width)
 #   [peak]     the timeline marks the peak
+#   [tree]     the page of a process tree (bash and 30 subshells): its timeline is all of theirs,
+#              25 processes listed, the rest behind a button that shows them all, no script error
 # and a screenshot of the page is taken (for the README).
 #   report-in-browser.py HEAPRR PROGRAM TOP_LEAK_FUNCTION SCREENSHOT
 import html
@@ -76,6 +78,23 @@ def main():
         check('id="peak-marker"' in dom, "[peak] the timeline marks the peak")
         chromium(["--window-size=1280,1500", "--hide-scrollbars", "--screenshot=" + shot, "file://" + page])
         check(os.path.exists(shot) and os.path.getsize(shot) > 10000, f"[screenshot] {shot}")
+        tree(heaprr, d)
+
+
+def tree(heaprr, d):
+    root, page = os.path.join(d, "tree.hrr"), os.path.join(d, "tree.html")
+    subprocess.run([heaprr, "record", "-q", "-o", root, "--", "/bin/bash", "-c",
+                    "for i in $(seq 30); do x=$(echo $i); done"], check=True, capture_output=True)
+    n = len([f for f in os.listdir(d) if f.startswith("tree.") and f.endswith(".hrr")])
+    subprocess.run([heaprr, "report", "--html", "--tree", root, "-o", page], check=True, capture_output=True)
+    dom = chromium(["--dump-dom", "file://" + page]).stdout
+    body = re.search(r"<body([^>]*)>", dom)
+    attrs = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', body.group(1))) if body else {}
+    hidden = len(re.findall(r'<tr title="[^"]*" hidden=""', dom))
+    check(n > 25 and attrs.get("rendered") == "1" and attrs.get("errors") == "" and
+          f"Of all {n} processes" in dom and f"show all {n} processes" in dom and hidden == n - 25,
+          f"[tree] {n} processes: rendered={attrs.get('rendered')!r}, errors={attrs.get('errors')!r}, "
+          f"{hidden} rows behind the button")
 
 
 main()
