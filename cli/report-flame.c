@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* The HTML report's flame graph data (report-html.h): the allocation sites' stacks merged into one
+/* The HTML report's flame graph data (report-flame.h): the allocation sites' stacks merged into one
  * tree from the outermost frame in, each node with four weights (bytes allocated, allocations,
  * bytes leaked, bytes live at the peak). Frames are function names (inlined ones included), in a
  * table the nodes index. Nodes too small to draw under every weight (under 1/5000 of the total)
  * are left out, so that big traces give a small page. */
-#include "report-html.h"
+#include "report-flame.h"
 
 #include "stacks.h"
 

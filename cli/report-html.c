@@ -7,6 +7,8 @@
  * string can end the element. */
 #define _GNU_SOURCE
 #include "report-html.h"
+#include "report-flame.h"
+#include "report-moments.h"
 
 #include "heapopts.h"
 #include "passes.h"

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The HTML report's moments (report-html.h): the trace's bytes live per allocation site
+/* The HTML report's moments (report-moments.h): the trace's bytes live per allocation site
  * (live-sites.h), and at MOMENTS moments evenly spread over the calls, and at the peak, the sites
  * with the most bytes live then. The page shows the moment nearest to where the timeline is
  * clicked. Sites are named once the replay is over (while a feed is open, only it reads the trace). */
-#include "report-html.h"
+#include "report-moments.h"
 
 #include "live-sites.h"
 #include "stacks.h"
