@@ -432,13 +432,14 @@ static char *data(const cli_trace_set *t, size_t *len, int replay)
         cli_die(1, "out of memory");
     for (size_t i = 0; i < t->n; i++)
         one_trace(&j, &g, t->paths[i], i == 0);
-    if (g.times) {
+    if (g.times)
         tree_timeline(&j, &g, t);
+    summary(&j, &g);
+    if (g.times) {
         for (size_t i = 0; i < t->n; i++)
             free(g.times[i].light.samples);
         free(g.times);
     }
-    summary(&j, &g);
     processes(&j, &g, t);
     cli_flame_write(&j, g.flame);
     cli_flame_free(g.flame);
