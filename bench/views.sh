@@ -7,6 +7,8 @@
 # leaks, the analysis its GUI shows) against `heaprr report --html`, `heaptrack_print -M` (its
 # massif file) against `heaprr export --to massif`, and `heaptrack_print -F` (its flame graph
 # stacks) against `heaprr flame`, each on its own tool's trace of the same run of the workload.
+# Then (t), a process tree (bash running CPython 50 times): summary, the page, the pprof export and
+# the plot of all its traces, with --tree.
 # Targets: the page at most 4 MiB (the HTML report issue); massif and flame at most the time
 # heaptrack_print takes for its own. The page against heaptrack_print's text report has no target:
 # the page also replays the trace on the band model and its checker (for the findings it shows:
@@ -102,6 +104,23 @@ for w in b n; do
         -v b="${SECONDS_OF[heaptrack_print (its text report)]}" \
         'BEGIN {printf "  heaprr report --html / heaptrack_print: %.2f, without the replay: %.2f (no target)\n", a / b, (a - r) / b}'
 done
+# (t) a process tree: bash running CPython TREE_RUNS times, a trace per process
+TREE_RUNS=50
+TREE=$OUT/tree
+mkdir -p "$TREE"
+"$HEAPRR" record -q -o "$TREE/t.hrr" -- /bin/bash -c \
+    "for i in \$(seq $TREE_RUNS); do /usr/bin/python3 -S -c 'a = [0] * 100000'; done" >/dev/null
+ntraces=$(find "$TREE" -name 't*.hrr' | wc -l)
+echo
+echo "(t) bash running python3 $TREE_RUNS times: $ntraces traces"
+printf "  %-40s %9s %12s %12s\n" "" "seconds" "peak RSS MiB" "output KiB"
+view "heaprr summary --tree" "$OUT/t.txt" sh -c '"$0" summary --tree "$1" > "$2"' "$HEAPRR" "$TREE/t.hrr" "$OUT/t.txt"
+view "heaprr report --html --tree" "$OUT/t.html" "$HEAPRR" report --html --tree "$TREE/t.hrr" -o "$OUT/t.html"
+view "heaprr export --to pprof --tree" "$OUT/t.pb.gz" "$HEAPRR" export --to pprof --tree "$TREE/t.hrr" -o "$OUT/t.pb.gz"
+view "heaprr plot --kind heap --tree" "$OUT/t.svg" "$HEAPRR" plot --kind heap --tree "$TREE/t.hrr" -o "$OUT/t.svg"
+awk -v s="${SECONDS_OF[heaprr summary --tree]}" -v n="$ntraces" \
+    'BEGIN {printf "  summary --tree: %.1f ms a trace\n", 1000 * s / n}'
+
 echo
 echo "heaptrack_print reads heaptrack's own trace of the same workload (recorded once, kept in $TRACES)."
 echo "seconds and peak RSS: medians; output: the size of the file written."
