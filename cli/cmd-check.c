@@ -4,6 +4,7 @@
  * all, the peak of the largest process, and with --no-errors no finding in any trace's replay.
  * One line per limit broken and exit 1; JUnit XML for CI systems with --junit. */
 #include "cli.h"
+#include "traces.h"
 #include "heapopts.h"
 
 #include <heaprr/analyze.h>
@@ -19,11 +20,12 @@
 
 static const char help[] =
     "usage: heaprr check FILE... [--max-leaked BYTES] [--max-peak BYTES] [--max-calls N] [--no-errors]\n"
-    "                    [--junit OUT.xml]\n"
+    "                    [--junit OUT.xml] [--tree]\n"
     "\n"
     "Holds traces against limits, for CI: exit 0 when all hold, 1 with one line per limit broken\n"
     "(1 also for an unreadable trace, 2 for bad usage). Several traces (a process and its\n"
-    "children: 'heaprr check out*.hrr') are checked together.\n"
+    "children: 'heaprr check out*.hrr', or --tree FILE for a trace and its descendants') are\n"
+    "checked together.\n"
     "\n"
     "  --max-leaked BYTES  blocks never freed, all traces together, at most BYTES\n"
     "  --max-peak BYTES    the peak live heap of each process at most BYTES\n"
@@ -34,11 +36,11 @@ static const char help[] =
     "                      --no-errors), failed ones with the line above\n"
     "BYTES takes a suffix: K, M, G (1024, 1024^2, 1024^3; KiB, MiB, GiB alike).\n";
 
-enum { OPT_LEAKED = 1200, OPT_PEAK, OPT_CALLS, OPT_NO_ERRORS, OPT_JUNIT };
+enum { OPT_LEAKED = 1200, OPT_PEAK, OPT_CALLS, OPT_NO_ERRORS, OPT_JUNIT, OPT_TREE };
 
 typedef struct check_opts {
     uint64_t max_leaked, max_peak, max_calls;
-    int leaked, peak, calls, no_errors;
+    int leaked, peak, calls, no_errors, tree;
     const char *junit;
 } check_opts;
 
@@ -69,6 +71,7 @@ static void parse(int argc, char **argv, check_opts *o)
                                          {"max-calls", required_argument, NULL, OPT_CALLS},
                                          {"no-errors", no_argument, NULL, OPT_NO_ERRORS},
                                          {"junit", required_argument, NULL, OPT_JUNIT},
+                                         {"tree", no_argument, NULL, OPT_TREE},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     int c;
@@ -86,6 +89,8 @@ static void parse(int argc, char **argv, check_opts *o)
             o->no_errors = 1;
         else if (c == OPT_JUNIT)
             o->junit = optarg;
+        else if (c == OPT_TREE)
+            o->tree = 1;
     }
     if (optind >= argc)
         cli_usage("check", "missing trace file");
@@ -275,12 +280,14 @@ int cmd_check(int argc, char **argv)
 {
     check_opts o;
     parse(argc, argv, &o);
-    size_t n = (size_t)(argc - optind);
+    cli_trace_set set;
+    cli_trace_set_collect("check", argc, argv, o.tree, &set);
+    size_t n = set.n;
     trace_figures *t = calloc(n, sizeof *t);
     if (!t)
         cli_die(1, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        t[i].path = argv[optind + (int)i];
+        t[i].path = set.paths[i];
         read_stats(&t[i]);
         if (o.no_errors)
             replay(&t[i]);
@@ -304,5 +311,6 @@ int cmd_check(int argc, char **argv)
     int status = vs.failed ? 1 : 0;
     free(vs.v);
     free(t);
+    cli_trace_set_free(&set);
     return status;
 }

@@ -32,8 +32,20 @@ static void add(cli_trace_set *t, const char *path, const char *parent)
     t->parents[t->n++] = parent ? xstrdup(parent) : NULL;
 }
 
-/* The parent trace a trace names (its absolute path as recorded), into out; "" when none. Traces
- * that cannot be read name none. */
+/* The trace of named's file name beside path (the traces of one recording share a folder, which
+ * may have moved since, or been copied: then that copy is the parent), resolved into out; 0 when
+ * there is none. */
+static int beside(const char *path, const char *named, char *out)
+{
+    const char *slash = strrchr(path, '/'), *base = strrchr(named, '/');
+    char sibling[PATH_MAX * 3];
+    int n = snprintf(sibling, sizeof sibling, "%.*s%s", slash ? (int)(slash - path + 1) : 0, path,
+                     base ? base + 1 : named);
+    return n > 0 && (size_t)n < sizeof sibling && realpath(sibling, out) != NULL;
+}
+
+/* The parent trace a trace names, into out: the trace of that name beside it, else its absolute
+ * path as recorded; "" when none. Traces that cannot be read name none. */
 static void parent_of(const char *path, char *out, size_t cap) /* cap: PATH_MAX at least */
 {
     hr_reader *r;
@@ -48,7 +60,7 @@ static void parent_of(const char *path, char *out, size_t cap) /* cap: PATH_MAX 
                     snprintf(named, sizeof named, "%.*s/%.*s", (int)cwd->len, cwd->ptr, (int)s->len, s->ptr);
                 else
                     snprintf(named, sizeof named, "%.*s", (int)s->len, s->ptr);
-                if (named[0] && !realpath(named, out)) { /* gone: kept as named */
+                if (named[0] && !beside(path, named, out) && !realpath(named, out)) { /* gone: kept as named */
                     size_t n = strnlen(named, cap - 1);
                     memcpy(out, named, n);
                     out[n] = 0;

@@ -7,7 +7,8 @@
  * pids; report --html --tree writes a page holding every process; flame --tree weighs as many
  * bytes as the tree allocated, bins --tree counts its allocations; plot --tree draws all of them
  * on one time axis; replay --tree replays each process in turn,
- * dump --tree dumps each; export --tree writes one pprof or speedscope profile of all. */
+ * dump --tree dumps each; export --tree writes one pprof or speedscope profile of all; check --tree
+ * holds the tree to limits; a copied tree's folder is followed as the original. */
 #include "e2e-json.h"
 #include "e2e.h"
 
@@ -297,6 +298,27 @@ static void exports(void)
     CHECK(r.code == 2 && strstr(r.err, "one trace") != NULL);
 }
 
+/* check --tree holds the whole tree against the limits; a tree whose folder was moved (CI
+ * artifacts) is still found: each trace's parent is looked for beside it first. */
+static void check_and_moved(void)
+{
+    char cmd[20000];
+    snprintf(cmd, sizeof cmd, "'%s' check --tree --max-peak 1G '%s'", e2e_heaprr(), root);
+    const char *ok = shell_output(cmd);
+    char want[64];
+    snprintf(want, sizeof want, "ok, %zu traces", ntraces);
+    CHECK(ok && strstr(ok, want) != NULL);
+    snprintf(cmd, sizeof cmd, "'%s' check --tree --max-leaked 1 '%s'", e2e_heaprr(), root);
+    CHECK(shell_output(cmd) == NULL); /* exit 1: the tree leaked */
+    char moved[4096];
+    e2e_path(moved, sizeof moved, "moved");
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s'/../tree.*hrr '%s'/ && '%s' summary --tree '%s/tree.hrr'", moved,
+             moved, moved, e2e_heaprr(), moved);
+    const char *sum = shell_output(cmd);
+    snprintf(want, sizeof want, "%zu traces: ", ntraces);
+    CHECK(sum && strstr(sum, want) != NULL);
+}
+
 int main(void)
 {
     record_tree();
@@ -306,5 +328,6 @@ int main(void)
     plots();
     replays();
     exports();
+    check_and_moved();
     return check_done("e2e-tree");
 }
