@@ -70,6 +70,13 @@ void hr_plot_quote(FILE *f, const char *s)
     fputc('"', f);
 }
 
+void hr_plot_title(FILE *c, const char *title)
+{
+    fputs("set title ", c);
+    hr_plot_quote(c, title);
+    fputc('\n', c);
+}
+
 static void free_plot(hr_plot *p)
 {
     free(p->out);

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #define MAX_STEPS 200000
-#define BYTES_AXIS "set format y '%.1s %cB'\n"
 
 typedef struct grid {
     uint64_t step_ns;
@@ -61,13 +60,6 @@ static int by_peak(const void *a, const void *b)
 {
     const hr_plot_series *x = *(const hr_plot_series *const *)a, *y = *(const hr_plot_series *const *)b;
     return x->p->peak_bytes > y->p->peak_bytes ? -1 : x->p->peak_bytes < y->p->peak_bytes;
-}
-
-static void title_of(FILE *c, const char *title)
-{
-    fputs("set title ", c);
-    hr_plot_quote(c, title);
-    fputc('\n', c);
 }
 
 static int no_memory(char *why, size_t why_size)
@@ -134,8 +126,8 @@ int hr_plot_heap_many(const hr_plot_series *s, size_t n, const char *title, cons
     }
     for (size_t i = 0; i < drawn; i++)
         series_block(d, order[i]);
-    title_of(c, title);
-    fputs(BYTES_AXIS, c);
+    hr_plot_title(c, title);
+    fputs(HR_PLOT_BYTES_AXIS, c);
     fprintf(c,
             "set xlabel 'time (s) since the first process started'\nset ylabel 'live heap (bytes)'\n"
             "set yrange [0:*]\nset key outside below\n"
@@ -178,7 +170,7 @@ int hr_plot_rate_many(const hr_plot_series *s, size_t n, const char *title, cons
     double sec = (double)g.step_ns / 1e9;
     for (size_t k = 0; k < g.n; k++)
         fprintf(d, "%.6f %.1f %.1f\n", (double)k * sec, (double)allocs[k] / sec, (double)bytes[k] / sec);
-    title_of(c, title);
+    hr_plot_title(c, title);
     fprintf(c, "set xlabel 'time (s) since the first process started'\nset ylabel 'allocations per second'\n"
                "set y2label 'bytes allocated per second'\n"
                "set format y '%%.1s%%c'\nset format y2 '%%.1s %%cB/s'\nset ytics nomirror\nset y2tics\n"

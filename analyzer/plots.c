@@ -5,14 +5,6 @@
 
 #include <inttypes.h>
 
-#define BYTES_AXIS "set format y '%.1s %cB'\n"
-
-static void title_of(FILE *c, const char *title)
-{
-    fputs("set title ", c);
-    hr_plot_quote(c, title);
-    fputc('\n', c);
-}
 
 int hr_plot_heap(const hr_profile *p, const char *title, const char *out, char *why, size_t why_size)
 {
@@ -24,8 +16,8 @@ int hr_plot_heap(const hr_profile *p, const char *title, const char *out, char *
     for (size_t i = 0; i < p->nsamples; i++)
         fprintf(d, "%.6f %" PRIu64 " %" PRIu64 "\n", (double)((i + 1) * p->bucket_ns) / 1e9, p->samples[i].live_max,
                 p->samples[i].live_end);
-    title_of(c, title);
-    fputs(BYTES_AXIS, c);
+    hr_plot_title(c, title);
+    fputs(HR_PLOT_BYTES_AXIS, c);
     fprintf(c, "set xlabel 'time (s)'\nset ylabel 'live heap (bytes)'\nset yrange [0:*]\n"
                "set label 1 sprintf('peak %%.1f MB at %%.3f s', %" PRIu64 " / 1e6, %.6f) at graph 0.02, graph 0.9\n"
                "plot $data using 1:2 with steps lw 2 title 'live bytes (most in each %.3f s)', "
@@ -46,7 +38,7 @@ int hr_plot_rate(const hr_profile *p, const char *title, const char *out, char *
                 (double)p->samples[i].bytes / sec);
     if (!p->nsamples)
         fprintf(d, "0 0 0\n");
-    title_of(c, title);
+    hr_plot_title(c, title);
     fprintf(c, "set xlabel 'time (s)'\nset ylabel 'allocations per second'\nset y2label 'bytes allocated per second'\n"
                "set format y '%%.1s%%c'\nset format y2 '%%.1s %%cB/s'\nset ytics nomirror\nset y2tics\n"
                "set yrange [0:*]\nset y2range [0:*]\n"
@@ -68,8 +60,8 @@ int hr_plot_frag(const hr_frag_point *pts, size_t n, const char *title, const ch
     }
     if (!n)
         fprintf(d, "0 0 0 0\n");
-    title_of(c, title);
-    fputs(BYTES_AXIS, c);
+    hr_plot_title(c, title);
+    fputs(HR_PLOT_BYTES_AXIS, c);
     fprintf(c, "set xlabel 'time (s)'\nset ylabel 'bytes'\nset y2label 'fragmentation (footprint - live) / live'\n"
                "set ytics nomirror\nset y2tics\nset yrange [0:*]\nset y2range [0:*]\n"
                "plot $data using 1:2 with lines lw 2 title 'footprint (bytes mapped by the model)', "

@@ -29,6 +29,8 @@ void cli_usage(const char *cmd, const char *fmt, ...) __attribute__((noreturn, f
 void cli_die(int status, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 /* realloc(p, n), never NULL (n 0 is 1): out of memory ends the command with one line. */
 void *cli_realloc(void *p, size_t n);
+/* strdup(s), never NULL: out of memory ends the command with one line. */
+char *cli_strdup(const char *s);
 /* Opens a trace or exits 1 with the reader's one-line explanation. */
 hr_reader *cli_open_trace(const char *path, unsigned flags);
 /* After an analysis pass over r: exits 1 with one line when rc is an error (out of memory, or the

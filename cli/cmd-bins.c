@@ -43,10 +43,9 @@ void cli_plot_bins(const hr_bins *b, const char *title, const char *out)
         label(&b->bins[i], i ? &b->bins[i - 1] : NULL, l, sizeof l);
         fprintf(d, "\"%s\" %" PRIu64 " %" PRIu64 "\n", l, b->bins[i].allocs, b->bins[i].peak_live);
     }
-    fputs("set title ", c);
-    hr_plot_quote(c, title);
+    hr_plot_title(c, title);
     fputs(
-        "\nset style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
+        "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
         "set xlabel 'request size (bytes)'\nset ylabel 'blocks'\nset xtics rotate by -45\nset key top right\n"
         "set yrange [0:*]\n"
         "plot $data using 2:xtic(1) title 'allocations', '' using 3 title 'most live at once'\n",
@@ -82,12 +81,8 @@ int cmd_bins(int argc, char **argv)
     }
     cli_trace_set set;
     cli_trace_set_collect("bins", argc, argv, tree, &set);
-    char label_all[4200];
-    const char *path = set.paths[0];
-    if (set.n > 1) { /* a process tree, or several traces: the counts of all, summed */
-        snprintf(label_all, sizeof label_all, "%s and %zu more trace%s", set.paths[0], set.n - 1, set.n == 2 ? "" : "s");
-        path = label_all;
-    }
+    char label_all[4200]; /* a process tree, or several traces: the counts of all, summed */
+    const char *path = cli_trace_set_label(&set, label_all, sizeof label_all);
     hr_reader *r = cli_bins_pass_all(&set, &b);
     if (as_json) {
         json j;

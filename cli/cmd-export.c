@@ -38,13 +38,10 @@ static const char help[] =
     "trace and its descendants': one profile of all of them (pprof: each sample labelled with its\n"
     "pid; speedscope: the same function in several processes is one frame).\n";
 
-/* A format written by one function: into OUT ('-': standard output), removed if it fails. */
+/* A format written by one function: into OUT ('-': standard output), removed if it fails. The set's
+ * traces were opened when it was collected: an unreadable one has had its line, and no file is made. */
 static int export_to_file(int (*fn)(const cli_trace_set *, FILE *), const cli_trace_set *t, const char *out)
 {
-    for (size_t i = 0; i < t->n; i++) { /* an unreadable trace: one line, and no file */
-        hr_reader *check = cli_open_trace(t->paths[i], 0);
-        hr_reader_close(check);
-    }
     int to_stdout = strcmp(out, "-") == 0;
     FILE *f = to_stdout ? stdout : fopen(out, "w");
     if (!f)

@@ -166,10 +166,9 @@ static void plot_many(const cli_trace_set *t, const char *kind, const char *out)
     }
     for (size_t i = 0; i < t->n; i++)
         s[i] = (hr_plot_series){&p[i], labels[i], start[i] - first};
-    char title[4200], why[512];
-    snprintf(title, sizeof title, "%s: %s and %zu more trace%s",
-             strcmp(kind, "heap") == 0 ? "Live heap" : "Allocation rate", t->paths[0], t->n - 1,
-             t->n == 2 ? "" : "s");
+    char title[4300], why[512], label[4200];
+    snprintf(title, sizeof title, "%s: %s", strcmp(kind, "heap") == 0 ? "Live heap" : "Allocation rate",
+             cli_trace_set_label(t, label, sizeof label));
     int rc = strcmp(kind, "heap") == 0 ? hr_plot_heap_many(s, t->n, title, out, why, sizeof why)
                                        : hr_plot_rate_many(s, t->n, title, out, why, sizeof why);
     if (rc < 0)
@@ -185,9 +184,8 @@ static void plot_bins_many(const cli_trace_set *t, const char *out)
     hr_bins b;
     hr_bins_default(&b);
     cli_pass_end(cli_bins_pass_all(t, &b));
-    char title[4200];
-    snprintf(title, sizeof title, "Requests per size bin: %s and %zu more trace%s", t->paths[0], t->n - 1,
-             t->n == 2 ? "" : "s");
+    char title[4300], label[4200];
+    snprintf(title, sizeof title, "Requests per size bin: %s", cli_trace_set_label(t, label, sizeof label));
     cli_plot_bins(&b, title, out);
 }
 

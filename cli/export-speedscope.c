@@ -192,14 +192,12 @@ int cli_export_speedscope(const cli_trace_set *set, FILE *out)
         cli_pass_end(r);
     }
     char name[4200];
-    if (set->n > 1)
-        snprintf(name, sizeof name, "%s and %zu more trace%s", set->paths[0], set->n - 1, set->n == 2 ? "" : "s");
     json j;
     json_init_compact(&j, out);
     json_object_begin(&j, NULL);
     json_cstr(&j, "$schema", "https://www.speedscope.app/file-format-schema.json");
     json_cstr(&j, "exporter", "heaprr " HEAPRR_VERSION);
-    json_cstr(&j, "name", set->n > 1 ? name : set->paths[0]);
+    json_cstr(&j, "name", cli_trace_set_label(set, name, sizeof name));
     json_u64(&j, "activeProfileIndex", 0);
     json_object_begin(&j, "shared");
     json_array_begin(&j, "frames");

@@ -286,13 +286,12 @@ static void tree_timeline(json *j, const gathered *g, const cli_trace_set *t)
 {
     hr_plot_series *s = cli_realloc(NULL, t->n * sizeof *s);
     uint64_t *offsets = cli_realloc(NULL, t->n * sizeof *offsets), *durations = cli_realloc(NULL, t->n * sizeof *durations);
-    uint64_t first = UINT64_MAX, *live, step_ns, span = 0;
+    uint64_t first = UINT64_MAX, *live, step_ns, span = tree_span(g);
     for (size_t i = 0; i < t->n; i++)
         first = g->times[i].start_ns < first ? g->times[i].start_ns : first;
     for (size_t i = 0; i < t->n; i++) {
         offsets[i] = g->times[i].start_ns - first;
         durations[i] = g->times[i].light.duration_ns;
-        span = offsets[i] + durations[i] > span ? offsets[i] + durations[i] : span;
         s[i] = (hr_plot_series){&g->times[i].light, g->procs[i].path, offsets[i]};
     }
     size_t n, at = 0;

@@ -47,26 +47,43 @@ static moment_at take(const cli_live_sites *s, const hr_heap *h, uint64_t t, uin
     return m;
 }
 
-static void write_moment(json *j, hr_reader *r, const moment_at *m)
+/* A moment's object up to its "top" array, which the caller fills with top_site and ends with
+ * moment_end. */
+static void moment_begin(json *j, uint64_t t, uint64_t events, uint64_t live, int peak)
 {
     json_object_begin(j, NULL);
-    json_u64(j, "t", m->t);
-    json_u64(j, "n", m->events);
-    json_u64(j, "live", m->live);
-    if (m->peak)
+    json_u64(j, "t", t);
+    json_u64(j, "n", events);
+    json_u64(j, "live", live);
+    if (peak)
         json_bool(j, "peak", 1);
     json_array_begin(j, "top");
+}
+
+static void top_site(json *j, uint64_t bytes, uint64_t blocks, const char *site)
+{
+    json_object_begin(j, NULL);
+    json_u64(j, "bytes", bytes);
+    json_u64(j, "blocks", blocks);
+    json_cstr(j, "site", site);
+    json_object_end(j);
+}
+
+static void moment_end(json *j)
+{
+    json_array_end(j);
+    json_object_end(j);
+}
+
+static void write_moment(json *j, hr_reader *r, const moment_at *m)
+{
+    moment_begin(j, m->t, m->events, m->live, m->peak);
     for (size_t i = 0; i < m->ntop; i++) {
         char label[2048];
         cli_site_label(r, m->top[i].stack, 3, label, sizeof label);
-        json_object_begin(j, NULL);
-        json_u64(j, "bytes", m->top[i].bytes);
-        json_u64(j, "blocks", m->top[i].blocks);
-        json_cstr(j, "site", label);
-        json_object_end(j);
+        top_site(j, m->top[i].bytes, m->top[i].blocks, label);
     }
-    json_array_end(j);
-    json_object_end(j);
+    moment_end(j);
 }
 
 typedef struct moments {
@@ -150,10 +167,7 @@ static void add_site(tree_moment *m, const char *label, const cli_site_live *e)
             return;
         }
     m->v = cli_realloc(m->v, (m->n + 1) * sizeof *m->v);
-    char *copy = strdup(label);
-    if (!copy)
-        cli_die(1, "out of memory");
-    m->v[m->n++] = (named_site){copy, e->bytes, e->blocks};
+    m->v[m->n++] = (named_site){cli_strdup(label), e->bytes, e->blocks};
 }
 
 /* Process path's moments into the tree's: its live bytes, calls so far and top sites by label. */
@@ -194,22 +208,10 @@ static void write_tree_moment(json *j, tree_moment *m)
 {
     if (m->n > 1)
         qsort(m->v, m->n, sizeof *m->v, by_site_bytes);
-    json_object_begin(j, NULL);
-    json_u64(j, "t", m->t);
-    json_u64(j, "n", m->events);
-    json_u64(j, "live", m->live);
-    if (m->peak)
-        json_bool(j, "peak", 1);
-    json_array_begin(j, "top");
-    for (size_t i = 0; i < m->n && i < TOP; i++) {
-        json_object_begin(j, NULL);
-        json_u64(j, "bytes", m->v[i].bytes);
-        json_u64(j, "blocks", m->v[i].blocks);
-        json_cstr(j, "site", m->v[i].site);
-        json_object_end(j);
-    }
-    json_array_end(j);
-    json_object_end(j);
+    moment_begin(j, m->t, m->events, m->live, m->peak);
+    for (size_t i = 0; i < m->n && i < TOP; i++)
+        top_site(j, m->v[i].bytes, m->v[i].blocks, m->v[i].site);
+    moment_end(j);
     for (size_t i = 0; i < m->n; i++)
         free(m->v[i].site);
     free(m->v);

@@ -14,22 +14,6 @@
 
 #define RULE_MAX 4096
 
-static void *xrealloc(void *p, size_t n)
-{
-    p = realloc(p, n);
-    if (!p)
-        cli_die(1, "out of memory");
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        cli_die(1, "out of memory");
-    return d;
-}
-
 static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -145,10 +129,10 @@ static size_t add_site(sites_pass *p, const char *rule, const char *key, const c
     size_t *slot = table_find(&p->table, s, rule);
     if (*slot)
         return *slot - 1;
-    s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
+    s->v = cli_realloc(s->v, (s->n + 1) * sizeof *s->v);
     char label[1024];
     tt_site_label(p->r, rec->u.event.stack, label, sizeof label);
-    s->v[s->n] = (tt_site){xstrdup(rule), xstrdup(label), xstrdup(where), xstrdup(key), 0, rec->seq,
+    s->v[s->n] = (tt_site){cli_strdup(rule), cli_strdup(label), cli_strdup(where), cli_strdup(key), 0, rec->seq,
                            rec->u.event.kind};
     *slot = ++s->n;
     return s->n - 1;
@@ -168,7 +152,7 @@ static size_t site_of(sites_pass *p, const hr_record *rec)
     size_t i = add_site(p, rule, key, where, rec);
     if (id >= p->nstacks) {
         size_t n = id * 2 + 64;
-        p->of_stack = xrealloc(p->of_stack, n * sizeof *p->of_stack);
+        p->of_stack = cli_realloc(p->of_stack, n * sizeof *p->of_stack);
         memset(p->of_stack + p->nstacks, 0, (n - p->nstacks) * sizeof *p->of_stack);
         p->nstacks = n;
     }
@@ -213,9 +197,9 @@ void tt_sites_calls(const char *trace, uint64_t n, tt_sites *out)
         tt_site_label(r, rec.u.event.stack, label, sizeof label);
         tt_stack_key(r, rec.u.event.stack, HR_FAIL_MAX_SITE, key, sizeof key);
         first_frame(key, where, sizeof where);
-        out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
+        out->v = cli_realloc(out->v, (out->n + 1) * sizeof *out->v);
         out->v[out->n++] =
-            (tt_site){xstrdup(rule), xstrdup(label), xstrdup(where), xstrdup(key), 1, rec.seq, rec.u.event.kind};
+            (tt_site){cli_strdup(rule), cli_strdup(label), cli_strdup(where), cli_strdup(key), 1, rec.seq, rec.u.event.kind};
     }
     cli_pass_done(rc, r, trace);
     cli_stacks_done();

@@ -13,14 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        cli_die(1, "out of memory");
-    return d;
-}
-
 static void add(cli_trace_set *t, const char *path, const char *parent)
 {
     char **p = realloc(t->paths, (t->n + 1) * sizeof *p), **q = realloc(t->parents, (t->n + 1) * sizeof *q);
@@ -28,8 +20,8 @@ static void add(cli_trace_set *t, const char *path, const char *parent)
         cli_die(1, "out of memory");
     t->paths = p;
     t->parents = q;
-    t->paths[t->n] = xstrdup(path);
-    t->parents[t->n++] = parent ? xstrdup(parent) : NULL;
+    t->paths[t->n] = cli_strdup(path);
+    t->parents[t->n++] = parent ? cli_strdup(parent) : NULL;
 }
 
 /* The trace of named's file name beside path (the traces of one recording share a folder, which
@@ -179,4 +171,12 @@ void cli_trace_set_free(cli_trace_set *t)
     free(t->paths);
     free(t->parents);
     memset(t, 0, sizeof *t);
+}
+
+const char *cli_trace_set_label(const cli_trace_set *t, char *out, size_t cap)
+{
+    if (t->n == 1)
+        return t->paths[0];
+    snprintf(out, cap, "%s and %zu more trace%s", t->paths[0], t->n - 1, t->n == 2 ? "" : "s");
+    return out;
 }

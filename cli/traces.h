@@ -19,6 +19,8 @@ void cli_trace_set_collect(const char *cmd, int argc, char **argv, int tree, cli
 /* Adds path (with tree, and the traces of its descendants) to t. */
 void cli_trace_set_add(cli_trace_set *t, const char *path, int tree);
 void cli_trace_set_free(cli_trace_set *t);
+/* The set's name in titles: its one trace, or "FIRST and N more traces" (into out). */
+const char *cli_trace_set_label(const cli_trace_set *t, char *out, size_t cap);
 /* How deep trace i is under its root (0: a root). */
 int cli_trace_set_depth(const cli_trace_set *t, size_t i);
 

@@ -106,9 +106,7 @@ static merged_site *site_of(merged *m, hr_reader *r, uint64_t stack)
     char label[2048];
     cli_site_label(r, stack, 3, label, sizeof label);
     merged_site *s = &m->v[m->n];
-    *s = (merged_site){strdup(key), strdup(label), 0, 0, 0, 0, 0, 0};
-    if (!s->key || !s->label)
-        cli_die(1, "out of memory");
+    *s = (merged_site){cli_strdup(key), cli_strdup(label), 0, 0, 0, 0, 0, 0};
     m->slot[h] = ++m->n;
     return s;
 }

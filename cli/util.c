@@ -46,6 +46,14 @@ void *cli_realloc(void *p, size_t n)
     return p;
 }
 
+char *cli_strdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        cli_die(1, "out of memory");
+    return d;
+}
+
 hr_reader *cli_open_trace(const char *path, unsigned flags)
 {
     hr_reader *r;

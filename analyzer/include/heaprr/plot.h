@@ -24,6 +24,10 @@ int hr_plot_end(hr_plot *p, char *why, size_t why_size);
 
 /* "1.5 MiB" style labels are left to gnuplot; this escapes a title for a double-quoted string. */
 void hr_plot_quote(FILE *f, const char *s);
+/* "set title" with title quoted, into a plot's commands. */
+void hr_plot_title(FILE *c, const char *title);
+/* The y axis in bytes with unit prefixes. */
+#define HR_PLOT_BYTES_AXIS "set format y '%.1s %cB'\n"
 
 #ifdef __cplusplus
 }
