@@ -400,6 +400,7 @@ static void add_trace(builder *b, const char *path, int at_peak, int label, uint
     samples(b, &prof, at_peak, label && h ? h->pid : 0);
     cli_profile_free(&prof);
     cli_stacks_done();
+    cli_truncation_note(b->r, NULL);
     cli_pass_end(b->r);
 }
 

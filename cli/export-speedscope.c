@@ -189,6 +189,7 @@ int cli_export_speedscope(const cli_trace_set *set, FILE *out)
         add_sites(r, &p, &t, &s);
         cli_profile_free(&p);
         cli_stacks_done();
+        cli_truncation_note(r, NULL);
         cli_pass_end(r);
     }
     char name[4200];

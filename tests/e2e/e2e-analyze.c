@@ -206,6 +206,9 @@ int main(void)
                                  {"replay", cut},
                                  {"plot", "--kind", "heap", "-o", out, cut},
                                  {"export", "--to", "mtrace", "-o", "-", cut},
+                                 {"export", "--to", "speedscope", "-o", "-", cut},
+                                 {"export", "--to", "massif", "-o", "-", cut},
+                                 {"export", "--to", "pprof", "-o", out, cut},
                                  {"diff", trace, cut}};
     for (size_t i = 0; i < sizeof cut_cmds / sizeof *cut_cmds; i++) {
         char *argv[10] = {(char *)e2e_heaprr()};
